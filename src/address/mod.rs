@@ -1,0 +1,8 @@
+//! The address model and what works on it: levels, components, standard addresses, buildings.
+
+mod model;
+
+pub use model::{
+    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
+    Level, StandardAddress, UnknownLevel,
+};

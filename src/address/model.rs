@@ -1,0 +1,519 @@
+//! The address model: levels, parsed components, standard addresses and buildings.
+
+use std::fmt;
+use std::str::FromStr;
+
+use geo::{Point, Polygon};
+use serde::{Deserialize, Serialize};
+
+/// A level of a Chinese address, in path order (province first, room last).
+///
+/// The names are the ones every interface uses (see the contracts): `lane` is 弄, `number` is 号,
+/// `group` is a village's 组, `building` is 幢 (号楼/栋/座/#), `community` is a 居委/村委.
+///
+/// # Examples
+/// ```
+/// use dizhi::Level;
+/// assert_eq!("lane".parse::<Level>(), Ok(Level::Lane));
+/// assert_eq!(Level::Building.as_str(), "building");
+/// assert!(Level::Road < Level::Lane);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// 省 or 直辖市 (上海市).
+    Province,
+    /// 地级市.
+    City,
+    /// 区/县.
+    District,
+    /// 开发区/工业园区.
+    Devzone,
+    /// 街道/镇/乡.
+    Town,
+    /// 居委会/村委会 (社区, 自然村).
+    Community,
+    /// 村民小组 (组).
+    Group,
+    /// 道路.
+    Road,
+    /// 支路 (a road branching off a road).
+    Subroad,
+    /// 弄.
+    Lane,
+    /// 号 (door number).
+    Number,
+    /// 小区/园区/单位 name.
+    Poi,
+    /// A named part of a POI (一期, 东区).
+    Subpoi,
+    /// 幢/栋/号楼/座.
+    Building,
+    /// 单元.
+    Unit,
+    /// 层/楼.
+    Floor,
+    /// 室/户.
+    Room,
+}
+
+impl Level {
+    /// Every level, in path order.
+    pub const ALL: [Level; 17] = [
+        Level::Province,
+        Level::City,
+        Level::District,
+        Level::Devzone,
+        Level::Town,
+        Level::Community,
+        Level::Group,
+        Level::Road,
+        Level::Subroad,
+        Level::Lane,
+        Level::Number,
+        Level::Poi,
+        Level::Subpoi,
+        Level::Building,
+        Level::Unit,
+        Level::Floor,
+        Level::Room,
+    ];
+
+    /// The level's name as used in JSON, CSV and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::City => "city",
+            Level::District => "district",
+            Level::Devzone => "devzone",
+            Level::Town => "town",
+            Level::Community => "community",
+            Level::Group => "group",
+            Level::Road => "road",
+            Level::Subroad => "subroad",
+            Level::Lane => "lane",
+            Level::Number => "number",
+            Level::Poi => "poi",
+            Level::Subpoi => "subpoi",
+            Level::Building => "building",
+            Level::Unit => "unit",
+            Level::Floor => "floor",
+            Level::Room => "room",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name given to [`Level::from_str`] is not a level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown level {0:?}")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Level::ALL
+            .into_iter()
+            .find(|level| level.as_str() == s)
+            .ok_or_else(|| UnknownLevel(s.to_string()))
+    }
+}
+
+/// One parsed part of an input address.
+///
+/// `start` and `end` are character (Unicode scalar) offsets into the caller's original input, so
+/// `input.chars().skip(start).take(end - start)` is exactly `text`.
+///
+/// # Examples
+/// ```
+/// use dizhi::{Component, Level};
+/// let c = Component::new(Level::Lane, "一二八八弄", "1288", 3, 8);
+/// assert_eq!(c.span_text("华腾路一二八八弄3号"), "一二八八弄");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// The level this part stands for.
+    pub level: Level,
+    /// The text as written in the input.
+    pub text: String,
+    /// The normalized value: digits for numbered levels (`1288`), the standard name for named ones.
+    pub value: String,
+    /// First character of the span (inclusive).
+    pub start: usize,
+    /// Character after the span (exclusive).
+    pub end: usize,
+    /// How sure the parser is, in [0, 1].
+    pub confidence: f32,
+}
+
+impl Component {
+    /// A component with full confidence.
+    pub fn new(level: Level, text: &str, value: &str, start: usize, end: usize) -> Self {
+        Component {
+            level,
+            text: text.to_string(),
+            value: value.to_string(),
+            start,
+            end,
+            confidence: 1.0,
+        }
+    }
+
+    /// The part of `input` this component's span covers.
+    pub fn span_text(&self, input: &str) -> String {
+        input
+            .chars()
+            .skip(self.start)
+            .take(self.end.saturating_sub(self.start))
+            .collect()
+    }
+}
+
+/// A 街镇 or 居/村委 with its 12-digit statistical code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct AdminRef {
+    /// 12-digit statistical code, e.g. `310118107000`.
+    pub code: String,
+    /// Its name as in the statistical list, e.g. `华新镇`.
+    pub name: String,
+}
+
+/// What kind of place a standard address is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressKind {
+    /// A building of a residential compound (小区): road + 弄 + 号.
+    Residential,
+    /// A door on a street (临街门牌): road + 号, usually a shop.
+    Street,
+    /// A village house: 村 + 组 + 号.
+    Village,
+    /// An enterprise in an industrial park: road + 号 (+ 幢).
+    Industrial,
+    /// A school, hospital or public building.
+    Public,
+}
+
+impl AddressKind {
+    /// Every kind.
+    pub const ALL: [AddressKind; 5] = [
+        AddressKind::Residential,
+        AddressKind::Street,
+        AddressKind::Village,
+        AddressKind::Industrial,
+        AddressKind::Public,
+    ];
+
+    /// The kind's name in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressKind::Residential => "residential",
+            AddressKind::Street => "street",
+            AddressKind::Village => "village",
+            AddressKind::Industrial => "industrial",
+            AddressKind::Public => "public",
+        }
+    }
+}
+
+impl FromStr for AddressKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AddressKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown address kind {s:?}"))
+    }
+}
+
+/// Whether a standard address is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressStatus {
+    /// In use.
+    #[default]
+    Current,
+    /// Proposed by fusion, not yet confirmed by a steward.
+    Proposed,
+    /// No longer in use (kept for history and old references).
+    Retired,
+}
+
+impl AddressStatus {
+    /// The status's name in the store and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressStatus::Current => "current",
+            AddressStatus::Proposed => "proposed",
+            AddressStatus::Retired => "retired",
+        }
+    }
+}
+
+impl FromStr for AddressStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "current" => Ok(AddressStatus::Current),
+            "proposed" => Ok(AddressStatus::Proposed),
+            "retired" => Ok(AddressStatus::Retired),
+            _ => Err(format!("unknown address status {s:?}")),
+        }
+    }
+}
+
+/// A standard address (标准地名地址): one path of levels with a stable id.
+///
+/// Numbered levels hold their values without markers (`lane = "1288"`, `number = "3"`,
+/// `building = "5"`); [`StandardAddress::canonical_text`] puts the markers back in one spelling.
+///
+/// # Examples
+/// ```
+/// use dizhi::{AddressKind, AdminRef, StandardAddress};
+/// let mut a = StandardAddress::new("A000000001", AddressKind::Residential);
+/// a.town = AdminRef { code: "310118107000".into(), name: "华新镇".into() };
+/// a.road = Some("华腾路".into());
+/// a.lane = Some("1288".into());
+/// a.number = Some("3".into());
+/// assert_eq!(a.canonical_text(), "青浦区华新镇华腾路1288弄3号");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandardAddress {
+    /// Stable id.
+    pub id: String,
+    /// 区, e.g. `青浦区`.
+    pub district: String,
+    /// The responsible 街镇.
+    pub town: AdminRef,
+    /// The responsible 居/村委.
+    pub community: AdminRef,
+    /// 道路.
+    pub road: Option<String>,
+    /// 弄 value.
+    pub lane: Option<String>,
+    /// 号 value.
+    pub number: Option<String>,
+    /// 组 value (villages).
+    pub group: Option<String>,
+    /// 小区/园区/单位 name.
+    pub poi: Option<String>,
+    /// 幢 value.
+    pub building: Option<String>,
+    /// What kind of place it is.
+    pub kind: AddressKind,
+    /// The building it belongs to.
+    pub building_id: Option<String>,
+    /// The address point (WGS84 lon/lat), inside its building's footprint.
+    pub point: Option<Point<f64>>,
+    /// Address tags (地址标签): 工业园区, 学校, 重点单位 …
+    pub tags: Vec<String>,
+    /// In use, proposed or retired.
+    pub status: AddressStatus,
+}
+
+impl StandardAddress {
+    /// An address in 青浦区 with nothing else set.
+    pub fn new(id: &str, kind: AddressKind) -> Self {
+        StandardAddress {
+            id: id.to_string(),
+            district: "青浦区".to_string(),
+            town: AdminRef::default(),
+            community: AdminRef::default(),
+            road: None,
+            lane: None,
+            number: None,
+            group: None,
+            poi: None,
+            building: None,
+            kind,
+            building_id: None,
+            point: None,
+            tags: Vec::new(),
+            status: AddressStatus::Current,
+        }
+    }
+
+    /// The levels this address has, in path order, with their values.
+    ///
+    /// The community is a level of village addresses only: a road address names its road, not the
+    /// 居委 that serves it (that is kept in [`StandardAddress::community`] for routing).
+    pub fn levels(&self) -> Vec<(Level, &str)> {
+        let mut out = vec![(Level::District, self.district.as_str())];
+        if !self.town.name.is_empty() {
+            out.push((Level::Town, self.town.name.as_str()));
+        }
+        if self.road.is_none() && !self.community.name.is_empty() {
+            out.push((Level::Community, self.community.name.as_str()));
+        }
+        let optional = [
+            (Level::Group, &self.group),
+            (Level::Road, &self.road),
+            (Level::Lane, &self.lane),
+            (Level::Number, &self.number),
+            (Level::Building, &self.building),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter_map(|(level, value)| value.as_deref().map(|v| (level, v))),
+        );
+        out
+    }
+
+    /// The canonical full text: levels in order, one spelling per marker, no province prefix.
+    pub fn canonical_text(&self) -> String {
+        let mut out = String::new();
+        for (level, value) in self.levels() {
+            out.push_str(value);
+            out.push_str(canonical_marker(level));
+        }
+        out
+    }
+}
+
+/// The one spelling of a level's marker in a standard address (`弄`, `号`, `幢`, …); empty for
+/// named levels, whose names carry their own suffix.
+///
+/// # Examples
+/// ```
+/// use dizhi::{canonical_marker, Level};
+/// assert_eq!(canonical_marker(Level::Building), "幢");
+/// assert_eq!(canonical_marker(Level::Road), "");
+/// ```
+pub fn canonical_marker(level: Level) -> &'static str {
+    match level {
+        Level::Group => "组",
+        Level::Lane => "弄",
+        Level::Number => "号",
+        Level::Building => "幢",
+        Level::Unit => "单元",
+        Level::Floor => "层",
+        Level::Room => "室",
+        _ => "",
+    }
+}
+
+/// What kind of building a footprint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildingKind {
+    /// A residential slab or tower in a compound (6–33 floors).
+    Residential,
+    /// A low village house.
+    VillageHouse,
+    /// A shop or mixed building on a street.
+    Shop,
+    /// A factory or warehouse.
+    Factory,
+    /// An office building in a park.
+    Office,
+    /// A school.
+    School,
+    /// A hospital, government or other public building.
+    Public,
+}
+
+impl BuildingKind {
+    /// Every kind.
+    pub const ALL: [BuildingKind; 7] = [
+        BuildingKind::Residential,
+        BuildingKind::VillageHouse,
+        BuildingKind::Shop,
+        BuildingKind::Factory,
+        BuildingKind::Office,
+        BuildingKind::School,
+        BuildingKind::Public,
+    ];
+
+    /// The kind's name in GeoJSON properties, CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuildingKind::Residential => "residential",
+            BuildingKind::VillageHouse => "village_house",
+            BuildingKind::Shop => "shop",
+            BuildingKind::Factory => "factory",
+            BuildingKind::Office => "office",
+            BuildingKind::School => "school",
+            BuildingKind::Public => "public",
+        }
+    }
+}
+
+impl FromStr for BuildingKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BuildingKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown building kind {s:?}"))
+    }
+}
+
+/// A building footprint (建筑物面) with a stable id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Building {
+    /// Stable id.
+    pub id: String,
+    /// The footprint in WGS84 lon/lat.
+    pub footprint: Polygon<f64>,
+    /// What kind of building it is.
+    pub kind: BuildingKind,
+    /// Floors above ground.
+    pub floors: u16,
+    /// Tags (重点单位 …).
+    pub tags: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_names_round_trip() {
+        for level in Level::ALL {
+            assert_eq!(level.as_str().parse::<Level>(), Ok(level));
+            let json = serde_json::to_string(&level).unwrap();
+            assert_eq!(json, format!("\"{}\"", level.as_str()));
+        }
+        assert!("弄".parse::<Level>().is_err());
+    }
+
+    #[test]
+    fn levels_are_in_path_order() {
+        let mut sorted = Level::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Level::ALL);
+    }
+
+    #[test]
+    fn village_address_names_its_community_and_group() {
+        let mut a = StandardAddress::new("A1", AddressKind::Village);
+        a.town = AdminRef {
+            code: "310118103000".into(),
+            name: "练塘镇".into(),
+        };
+        a.community = AdminRef {
+            code: "310118103025".into(),
+            name: "东厍村".into(),
+        };
+        a.group = Some("3".into());
+        a.number = Some("12".into());
+        assert_eq!(a.canonical_text(), "青浦区练塘镇东厍村3组12号");
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in AddressKind::ALL {
+            assert_eq!(k.as_str().parse::<AddressKind>(), Ok(k));
+        }
+        for k in BuildingKind::ALL {
+            assert_eq!(k.as_str().parse::<BuildingKind>(), Ok(k));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! dizhi (地址): Chinese address standardization and building footprints for a district's unified
+//! address platform, first for 青浦区, Shanghai.
+//!
+//! # The pipeline
+//!
+//! Free text is normalized (width, numerals, marker variants), segmented by jieba with the
+//! project's address dictionaries, and parsed into components with levels and spans
+//! ([`address`]). Standard addresses live in an embedded store ([`store`]) built from sources — for
+//! now the synthetic district that [`synth`] generates — and are linked to building footprints.
+//!
+//! # By stage
+//!
+//! - [`dictionaries`]: admin divisions, roads, level markers, aliases, homophones; the jieba user
+//!   dictionary generated from them.
+//! - [`address`]: [`Level`], [`Component`], [`StandardAddress`], [`Building`].
+//! - [`synth`]: a deterministic generator of a realistic synthetic 青浦 at any scale, with sources
+//!   that disagree and a truth file for every injected fault.
+//! - [`store`]: the embedded SQLite database of a data directory, and `build` from a source dir.
+
+pub mod address;
+pub mod dictionaries;
+
+pub use address::{
+    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
+    Level, StandardAddress,
+};
+pub use dictionaries::Dictionaries;
