@@ -19,9 +19,11 @@
 
 pub mod address;
 pub mod dictionaries;
+pub mod spatial;
+pub mod synth;
 
 pub use address::{
-    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
-    Level, StandardAddress,
+    AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
+    StandardAddress, canonical_marker,
 };
 pub use dictionaries::Dictionaries;

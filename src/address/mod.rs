@@ -3,6 +3,6 @@
 mod model;
 
 pub use model::{
-    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
-    Level, StandardAddress, UnknownLevel,
+    AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
+    StandardAddress, UnknownLevel, canonical_marker, community_address_name,
 };

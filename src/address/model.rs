@@ -349,7 +349,10 @@ impl StandardAddress {
             out.push((Level::Town, self.town.name.as_str()));
         }
         if self.road.is_none() && !self.community.name.is_empty() {
-            out.push((Level::Community, self.community.name.as_str()));
+            out.push((
+                Level::Community,
+                community_address_name(&self.community.name),
+            ));
         }
         let optional = [
             (Level::Group, &self.group),
@@ -375,6 +378,24 @@ impl StandardAddress {
         }
         out
     }
+}
+
+/// The name a 居/村委 goes by in an address: `东厍村村委会` → `东厍村`, `东盛社区居委会` → `东盛社区`.
+///
+/// # Examples
+/// ```
+/// use dizhi::address::community_address_name;
+/// assert_eq!(community_address_name("东厍村村委会"), "东厍村");
+/// assert_eq!(community_address_name("杜村村委会"), "杜村");
+/// assert_eq!(community_address_name("东盛社区居委会"), "东盛社区");
+/// assert_eq!(community_address_name("王仙村"), "王仙村");
+/// ```
+pub fn community_address_name(name: &str) -> &str {
+    name.strip_suffix("村委会")
+        .filter(|stem| stem.ends_with('村'))
+        .or_else(|| name.strip_suffix("居委会"))
+        .or_else(|| name.strip_suffix("委会"))
+        .unwrap_or(name)
 }
 
 /// The one spelling of a level's marker in a standard address (`弄`, `号`, `幢`, …); empty for
@@ -500,7 +521,7 @@ mod tests {
         };
         a.community = AdminRef {
             code: "310118103025".into(),
-            name: "东厍村".into(),
+            name: "东厍村村委会".into(),
         };
         a.group = Some("3".into());
         a.number = Some("12".into());
