@@ -716,6 +716,8 @@ fn spoken(
         s.push_str("青浦");
         if rng.random_bool(0.5) {
             s.push_str(&a.town.name);
+        } else {
+            faults.push(FaultKind::MissingLevel);
         }
     } else {
         faults.push(FaultKind::MissingLevel);
