@@ -19,6 +19,7 @@
 
 pub mod address;
 pub mod dictionaries;
+pub mod store;
 
 pub use address::{
     canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,

@@ -1,0 +1,3 @@
+//! The integration tests, as one binary (one link, one run). Each area adds its own module.
+
+mod store_build;
