@@ -20,6 +20,7 @@
 pub mod address;
 pub mod dictionaries;
 pub mod spatial;
+pub mod store;
 pub mod synth;
 
 pub use address::{

@@ -45,6 +45,11 @@ enum Command {
         #[arg(long, conflicts_with = "out")]
         road_names: bool,
     },
+    /// Build the data directory's store from a synthetic-district directory (all or nothing).
+    Build {
+        /// The source directory (manifest.json, addresses.csv, buildings.geojson, sources/ …).
+        source_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,5 +91,70 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Command::Build { source_dir } => build(&source_dir, &cli.data),
     }
+}
+
+/// `dizhi build`: a progress bar on a terminal once the build has run for a second, then a short
+/// summary on stdout.
+fn build(
+    source_dir: &std::path::Path,
+    data: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    let started = Instant::now();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{msg:20} [{bar:40}] {percent:>3}%  {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let shown = Mutex::new(false);
+    let progress = |stage: dizhi::store::Stage, done: u64, total: u64| {
+        // Only bother a terminal, and only when the build is slow enough to wonder about.
+        if let Ok(mut shown) = shown.lock()
+            && !*shown
+            && started.elapsed() > Duration::from_secs(1)
+        {
+            // `stderr()` is itself hidden when stderr is not a terminal.
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            *shown = true;
+        }
+        bar.set_message(stage.label());
+        bar.set_length(total.max(1));
+        bar.set_position(done);
+    };
+    let result = dizhi::store::build(source_dir, data, &progress);
+    bar.finish_and_clear();
+    let report = result?;
+    println!(
+        "built {} from {} in {:.1} s",
+        report.store.display(),
+        report.source_dir.display(),
+        report.elapsed.as_secs_f64()
+    );
+    println!(
+        "  {} addresses, {} buildings, {} links, {} roads, {} areas",
+        report.addresses, report.buildings, report.links, report.roads, report.areas
+    );
+    println!(
+        "  {} sources with {} records, {} truth files{}",
+        report.sources,
+        report.source_records,
+        report.truth_files,
+        report
+            .seed
+            .map(|s| format!(", seed {s}"))
+            .unwrap_or_default()
+    );
+    if !report.skipped.is_empty() {
+        println!(
+            "  skipped (not .csv/.geojson): {}",
+            report.skipped.join(", ")
+        );
+    }
+    Ok(())
 }

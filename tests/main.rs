@@ -1,3 +1,4 @@
-//! Integration tests, one binary.
+//! The integration tests, as one binary (one link, one run). Each area adds its own module.
 
+mod store_build;
 mod synth_fixture;

@@ -1,0 +1,194 @@
+//! The store's schema as an ordered list of migrations.
+//!
+//! `PRAGMA user_version` holds how many migrations a database has had. Opening a store applies the
+//! missing ones in order, each in its own transaction; a store from a newer dizhi (a version we
+//! don't know) is refused rather than guessed at. Migrations are only ever appended: once released,
+//! a migration's SQL never changes.
+
+use rusqlite::Connection;
+
+use super::{Error, Result};
+
+/// The migrations, in order; migration `i` takes a store from version `i` to `i + 1`.
+///
+/// # Examples
+/// ```
+/// assert_eq!(dizhi::store::SCHEMA_VERSION as usize, dizhi::store::MIGRATIONS.len());
+/// assert!(dizhi::store::MIGRATIONS[0].contains("CREATE TABLE addresses"));
+/// ```
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the fused address–building data and its sources.
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE buildings (
+    id        TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    floors    INTEGER NOT NULL,
+    -- WKB polygon, WGS84 lon/lat.
+    footprint BLOB NOT NULL,
+    -- The footprint's bounding box, so box queries and the R-tree need not decode WKB.
+    min_lon   REAL NOT NULL,
+    min_lat   REAL NOT NULL,
+    max_lon   REAL NOT NULL,
+    max_lat   REAL NOT NULL,
+    tags      TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE addresses (
+    id             TEXT PRIMARY KEY,
+    -- The canonical full text, as the source wrote it.
+    address        TEXT NOT NULL,
+    district       TEXT NOT NULL,
+    town_code      TEXT,
+    town           TEXT,
+    community_code TEXT,
+    community      TEXT,
+    road           TEXT,
+    lane           TEXT,
+    number         TEXT,
+    -- `group` is an SQL keyword.
+    grp            TEXT,
+    poi            TEXT,
+    building       TEXT,
+    kind           TEXT NOT NULL,
+    building_id    TEXT REFERENCES buildings(id) ON DELETE SET NULL,
+    lon            REAL,
+    lat            REAL,
+    tags           TEXT NOT NULL DEFAULT '[]',
+    status         TEXT NOT NULL DEFAULT 'current'
+);
+CREATE INDEX addresses_building_id ON addresses(building_id);
+CREATE INDEX addresses_road ON addresses(road);
+CREATE INDEX addresses_town_code ON addresses(town_code);
+
+CREATE TABLE roads (
+    id        TEXT PRIMARY KEY,
+    name      TEXT NOT NULL,
+    town_code TEXT,
+    -- WKB linestring (or multilinestring), WGS84 lon/lat.
+    geometry  BLOB
+);
+CREATE INDEX roads_name ON roads(name);
+
+-- 居/村委 areas.
+CREATE TABLE areas (
+    code        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    parent_code TEXT,
+    -- WKB polygon (or multipolygon), WGS84 lon/lat.
+    geometry    BLOB
+);
+
+CREATE TABLE sources (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    -- csv | geojson | truth
+    kind         TEXT NOT NULL,
+    path         TEXT,
+    imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    record_count INTEGER NOT NULL DEFAULT 0
+);
+
+-- Every raw record of every source, kept as it came (its columns as a JSON object) so fusion can
+-- always go back to what a source said.
+CREATE TABLE source_records (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    record_key TEXT NOT NULL,
+    line       INTEGER,
+    raw        TEXT NOT NULL,
+    -- WKB, for records that came with a geometry.
+    geometry   BLOB,
+    UNIQUE (source_id, record_key)
+);
+
+CREATE TABLE links (
+    address_id  TEXT NOT NULL REFERENCES addresses(id) ON DELETE CASCADE,
+    building_id TEXT NOT NULL REFERENCES buildings(id) ON DELETE CASCADE,
+    source      TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    confidence  REAL NOT NULL,
+    PRIMARY KEY (address_id, building_id, source)
+);
+CREATE INDEX links_building_id ON links(building_id);
+"#,
+    // 2: data governance — quality anomalies, their review, the audit log and the tag vocabulary.
+    r#"
+CREATE TABLE anomalies (
+    id          INTEGER PRIMARY KEY,
+    rule        TEXT NOT NULL,
+    severity    TEXT NOT NULL DEFAULT 'warning',
+    -- address | building | source_record | link
+    entity_kind TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '{}',
+    status      TEXT NOT NULL DEFAULT 'open',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX anomalies_entity ON anomalies(entity_kind, entity_id);
+CREATE INDEX anomalies_status ON anomalies(status);
+
+CREATE TABLE reviews (
+    id         INTEGER PRIMARY KEY,
+    anomaly_id INTEGER NOT NULL REFERENCES anomalies(id) ON DELETE CASCADE,
+    reviewer   TEXT NOT NULL,
+    decision   TEXT NOT NULL,
+    note       TEXT,
+    at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX reviews_anomaly_id ON reviews(anomaly_id);
+
+CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    before TEXT,
+    after  TEXT
+);
+CREATE INDEX audit_log_entity ON audit_log(entity);
+
+-- The vocabulary of address tags (地址标签); addresses carry theirs as a JSON array.
+CREATE TABLE tags (
+    name        TEXT PRIMARY KEY,
+    category    TEXT,
+    description TEXT
+);
+"#,
+];
+
+/// The schema version this dizhi writes: the number of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The schema version of an open database (`PRAGMA user_version`).
+pub(crate) fn version(conn: &Connection) -> Result<u32> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Applies the migrations `conn` has not had yet, each in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found = version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).map_err(|source| Error::Migration {
+            to: i as u32 + 1,
+            source,
+        })?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
