@@ -16,9 +16,12 @@
 //! - [`synth`]: a deterministic generator of a realistic synthetic 青浦 at any scale, with sources
 //!   that disagree and a truth file for every injected fault.
 //! - [`store`]: the embedded SQLite database of a data directory, and `build` from a source dir.
+//! - [`setup`]: a fresh data directory is filled with the bundled district on first start.
+//! - [`spatial`]: coordinate systems (WGS84, GCJ-02, BD-09).
 
 pub mod address;
 pub mod dictionaries;
+pub mod setup;
 pub mod spatial;
 pub mod store;
 pub mod synth;

@@ -30,6 +30,14 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the data directory (building the bundled 青浦 district on first start) and serve it.
+    ///
+    /// Until the HTTP service lands, this prints a summary of the loaded district and what to try.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
     /// Generate a synthetic 青浦 district (deterministic for a seed).
     Synth {
         /// How many standard addresses to generate.
@@ -92,7 +100,38 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Build { source_dir } => build(&source_dir, &cli.data),
+        Command::Serve { addr } => serve(&cli.data, &addr),
     }
+}
+
+/// `dizhi serve`: for now, the loaded district and what to try.
+fn serve(data: &std::path::Path, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let (store, built) = dizhi::setup::open_or_build_bundled(data, &dicts)?;
+    if built {
+        println!("built the bundled 青浦 district into {}", data.display());
+    }
+    let summary = store.summary()?;
+    println!(
+        "{}: {} addresses, {} buildings, {} roads, {} 居/村委 areas, {} sources ({} records)",
+        store.path().display(),
+        summary.addresses,
+        summary.buildings,
+        summary.roads,
+        summary.areas,
+        summary.sources,
+        summary.source_records
+    );
+    for (town, n) in &summary.addresses_per_town {
+        println!("  {town:<8} {n:>8}");
+    }
+    println!(
+        "The HTTP API and web page at {addr} are not built yet. Try:\n  \
+         dizhi parse \"青浦华新镇华腾路1288弄3号502室\"\n  \
+         dizhi build fixtures/qingpu-20k --data {}",
+        data.display()
+    );
+    Ok(())
 }
 
 /// `dizhi build`: a progress bar on a terminal once the build has run for a second, then a short

@@ -87,10 +87,10 @@ struct DivisionRow {
 /// Strips the suffixes that community names carry in the statistical list but not in addresses.
 fn community_short_name(name: &str) -> String {
     for suffix in ["社区居委会", "居委会", "村委会"] {
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if stem.chars().count() >= 2 {
-                return stem.to_string();
-            }
+        if let Some(stem) = name.strip_suffix(suffix)
+            && stem.chars().count() >= 2
+        {
+            return stem.to_string();
         }
     }
     name.to_string()

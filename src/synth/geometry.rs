@@ -40,14 +40,14 @@ impl Frame {
         )
     }
 
-    pub fn to_lonlat(&self, x: f64, y: f64) -> (f64, f64) {
+    pub fn to_lonlat(self, x: f64, y: f64) -> (f64, f64) {
         (
             self.lon0 + x / self.m_per_deg_lon,
             self.lat0 + y / self.m_per_deg_lat,
         )
     }
 
-    pub fn to_xy(&self, lon: f64, lat: f64) -> (f64, f64) {
+    pub fn to_xy(self, lon: f64, lat: f64) -> (f64, f64) {
         (
             (lon - self.lon0) * self.m_per_deg_lon,
             (lat - self.lat0) * self.m_per_deg_lat,
@@ -270,7 +270,7 @@ impl Outline {
     }
 
     /// The outline as a lon/lat polygon, exterior ring counter-clockwise, rounded to 7 decimals.
-    pub fn to_polygon(&self, frame: &Frame) -> Polygon<f64> {
+    pub fn to_polygon(self, frame: &Frame) -> Polygon<f64> {
         let mut coords: Vec<Coord<f64>> = self
             .local_ring()
             .into_iter()

@@ -159,8 +159,9 @@ pub fn road_network(
     }
 
     // A grid of roads in each town, at the town's own angle, clipped to the town.
-    let mut town_segments: Vec<Vec<((f64, f64), (f64, f64), bool)>> =
-        vec![Vec::new(); layout.towns.len()];
+    // (start, end, deep) of each town's grid segments.
+    type Segment = ((f64, f64), (f64, f64), bool);
+    let mut town_segments: Vec<Vec<Segment>> = vec![Vec::new(); layout.towns.len()];
     for (t, town) in layout.towns.iter().enumerate() {
         let angle: f64 = rng.random_range(0.0..std::f64::consts::FRAC_PI_2);
         let spacing = town.spacing;

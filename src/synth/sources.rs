@@ -113,10 +113,13 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// A source of building footprints: (record id, footprint, properties as columns).
+/// One record of a footprint source: its id, footprint and other columns.
+pub type FootprintRecord = (String, geo::Polygon<f64>, Vec<(&'static str, String)>);
+
+/// A source of building footprints.
 pub struct FootprintSource {
     pub name: &'static str,
-    pub features: Vec<(String, geo::Polygon<f64>, Vec<(&'static str, String)>)>,
+    pub features: Vec<FootprintRecord>,
 }
 
 /// Every source and the truth about them.
@@ -505,18 +508,19 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
                     given_value: given_town.clone(),
                 });
             }
-        } else if category == "道路" && rng.random_bool(0.01) {
-            if let Some(h) = homophone_of(&name, dicts, &mut rng) {
-                given_name = h;
-                faults.push(Fault {
-                    source: MINZHENG,
-                    record_id: id.clone(),
-                    kind: FaultKind::Homophone,
-                    field: "标准名称",
-                    true_value: name.clone(),
-                    given_value: given_name.clone(),
-                });
-            }
+        } else if category == "道路"
+            && rng.random_bool(0.01)
+            && let Some(h) = homophone_of(&name, dicts, &mut rng)
+        {
+            given_name = h;
+            faults.push(Fault {
+                source: MINZHENG,
+                record_id: id.clone(),
+                kind: FaultKind::Homophone,
+                field: "标准名称",
+                true_value: name.clone(),
+                given_value: given_name.clone(),
+            });
         }
         let (lon, lat) = a.point.map(|p| (p.x(), p.y())).unwrap_or_default();
         minzheng.rows.push(vec![
@@ -581,7 +585,7 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
                 given_value: format!("{:.7},{:.7}", moved.x, moved.y),
             });
         } else if roll < 0.03 {
-            floors = floors + rng.random_range(1..=5);
+            floors += rng.random_range(1..=5);
             faults.push(Fault {
                 source: GUIHUA,
                 record_id: id.clone(),
@@ -737,11 +741,11 @@ fn spoken(
         .road
         .clone()
         .unwrap_or_else(|| community_address_name(&a.community.name).to_string());
-    if rng.random_bool(0.08) {
-        if let Some(h) = homophone_of(&name, dicts, rng) {
-            name = h;
-            faults.push(FaultKind::Homophone);
-        }
+    if rng.random_bool(0.08)
+        && let Some(h) = homophone_of(&name, dicts, rng)
+    {
+        name = h;
+        faults.push(FaultKind::Homophone);
     }
     s.push_str(&name);
     if let Some(g) = &a.group {
