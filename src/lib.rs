@@ -19,9 +19,12 @@
 
 pub mod address;
 pub mod dictionaries;
+pub mod eval;
+pub mod text;
 
 pub use address::{
-    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
-    Level, StandardAddress,
+    AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
+    StandardAddress, canonical_marker,
 };
+pub use address::{Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};
 pub use dictionaries::Dictionaries;

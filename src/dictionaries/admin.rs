@@ -87,10 +87,10 @@ struct DivisionRow {
 /// Strips the suffixes that community names carry in the statistical list but not in addresses.
 fn community_short_name(name: &str) -> String {
     for suffix in ["社区居委会", "居委会", "村委会"] {
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if stem.chars().count() >= 2 {
-                return stem.to_string();
-            }
+        if let Some(stem) = name.strip_suffix(suffix)
+            && stem.chars().count() >= 2
+        {
+            return stem.to_string();
         }
     }
     name.to_string()
@@ -208,9 +208,9 @@ impl AdminIndex {
 
     /// The 330 居/村委 of 青浦区.
     pub fn qingpu_communities(&self) -> impl Iterator<Item = &AdminDivision> {
-        self.divisions.iter().filter(|d| {
-            d.level == AdminLevel::Community && d.code.starts_with(&QINGPU_CODE[..6])
-        })
+        self.divisions
+            .iter()
+            .filter(|d| d.level == AdminLevel::Community && d.code.starts_with(&QINGPU_CODE[..6]))
     }
 
     /// Every place in China, levels 1–4.
@@ -305,7 +305,11 @@ mod tests {
         for line in qingpu.lines().skip(1) {
             let cols: Vec<&str> = line.split(',').collect();
             if cols[2] == "5" {
-                assert_eq!(admin.by_code(cols[0]).unwrap().short_name, cols[4], "{line}");
+                assert_eq!(
+                    admin.by_code(cols[0]).unwrap().short_name,
+                    cols[4],
+                    "{line}"
+                );
             }
         }
     }

@@ -1,0 +1,189 @@
+//! Admin names by spelling, for matching at the parser's cursor: every province, city, county
+//! and town of China (NBS 2023), Shanghai's towns and 居/村委 (NBS 2021, 12-digit codes), their
+//! short forms (浙江, 杭州, 余杭) and the aliases in `dictionaries/aliases.tsv`.
+
+use std::collections::HashMap;
+
+use crate::dictionaries::{AdminLevel, ChinaPlaceLevel};
+use crate::{Dictionaries, Level};
+
+/// One admin division a spelling may stand for.
+#[derive(Debug, Clone)]
+pub(crate) struct AdminHit {
+    pub level: Level,
+    /// The official name.
+    pub name: String,
+    /// NBS code: 12 digits for Shanghai divisions, 2/4/6/9 digits for the China list.
+    pub code: String,
+    /// Whether the spelling is a short form (no suffix), which needs context to be trusted.
+    pub short: bool,
+}
+
+impl AdminHit {
+    /// Whether `self` can sit under `parent` (its code starts with the parent's significant digits).
+    pub fn is_under(&self, parent: &AdminHit) -> bool {
+        let significant = match parent.level {
+            Level::Province => 2,
+            Level::City => 4,
+            Level::District => 6,
+            Level::Town => 9,
+            _ => parent.code.len(),
+        };
+        match (self.code.get(..significant), parent.code.get(..significant)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Spelling → the divisions it may stand for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AdminNames {
+    pub by_spelling: HashMap<String, Vec<AdminHit>>,
+    /// Longest spelling, in chars.
+    pub max_len: usize,
+}
+
+/// The stem of `name` without its suffix, if it can stand alone: 2+ chars, and not itself ending
+/// like a road or village (建国路街道 → not 建国路).
+fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
+    suffixes
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .filter(|stem| stem.chars().count() >= 2)
+        .filter(|stem| {
+            !stem.ends_with([
+                '路', '街', '道', '村', '巷', '桥', '里', '区', '镇', '乡', '市', '县',
+            ])
+        })
+}
+
+impl AdminNames {
+    pub fn build(dicts: &Dictionaries) -> Self {
+        let mut names = AdminNames::default();
+        for p in dicts.admin.china_places() {
+            if matches!(
+                p.name.as_str(),
+                "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"
+            ) {
+                continue;
+            }
+            let (level, suffixes): (Level, &[&str]) = match p.level {
+                ChinaPlaceLevel::Province => (
+                    Level::Province,
+                    &[
+                        "壮族自治区",
+                        "回族自治区",
+                        "维吾尔自治区",
+                        "特别行政区",
+                        "自治区",
+                        "省",
+                        "市",
+                    ],
+                ),
+                ChinaPlaceLevel::City => (Level::City, &["地区", "市", "盟"]),
+                ChinaPlaceLevel::County => (Level::District, &["新区", "区", "县", "市", "旗"]),
+                // Shanghai's towns come from the 12-digit list below.
+                ChinaPlaceLevel::Town if p.province_code == "31" => continue,
+                ChinaPlaceLevel::Town => (Level::Town, &["街道", "镇", "乡"]),
+            };
+            let hit = AdminHit {
+                level,
+                name: p.name.clone(),
+                code: p.code.clone(),
+                short: false,
+            };
+            if let Some(stem) = strip_any(&p.name, suffixes) {
+                names.add(
+                    stem,
+                    AdminHit {
+                        short: true,
+                        ..hit.clone()
+                    },
+                );
+            }
+            names.add(&p.name, hit.clone());
+            if level == Level::Province && p.name.ends_with('市') {
+                // A municipality is its own city (北京 北京市): its city-level entry is 市辖区.
+                let city = AdminHit {
+                    level: Level::City,
+                    code: format!("{}01", p.code),
+                    ..hit
+                };
+                if let Some(stem) = strip_any(&p.name, &["市"]) {
+                    names.add(
+                        stem,
+                        AdminHit {
+                            short: true,
+                            ..city.clone()
+                        },
+                    );
+                }
+                names.add(&p.name, city);
+            }
+        }
+        for d in dicts.admin.divisions() {
+            let level = match d.level {
+                AdminLevel::Town => Level::Town,
+                AdminLevel::Community => Level::Community,
+                _ => continue,
+            };
+            let hit = AdminHit {
+                level,
+                name: d.name.clone(),
+                code: d.code.clone(),
+                short: false,
+            };
+            if level == Level::Town {
+                if let Some(stem) = strip_any(&d.name, &["街道", "镇", "乡"]) {
+                    names.add(
+                        stem,
+                        AdminHit {
+                            short: true,
+                            ..hit.clone()
+                        },
+                    );
+                }
+            } else if d.short_name != d.name
+                && (d.short_name.ends_with('村') || d.short_name.ends_with("社区"))
+            {
+                // 王仙村 stands alone in addresses; a bare 居委 stem (东盛) does not.
+                names.add(&d.short_name, hit.clone());
+            }
+            names.add(&d.name, hit);
+        }
+        for a in &dicts.aliases {
+            for to in &a.to {
+                let targets: Vec<AdminHit> = names
+                    .by_spelling
+                    .get(to.as_str())
+                    .map(|hits| {
+                        hits.iter()
+                            .filter(|h| !h.short && &h.name == to)
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for t in targets {
+                    names.add(&a.from, t);
+                }
+            }
+        }
+        names
+    }
+
+    fn add(&mut self, spelling: &str, hit: AdminHit) {
+        self.max_len = self.max_len.max(spelling.chars().count());
+        let hits = self.by_spelling.entry(spelling.to_string()).or_default();
+        if !hits
+            .iter()
+            .any(|h| h.code == hit.code && h.level == hit.level)
+        {
+            hits.push(hit);
+        }
+    }
+
+    pub fn get(&self, spelling: &str) -> Option<&[AdminHit]> {
+        self.by_spelling.get(spelling).map(Vec::as_slice)
+    }
+}

@@ -1,0 +1,78 @@
+//! The parser's word lists from `dictionaries/parse_words.tsv`: fillers, near-qualifiers and the
+//! suffixes that close names.
+
+use crate::Level;
+
+/// What a closing suffix makes of the name it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameClass {
+    /// A name with a level of its own (road, town, community, devzone).
+    Level(Level),
+}
+
+/// Word lists, each sorted longest first so that the first match is the longest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParseWords {
+    pub filler: Vec<Vec<char>>,
+    pub near: Vec<Vec<char>>,
+    /// Closing suffixes with the class they give, longest first.
+    pub suffixes: Vec<(Vec<char>, NameClass)>,
+    pub poi_suffixes: Vec<Vec<char>>,
+}
+
+const PARSE_WORDS: &str = include_str!("../../../dictionaries/parse_words.tsv");
+
+impl ParseWords {
+    pub fn embedded() -> Self {
+        let mut w = ParseWords::default();
+        let rows = PARSE_WORDS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .skip(1);
+        for row in rows {
+            let Some((kind, words)) = row.split_once('\t') else {
+                continue;
+            };
+            let words = words
+                .split('|')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.chars().collect::<Vec<char>>());
+            match kind {
+                "filler" => w.filler.extend(words),
+                "near" => w.near.extend(words),
+                "town_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Town)))),
+                "devzone_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Devzone)))),
+                "community_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Community)))),
+                "road_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Road)))),
+                "poi_suffix" => w.poi_suffixes.extend(words),
+                _ => {}
+            }
+        }
+        w.filler.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.near.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+        w.poi_suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w
+    }
+
+    /// The longest word of `list` that `text` starts with, as its length.
+    pub fn prefix_in(list: &[Vec<char>], text: &[char]) -> Option<usize> {
+        list.iter().find(|w| text.starts_with(w)).map(|w| w.len())
+    }
+
+    /// The class of the longest closing suffix `name` ends with, and the suffix's length.
+    pub fn closing_suffix(&self, name: &[char]) -> Option<(NameClass, usize)> {
+        self.suffixes
+            .iter()
+            .find(|(s, _)| name.ends_with(s) && name.len() > s.len())
+            .map(|(s, class)| (*class, s.len()))
+    }
+}
