@@ -297,10 +297,13 @@ fn is_alnum(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
-/// The chars that continue a name after a short admin spelling (江宁路, 中山村): a short form
-/// followed by one of them is part of a longer name, not the division.
-fn continues_name(c: char) -> bool {
-    matches!(
+/// Whether the text after an admin spelling continues a longer name (江宁路, 中山村, 柳市大道):
+/// a short form or a town name followed by a suffix is part of that name, not the division.
+fn continues_name(rest: &[char]) -> bool {
+    let Some(&c) = rest.first() else {
+        return false;
+    };
+    if matches!(
         c,
         '路' | '街'
             | '道'
@@ -320,23 +323,43 @@ fn continues_name(c: char) -> bool {
             | '园'
             | '城'
             | '港'
-            | '大'
-            | '小'
-            | '新'
-            | '公'
-            | '广'
-            | '花'
-            | '社'
-            | '居'
-            | '家'
-            | '山'
             | '厂'
-            | '中'
-            | '一'
-            | '二'
-            | '三'
-            | '四'
-            | '五'
+            | '屯'
+            | '堂'
+            | '宅'
+    ) {
+        return true;
+    }
+    let two: [char; 2] = match rest {
+        [a, b, ..] => [*a, *b],
+        _ => return false,
+    };
+    matches!(
+        two,
+        ['大', '道']
+            | ['大', '街']
+            | ['大', '厦']
+            | ['公', '路']
+            | ['社', '区']
+            | ['新', '村']
+            | ['新', '区']
+            | ['小', '区']
+            | ['花', '园']
+            | ['广', '场']
+            | ['中', '路']
+            | ['东', '路']
+            | ['西', '路']
+            | ['南', '路']
+            | ['北', '路']
+            | ['东', '街']
+            | ['西', '街']
+            | ['南', '街']
+            | ['北', '街']
+            | ['中', '学']
+            | ['小', '学']
+            | ['大', '学']
+            | ['医', '院']
+            | ['中', '心']
     )
 }
 
@@ -561,8 +584,15 @@ impl Parser {
                 continue;
             };
             let end = pos + len;
-            let next = chars.get(end).copied();
+            let next = &chars[end..];
             if let Some(hit) = self.choose_admin(hits, st, next) {
+                if hit.short
+                    && hit.level != Level::Province
+                    && self.full_name_at(norm, chars, end, &hit.code)
+                {
+                    // 宁波宁波市: the short form is a stutter of the full name that follows.
+                    return Some(end);
+                }
                 let conf = if hit.short { 0.8 } else { 0.95 };
                 st.push(Raw {
                     level: hit.level,
@@ -575,8 +605,7 @@ impl Parser {
                 return Some(end);
             }
             // A repeat of a division already named (浙江省杭州市杭州市…) is redundant: skip it.
-            if hits.iter().any(|h| st.has_admin_code(&h.code))
-                && next.is_none_or(|c| !continues_name(c))
+            if hits.iter().any(|h| !h.short && st.has_admin_code(&h.code)) && !continues_name(next)
             {
                 return Some(end);
             }
@@ -584,12 +613,28 @@ impl Parser {
         None
     }
 
+    /// Whether the full name of the division `code` starts at `pos`.
+    fn full_name_at(&self, norm: &Normalized, chars: &[char], pos: usize, code: &str) -> bool {
+        let text = norm.text();
+        let start = byte_offset(text, chars, pos);
+        let mut b = start;
+        for &c in chars[pos..].iter().take(self.admin.max_len) {
+            b += c.len_utf8();
+            if let Some(hits) = self.admin.get(&text[start..b])
+                && hits.iter().any(|h| !h.short && h.code == code)
+            {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Picks the division a spelling stands for, given what came before; `None` if none fits.
     fn choose_admin<'h>(
         &self,
         hits: &'h [AdminHit],
         st: &State,
-        next: Option<char>,
+        next: &[char],
     ) -> Option<&'h AdminHit> {
         let last_level = st.last_admin_level();
         let after_name = st.comps.last().is_some_and(|r| r.admin.is_none());
@@ -603,7 +648,7 @@ impl Parser {
             }
             if h.short || h.level >= Level::Town {
                 // Short forms and town/community names inside a longer name are not divisions.
-                if next.is_some_and(continues_name) {
+                if continues_name(next) {
                     continue;
                 }
             }
@@ -611,8 +656,10 @@ impl Parser {
                 if after_name {
                     continue;
                 }
+                // A short town needs its district before it, except 青浦's own (华新华腾路).
                 if h.level == Level::Town
                     && !matches!(last_level, Some(Level::District | Level::City))
+                    && !(last_level.is_none() && h.code.starts_with("310118"))
                 {
                     continue;
                 }
@@ -620,8 +667,8 @@ impl Parser {
             let mut score = 0;
             match st.deepest_admin() {
                 Some(parent) if h.is_under(parent) => score += 4,
-                // A short form must agree with the divisions already named.
-                Some(_) if h.short => continue,
+                // A short form or a 居/村委 must agree with the divisions already named.
+                Some(_) if h.short || h.level == Level::Community => continue,
                 Some(_) => score -= 2,
                 None => {}
             }
@@ -647,10 +694,27 @@ impl Parser {
         let tok_start = i;
         let tok_end = alnum_end(chars, i);
         if tok_end == tok_start {
+            // 东户, 西单元, 甲梯: a side or an ordinal instead of a number.
+            let c = chars[i];
+            if matches!(
+                c,
+                '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁' | '左' | '右'
+            ) && let Some((level @ (Level::Room | Level::Unit), mlen)) =
+                number_marker(&chars[i + 1..])
+                && !(level == Level::Room && chars.get(i + 1) == Some(&'房'))
+            {
+                let end = i + 1 + mlen;
+                st.push(Raw::num(level, pos, end, c.to_string(), 0.7));
+                return Some(end);
+            }
             return None;
         }
         let tok = &chars[tok_start..tok_end];
         let has_digit = tok.iter().any(char::is_ascii_digit);
+        if road_name_number(chars, tok_end) {
+            // 黄河5路, 渤海12路: the number is part of a road name.
+            return None;
+        }
         // A dash chain: 3-502, 47-6-746, 3-1号.
         let mut parts = vec![(tok_start, tok_end)];
         let mut j = tok_end;
@@ -723,7 +787,10 @@ impl Parser {
                             };
                         }
                     }
-                    if st.has(Level::Number) {
+                    if matches!(st.context(), Ctx::Building | Ctx::Inner) {
+                        // 1栋2单元2楼2号: a 号 inside a building is a room.
+                        level = Level::Room;
+                    } else if st.has(Level::Number) {
                         level = Level::Building;
                     }
                 }
@@ -774,9 +841,24 @@ impl Parser {
         masked: &[(MaskedKind, usize, usize)],
     ) -> usize {
         let n = chars.len();
+        let mut pos = pos;
+        if self.words.connectors.contains(&chars[pos])
+            && st
+                .comps
+                .last()
+                .is_some_and(|r| r.level == Level::Road && r.end == pos)
+            && pos + 1 < n
+        {
+            // 黄山路与富春江路: the connector is not part of the second road.
+            pos += 1;
+        }
         let mut end = pos + 1;
         while end < n {
             let c = chars[end];
+            if c.is_ascii_digit() && road_name_number(chars, alnum_end(chars, end)) {
+                end = alnum_end(chars, end);
+                continue;
+            }
             if is_separator(c) || c.is_ascii_digit() || masked.iter().any(|m| m.1 == end) {
                 break;
             }
@@ -791,28 +873,52 @@ impl Parser {
         let mut close: Option<(usize, Level, f32)> = None;
         for seg in &segments {
             let seg_end = pos + seg.end;
+            // A village or town suffix inside a segment (老岭村上康城 → 老岭村|上康城: jieba
+            // glued 村上) closes the name there, unless the segment is a word of its own (村口).
+            if seg.end - seg.start >= 2 && seg.end < end - pos {
+                let inner = &chars[pos + seg.start..seg_end - 1];
+                let word = &chars[pos + seg.start..seg_end];
+                let split_at = inner
+                    .iter()
+                    .enumerate()
+                    .position(|(k, c)| {
+                        matches!(c, '村' | '镇' | '乡' | '路' | '街' | '巷')
+                            // 街道, 村委会: a longer suffix starts here.
+                            && !self.words.longer_suffix_at(&chars[pos + seg.start + k..])
+                    })
+                    .filter(|_| !self.words.not_name.iter().any(|w| w.as_slice() == word));
+                if let Some(k) = split_at {
+                    let cut = pos + seg.start + k + 1;
+                    let name = &chars[pos..cut];
+                    if name.len() >= 3
+                        && !self.words.not_name.iter().any(|w| name.ends_with(w))
+                        && !road_follows(&chars[cut..])
+                        && let Some((NameClass::Level(level), _)) = self.words.closing_suffix(name)
+                        && matches!(level, Level::Community | Level::Town | Level::Road)
+                    {
+                        close = Some((cut, level, 0.7));
+                        break;
+                    }
+                }
+            }
             let name = &chars[pos..seg_end];
             let seg_chars = &chars[pos + seg.start..seg_end];
             if let Some((NameClass::Level(level), slen)) = self.words.closing_suffix(name) {
-                // The suffix must end this segment (路口, 村口 do not close a name) and a
-                // longer POI suffix wins (新村 is a compound).
+                // The suffix must end this segment (路口, 村口 do not close a name), a longer
+                // POI suffix wins (新村 is a compound), and a common noun is no name (农村).
                 let poi_longer = self
                     .words
                     .poi_suffixes
                     .iter()
                     .any(|p| p.len() > slen && name.ends_with(p));
+                let common = self.words.not_name.iter().any(|w| w.as_slice() == name);
                 let seg_ok = seg_chars.len() >= slen || seg.start > 0;
-                if seg_ok {
+                // 宁乡路, 石门村路: a town or village name followed by a suffix is a longer name.
+                let rest = &chars[seg_end..];
+                let inside = (level != Level::Road && road_follows(rest))
+                    || (slen == 1 && self.words.closing_suffix_starts(rest));
+                if seg_ok && !common && !inside {
                     let level = if poi_longer { Level::Poi } else { level };
-                    let level = if level == Level::Road
-                        && st.has(Level::Road)
-                        && !st.has(Level::Number)
-                        && !st.has(Level::Lane)
-                    {
-                        Level::Subroad
-                    } else {
-                        level
-                    };
                     close = Some((seg_end, level, 0.8));
                     break;
                 }
@@ -821,6 +927,7 @@ impl Parser {
             if seg_end < end {
                 let rest = &chars[seg_end..];
                 if ParseWords::prefix_in(&self.words.near, rest).is_some()
+                    || ParseWords::prefix_in(&self.words.filler, rest).is_some_and(|l| l >= 2)
                     || self.full_admin_starts(norm, chars, seg_end)
                 {
                     close = Some((seg_end, Level::Poi, 0.6));
@@ -989,6 +1096,23 @@ impl Parser {
     }
 }
 
+/// Whether a road suffix follows: then a town or village name before it is part of the road's name.
+fn road_follows(rest: &[char]) -> bool {
+    matches!(
+        rest,
+        ['路' | '街' | '巷', ..] | ['大' | '公', '道' | '街' | '路', ..]
+    )
+}
+
+/// Whether the number ending at `end` is part of a road name (黄河5路, 7巷).
+fn road_name_number(chars: &[char], end: usize) -> bool {
+    match chars.get(end) {
+        Some('路' | '街' | '巷' | '横' | '纬' | '经') => true,
+        Some('大') => matches!(chars.get(end + 1), Some('道' | '街')),
+        _ => false,
+    }
+}
+
 fn level_for_last(chain_level: Level, marker_level: Level) -> Level {
     match marker_level {
         Level::Number | Level::Subpoi | Level::Group | Level::Lane | Level::Subroad => chain_level,
@@ -1133,6 +1257,15 @@ impl Raw {
 
 impl State {
     fn push(&mut self, r: Raw) {
+        if r.level == Level::Group {
+            // 永西六组: the name before a 组 is its village.
+            if let Some(prev) = self.comps.last_mut()
+                && prev.level == Level::Poi
+                && prev.end == r.start
+            {
+                prev.level = Level::Community;
+            }
+        }
         self.comps.push(r);
     }
 

@@ -12,15 +12,15 @@
 //! | dizhi level | label |
 //! |---|---|
 //! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city) |
-//! | city, district, town, devzone, road, subroad, poi, subpoi | the label of the same name |
+//! | city, district, town, devzone, road, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
 //! | community | `community` (swei412's `village` is read as `community`) |
-//! | group (组) | bio: `road`, or with the 号 right after it one `roadno` span (naacl: 5组6号 is one roadno); bmes: `group` |
+//! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
 //! | lane (弄) | `roadno` |
-//! | number (号) | `houseno` after a lane or a POI; else `roadno` (bmes: `houseno` also after a community or group) |
+//! | number (号) | `houseno` after a lane; after a POI `houseno` (bio: only when a road came before, else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
 //! | building (幢/栋/号楼/座) | `houseno` |
 //! | unit (单元) | `cellno` |
 //! | floor (层/楼) | `floorno` |
-//! | room (室) | `roomno` |
+//! | room (室) | `roomno`; bio: a 号 right after the building (15栋114号) → `cellno` |
 //!
 //! The structural micro-F1 is over [`STRUCTURAL`]; every label is reported, poi included.
 
@@ -188,12 +188,7 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
     let comps = &parse.components;
     let mut out: Vec<(String, usize, usize)> = Vec::new();
     let mut seen_lane = false;
-    let mut skip_next = false;
     for (i, c) in comps.iter().enumerate() {
-        if skip_next {
-            skip_next = false;
-            continue;
-        }
         // The last component before this one that is not an admin level.
         let prev = comps[..i].iter().rev().map(|c| c.level).next();
         let label: &str = match c.level {
@@ -207,22 +202,15 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
             }
             Level::City => "city",
             Level::District => "district",
+            // swei412 labels the zones that are listed 街道-level divisions (dictionary matches,
+            // confidence ≥ 0.9) as towns.
+            Level::Devzone if scheme == Scheme::Bmes && c.confidence >= 0.9 => "town",
             Level::Devzone => "devzone",
             Level::Town => "town",
             Level::Community => "community",
             Level::Group => match scheme {
                 Scheme::Bmes => "group",
-                Scheme::Bio => {
-                    if let Some(next) = comps.get(i + 1)
-                        && next.level == Level::Number
-                        && next.start == c.end
-                    {
-                        out.push(("roadno".into(), c.start, next.end));
-                        skip_next = true;
-                        continue;
-                    }
-                    "road"
-                }
+                Scheme::Bio => "road",
             },
             Level::Road => "road",
             Level::Subroad => "subroad",
@@ -233,7 +221,12 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
             Level::Number => {
                 let after_poi = matches!(prev, Some(Level::Poi | Level::Subpoi | Level::Building));
                 let after_area = matches!(prev, Some(Level::Community | Level::Group));
-                if seen_lane || after_poi || (scheme == Scheme::Bmes && after_area) {
+                let road_before = comps[..i].iter().any(|c| c.level == Level::Road);
+                let poi_means_house = scheme == Scheme::Bmes || road_before;
+                if seen_lane
+                    || (after_poi && poi_means_house)
+                    || (scheme == Scheme::Bmes && after_area)
+                {
                     "houseno"
                 } else {
                     "roadno"
@@ -244,7 +237,15 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
             Level::Building => "houseno",
             Level::Unit => "cellno",
             Level::Floor => "floorno",
-            Level::Room => "roomno",
+            Level::Room => {
+                // naacl: 15栋114号 — a 号 right after the building is the cell.
+                if scheme == Scheme::Bio && prev == Some(Level::Building) && c.text.ends_with('号')
+                {
+                    "cellno"
+                } else {
+                    "roomno"
+                }
+            }
         };
         out.push((label.to_string(), c.start, c.end));
     }

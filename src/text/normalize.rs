@@ -95,7 +95,9 @@ fn starts_number_marker(rest: &[char]) -> bool {
         return false;
     };
     match c {
-        '号' | '弄' | '幢' | '栋' | '楼' | '层' | '室' | '座' | '户' | '组' | '#' => true,
+        '号' | '弄' | '幢' | '栋' | '楼' | '层' | '室' | '座' | '户' | '组' | '梯' | '#' => {
+            true
+        }
         '单' => rest.get(1) == Some(&'元'),
         '支' => rest.get(1) == Some(&'弄'),
 

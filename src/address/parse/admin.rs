@@ -44,6 +44,30 @@ pub(crate) struct AdminNames {
     pub max_len: usize,
 }
 
+const FORMER_DISTRICTS: &str = include_str!("../../../dictionaries/former_districts.tsv");
+
+/// Whether a name from the town list is a development zone (开发区, 工业园区, 高新区 …).
+fn is_devzone_name(name: &str) -> bool {
+    [
+        "开发区",
+        "园区",
+        "工业区",
+        "高新区",
+        "新区",
+        "示范区",
+        "管理区",
+        "产业园",
+        "度假区",
+        "管委会",
+        "试验区",
+        "合作区",
+        "保税区",
+        "新城",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s))
+}
+
 /// The stem of `name` without its suffix, if it can stand alone: 2+ chars, and not itself ending
 /// like a road or village (建国路街道 → not 建国路).
 fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
@@ -87,6 +111,12 @@ impl AdminNames {
                 ChinaPlaceLevel::Town if p.province_code == "31" => continue,
                 ChinaPlaceLevel::Town => (Level::Town, &["街道", "镇", "乡"]),
             };
+            // Development zones are listed among the towns; they are a level of their own.
+            let level = if level == Level::Town && is_devzone_name(&p.name) {
+                Level::Devzone
+            } else {
+                level
+            };
             let hit = AdminHit {
                 level,
                 name: p.name.clone(),
@@ -103,6 +133,18 @@ impl AdminNames {
                 );
             }
             names.add(&p.name, hit.clone());
+            if level == Level::District {
+                // 富阳市 for 富阳区, 余杭县 for 余杭区: older or informal suffixes of the same county.
+                if let Some(stem) = ["区", "县", "市"]
+                    .iter()
+                    .find_map(|s| p.name.strip_suffix(s))
+                    .filter(|stem| stem.chars().count() >= 2)
+                {
+                    for suffix in ["区", "县", "市"] {
+                        names.add_if_absent(&format!("{stem}{suffix}"), &hit);
+                    }
+                }
+            }
             if level == Level::Province && p.name.ends_with('市') {
                 // A municipality is its own city (北京 北京市): its city-level entry is 市辖区.
                 let city = AdminHit {
@@ -146,11 +188,33 @@ impl AdminNames {
                 }
             } else if d.short_name != d.name
                 && (d.short_name.ends_with('村') || d.short_name.ends_with("社区"))
+                && d.short_name.chars().count() >= 3
             {
                 // 王仙村 stands alone in addresses; a bare 居委 stem (东盛) does not.
                 names.add(&d.short_name, hit.clone());
             }
             names.add(&d.name, hit);
+        }
+        for (former, code) in FORMER_DISTRICTS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .skip(1)
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                Some((cols.next()?, cols.next()?))
+            })
+        {
+            if let Some(p) = dicts.admin.china_by_code(code) {
+                names.add(
+                    former,
+                    AdminHit {
+                        level: Level::District,
+                        name: p.name.clone(),
+                        code: p.code.clone(),
+                        short: false,
+                    },
+                );
+            }
         }
         for a in &dicts.aliases {
             for to in &a.to {
@@ -169,7 +233,38 @@ impl AdminNames {
                 }
             }
         }
+        // A character lost in decoding (U+FFFD, e.g. a GBK file read as UTF-8) still lets a name of
+        // 3+ characters match: each name is also indexed with one of its characters replaced.
+        let mut wild: Vec<(String, AdminHit)> = Vec::new();
+        for (spelling, hits) in &names.by_spelling {
+            let chars: Vec<char> = spelling.chars().collect();
+            if chars.len() < 3 {
+                continue;
+            }
+            for i in 0..chars.len() - 1 {
+                let mut w = chars.clone();
+                w[i] = '\u{fffd}';
+                let key: String = w.into_iter().collect();
+                for h in hits.iter().filter(|h| !h.short) {
+                    wild.push((key.clone(), h.clone()));
+                }
+            }
+        }
+        for (key, hit) in wild {
+            names.add_if_absent(&key, &hit);
+        }
         names
+    }
+
+    /// Adds `spelling` for `hit` unless the spelling already names a division of that level.
+    fn add_if_absent(&mut self, spelling: &str, hit: &AdminHit) {
+        let taken = self
+            .by_spelling
+            .get(spelling)
+            .is_some_and(|hits| hits.iter().any(|h| h.level == hit.level && !h.short));
+        if !taken {
+            self.add(spelling, hit.clone());
+        }
     }
 
     fn add(&mut self, spelling: &str, hit: AdminHit) {

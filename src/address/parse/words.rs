@@ -18,6 +18,10 @@ pub(crate) struct ParseWords {
     /// Closing suffixes with the class they give, longest first.
     pub suffixes: Vec<(Vec<char>, NameClass)>,
     pub poi_suffixes: Vec<Vec<char>>,
+    /// Common nouns that end like names (农村).
+    pub not_name: Vec<Vec<char>>,
+    /// Single chars joining two roads (与, 和).
+    pub connectors: Vec<char>,
 }
 
 const PARSE_WORDS: &str = include_str!("../../../dictionaries/parse_words.tsv");
@@ -53,6 +57,10 @@ impl ParseWords {
                     .suffixes
                     .extend(words.map(|s| (s, NameClass::Level(Level::Road)))),
                 "poi_suffix" => w.poi_suffixes.extend(words),
+                "not_name" => w.not_name.extend(words),
+                "connector" => w
+                    .connectors
+                    .extend(words.filter_map(|w| w.first().copied())),
                 _ => {}
             }
         }
@@ -66,6 +74,21 @@ impl ParseWords {
     /// The longest word of `list` that `text` starts with, as its length.
     pub fn prefix_in(list: &[Vec<char>], text: &[char]) -> Option<usize> {
         list.iter().find(|w| text.starts_with(w)).map(|w| w.len())
+    }
+
+    /// Whether a suffix or common noun of 2+ chars starts at `rest` (街道, 村委会, 路口).
+    pub fn longer_suffix_at(&self, rest: &[char]) -> bool {
+        self.suffixes
+            .iter()
+            .map(|(s, _)| s)
+            .chain(self.poi_suffixes.iter())
+            .chain(self.not_name.iter())
+            .any(|s| s.len() >= 2 && rest.starts_with(s))
+    }
+
+    /// Whether `rest` starts with a closing suffix (王家屯|村: the name goes on).
+    pub fn closing_suffix_starts(&self, rest: &[char]) -> bool {
+        self.suffixes.iter().any(|(s, _)| rest.starts_with(s))
     }
 
     /// The class of the longest closing suffix `name` ends with, and the suffix's length.
