@@ -604,10 +604,40 @@ impl Parser {
                 });
                 return Some(end);
             }
-            // A repeat of a division already named (浙江省杭州市杭州市…) is redundant: skip it.
-            if hits.iter().any(|h| !h.short && st.has_admin_code(&h.code)) && !continues_name(next)
+            // A repeat of a division already named (浙江省杭州市杭州市…) is redundant: skip it,
+            // or, right after its twin (杭州市杭州市), take the second as the component.
+            if let Some(h) = hits
+                .iter()
+                .find(|h| !h.short && st.has_admin_code(&h.code))
+                .filter(|_| !continues_name(next))
             {
+                if let Some(last) = st.comps.last_mut() {
+                    if last.end == pos && last.admin.as_ref().is_some_and(|a| a.code == h.code) {
+                        last.start = pos;
+                        last.end = end;
+                        last.confidence = 0.95;
+                    }
+                }
                 return Some(end);
+            }
+            // A full path after a stray admin prefix (白洋镇枝江市白洋镇…): the prefix was
+            // redundant; start again.
+            if st.comps.iter().all(|r| r.admin.is_some()) && !continues_name(next) {
+                let first = st.comps.first().map(|r| r.level);
+                if let Some(h) = hits.iter().find(|h| {
+                    !h.short && h.level <= Level::District && first.is_some_and(|f| h.level < f)
+                }) {
+                    st.comps.clear();
+                    st.push(Raw {
+                        level: h.level,
+                        start: pos,
+                        end,
+                        value: h.name.clone(),
+                        confidence: 0.9,
+                        admin: Some(h.clone()),
+                    });
+                    return Some(end);
+                }
             }
         }
         None
@@ -936,6 +966,41 @@ impl Parser {
             }
         }
         let (close_end, level, conf) = close.unwrap_or((end, Level::Poi, 0.6));
+        let mut pos = pos;
+        if level == Level::Road {
+            // 碧桂园三街, 杭州湾新区兴慈三路: a compound or zone name glued before a road.
+            let split = segments
+                .iter()
+                .map(|seg| pos + seg.start)
+                .filter(|&b| b > pos + 1 && close_end >= b + 3)
+                .find(|&b| self.words.ends_area_name(&chars[pos..b]));
+            if let Some(b) = split {
+                let prefix = &chars[pos..b];
+                let level = if self
+                    .words
+                    .closing_suffix(prefix)
+                    .is_some_and(|(c, _)| c == NameClass::Level(Level::Devzone))
+                {
+                    Level::Devzone
+                } else if matches!(
+                    st.comps.last().map(|r| r.level),
+                    Some(Level::Poi | Level::Subpoi)
+                ) {
+                    Level::Subpoi
+                } else {
+                    Level::Poi
+                };
+                st.push(Raw {
+                    level,
+                    start: pos,
+                    end: b,
+                    value: prefix.iter().collect(),
+                    confidence: 0.6,
+                    admin: None,
+                });
+                pos = b;
+            }
+        }
         let level = if level == Level::Poi
             && matches!(
                 st.comps.last().map(|r| r.level),
@@ -966,7 +1031,9 @@ impl Parser {
             b += c.len_utf8();
             if k >= 2
                 && let Some(hits) = self.admin.get(&text[start..b])
-                && hits.iter().any(|h| !h.short && h.level <= Level::Town)
+                && hits
+                    .iter()
+                    .any(|h| !h.short && h.level <= Level::Town && h.level != Level::Devzone)
             {
                 return true;
             }

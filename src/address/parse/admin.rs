@@ -46,6 +46,22 @@ pub(crate) struct AdminNames {
 
 const FORMER_DISTRICTS: &str = include_str!("../../../dictionaries/former_districts.tsv");
 
+/// Zone kinds that the town list carries as names of their own.
+const GENERIC_ZONES: [&str; 12] = [
+    "开发区",
+    "经济开发区",
+    "经济技术开发区",
+    "高新区",
+    "高新技术产业开发区",
+    "工业园区",
+    "工业区",
+    "园区",
+    "新区",
+    "高新技术开发区",
+    "经济开发区管委会",
+    "开发区管委会",
+];
+
 /// Whether a name from the town list is a development zone (开发区, 工业园区, 高新区 …).
 fn is_devzone_name(name: &str) -> bool {
     [
@@ -77,9 +93,11 @@ fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
         .filter(|stem| stem.chars().count() >= 2)
         .filter(|stem| {
             !stem.ends_with([
-                '路', '街', '道', '村', '巷', '桥', '里', '区', '镇', '乡', '市', '县',
+                '路', '街', '道', '村', '巷', '桥', '里', '区', '镇', '乡', '县',
             ])
         })
+        // 柳市 is a town's stem; a city or county stem ending in 市 is not a thing.
+        .filter(|stem| !stem.ends_with('市') || suffixes.contains(&"镇"))
 }
 
 impl AdminNames {
@@ -111,6 +129,10 @@ impl AdminNames {
                 ChinaPlaceLevel::Town if p.province_code == "31" => continue,
                 ChinaPlaceLevel::Town => (Level::Town, &["街道", "镇", "乡"]),
             };
+            // A bare kind of zone (经济开发区) is listed under many counties; it names no place.
+            if GENERIC_ZONES.contains(&p.name.as_str()) {
+                continue;
+            }
             // Development zones are listed among the towns; they are a level of their own.
             let level = if level == Level::Town && is_devzone_name(&p.name) {
                 Level::Devzone

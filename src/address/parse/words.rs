@@ -86,6 +86,17 @@ impl ParseWords {
             .any(|s| s.len() >= 2 && rest.starts_with(s))
     }
 
+    /// Whether `name` ends like a compound, zone or district (区, 开发区, 花园, 新城) — a name that can
+    /// stand before a road but is not part of it.
+    pub fn ends_area_name(&self, name: &[char]) -> bool {
+        name.last() == Some(&'区')
+            || self
+                .suffixes
+                .iter()
+                .any(|(s, c)| *c == NameClass::Level(Level::Devzone) && name.ends_with(s))
+            || self.poi_suffixes.iter().any(|s| name.ends_with(s))
+    }
+
     /// Whether `rest` starts with a closing suffix (王家屯|村: the name goes on).
     pub fn closing_suffix_starts(&self, rest: &[char]) -> bool {
         self.suffixes.iter().any(|(s, _)| rest.starts_with(s))
