@@ -611,12 +611,13 @@ impl Parser {
                 .find(|h| !h.short && st.has_admin_code(&h.code))
                 .filter(|_| !continues_name(next))
             {
-                if let Some(last) = st.comps.last_mut() {
-                    if last.end == pos && last.admin.as_ref().is_some_and(|a| a.code == h.code) {
-                        last.start = pos;
-                        last.end = end;
-                        last.confidence = 0.95;
-                    }
+                if let Some(last) = st.comps.last_mut()
+                    && last.end == pos
+                    && last.admin.as_ref().is_some_and(|a| a.code == h.code)
+                {
+                    last.start = pos;
+                    last.end = end;
+                    last.confidence = 0.95;
                 }
                 return Some(end);
             }
@@ -966,7 +967,6 @@ impl Parser {
             }
         }
         let (close_end, level, conf) = close.unwrap_or((end, Level::Poi, 0.6));
-        let mut pos = pos;
         if level == Level::Road {
             // 碧桂园三街, 杭州湾新区兴慈三路: a compound or zone name glued before a road.
             let split = segments
