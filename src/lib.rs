@@ -21,13 +21,16 @@
 
 pub mod address;
 pub mod dictionaries;
+pub mod eval;
 pub mod setup;
 pub mod spatial;
 pub mod store;
 pub mod synth;
+pub mod text;
 
 pub use address::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
     StandardAddress, canonical_marker,
 };
+pub use address::{Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};
 pub use dictionaries::Dictionaries;

@@ -58,6 +58,38 @@ enum Command {
         /// The source directory (manifest.json, addresses.csv, buildings.geojson, sources/ …).
         source_dir: PathBuf,
     },
+    /// Parse addresses into components (one argument, or one address per stdin line → JSON lines).
+    Parse {
+        /// The address; without it, one address per stdin line.
+        address: Option<String>,
+        /// Output format: a readable table (one address only) or JSON.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ParseFormat,
+    },
+    /// Measure the parser against labelled files.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+/// Output of `dizhi parse`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ParseFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Span-exact precision/recall/F1 per label on a character-per-line labelled file.
+    Parse {
+        /// The labelled file (e.g. ../shared/data/parsing/naacl2019/dev.txt).
+        file: PathBuf,
+        /// The file's tag scheme (and annotation conventions): bio (naacl2019) or bmes (swei412).
+        #[arg(long, value_enum)]
+        format: dizhi::eval::Scheme,
+    },
 }
 
 fn main() -> ExitCode {
@@ -101,6 +133,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Build { source_dir } => build(&source_dir, &cli.data),
         Command::Serve { addr } => serve(&cli.data, &addr),
+        Command::Parse { address, format } => run_parse(address, format),
+        Command::Eval {
+            what: EvalCommand::Parse { file, format },
+        } => {
+            let dicts = dizhi::Dictionaries::embedded()?;
+            let parser = dizhi::Parser::new(&dicts);
+            let report = dizhi::eval::evaluate_file(&parser, &file, format)?;
+            print!("{}", report.to_table());
+            Ok(())
+        }
     }
 }
 
@@ -195,5 +237,34 @@ fn build(
             report.skipped.join(", ")
         );
     }
+    Ok(())
+}
+
+/// `dizhi parse`: one address → table or JSON; none → JSON lines from stdin.
+fn run_parse(
+    address: Option<String>,
+    format: ParseFormat,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Write};
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let parser = dizhi::Parser::new(&dicts);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match address {
+        Some(a) => {
+            let p = parser.parse(&a);
+            match format {
+                ParseFormat::Table => write!(out, "{}", p.to_table())?,
+                ParseFormat::Json => writeln!(out, "{}", serde_json::to_string(&p)?)?,
+            }
+        }
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                writeln!(out, "{}", serde_json::to_string(&parser.parse(&line))?)?;
+            }
+        }
+    }
+    out.flush()?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The address model and what works on it: levels, components, standard addresses, buildings.
 
 mod model;
+pub mod parse;
 
 pub use model::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
     StandardAddress, UnknownLevel, canonical_marker, community_address_name,
 };
+pub use parse::{Ambiguity, Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};

@@ -1,0 +1,112 @@
+//! The parser's word lists from `dictionaries/parse_words.tsv`: fillers, near-qualifiers and the
+//! suffixes that close names.
+
+use crate::Level;
+
+/// What a closing suffix makes of the name it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameClass {
+    /// A name with a level of its own (road, town, community, devzone).
+    Level(Level),
+}
+
+/// Word lists, each sorted longest first so that the first match is the longest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParseWords {
+    pub filler: Vec<Vec<char>>,
+    pub near: Vec<Vec<char>>,
+    /// Closing suffixes with the class they give, longest first.
+    pub suffixes: Vec<(Vec<char>, NameClass)>,
+    pub poi_suffixes: Vec<Vec<char>>,
+    /// Common nouns that end like names (农村).
+    pub not_name: Vec<Vec<char>>,
+    /// Single chars joining two roads (与, 和).
+    pub connectors: Vec<char>,
+}
+
+const PARSE_WORDS: &str = include_str!("../../../dictionaries/parse_words.tsv");
+
+impl ParseWords {
+    pub fn embedded() -> Self {
+        let mut w = ParseWords::default();
+        let rows = PARSE_WORDS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .skip(1);
+        for row in rows {
+            let Some((kind, words)) = row.split_once('\t') else {
+                continue;
+            };
+            let words = words
+                .split('|')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.chars().collect::<Vec<char>>());
+            match kind {
+                "filler" => w.filler.extend(words),
+                "near" => w.near.extend(words),
+                "town_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Town)))),
+                "devzone_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Devzone)))),
+                "community_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Community)))),
+                "road_suffix" => w
+                    .suffixes
+                    .extend(words.map(|s| (s, NameClass::Level(Level::Road)))),
+                "poi_suffix" => w.poi_suffixes.extend(words),
+                "not_name" => w.not_name.extend(words),
+                "connector" => w
+                    .connectors
+                    .extend(words.filter_map(|w| w.first().copied())),
+                _ => {}
+            }
+        }
+        w.filler.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.near.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+        w.poi_suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w
+    }
+
+    /// The longest word of `list` that `text` starts with, as its length.
+    pub fn prefix_in(list: &[Vec<char>], text: &[char]) -> Option<usize> {
+        list.iter().find(|w| text.starts_with(w)).map(|w| w.len())
+    }
+
+    /// Whether a suffix or common noun of 2+ chars starts at `rest` (街道, 村委会, 路口).
+    pub fn longer_suffix_at(&self, rest: &[char]) -> bool {
+        self.suffixes
+            .iter()
+            .map(|(s, _)| s)
+            .chain(self.poi_suffixes.iter())
+            .chain(self.not_name.iter())
+            .any(|s| s.len() >= 2 && rest.starts_with(s))
+    }
+
+    /// Whether `name` ends like a compound, zone or district (区, 开发区, 花园, 新城) — a name that can
+    /// stand before a road but is not part of it.
+    pub fn ends_area_name(&self, name: &[char]) -> bool {
+        name.last() == Some(&'区')
+            || self
+                .suffixes
+                .iter()
+                .any(|(s, c)| *c == NameClass::Level(Level::Devzone) && name.ends_with(s))
+            || self.poi_suffixes.iter().any(|s| name.ends_with(s))
+    }
+
+    /// Whether `rest` starts with a closing suffix (王家屯|村: the name goes on).
+    pub fn closing_suffix_starts(&self, rest: &[char]) -> bool {
+        self.suffixes.iter().any(|(s, _)| rest.starts_with(s))
+    }
+
+    /// The class of the longest closing suffix `name` ends with, and the suffix's length.
+    pub fn closing_suffix(&self, name: &[char]) -> Option<(NameClass, usize)> {
+        self.suffixes
+            .iter()
+            .find(|(s, _)| name.ends_with(s) && name.len() > s.len())
+            .map(|(s, class)| (*class, s.len()))
+    }
+}

@@ -1,0 +1,471 @@
+//! Span-exact evaluation of the parser on character-per-line labelled files.
+//!
+//! # File formats
+//! One token per line, `<token> <tag>`, a blank line between addresses. A token is a character or
+//! a run of digits/Latin letters; `##x` continues the previous token (its text is `x`); `[UNK]`
+//! stands for one character the original tokenizer did not know (read as U+FFFD).
+//! Tags are `B-/I-` + label (`bio`, naacl2019) or `B-/M-/E-/S-` + label (`bmes`, swei412).
+//!
+//! # Mapping dizhi's levels onto the files' labels
+//! Labels are compared in lower case (naacl's `devZone`, `subRoad` → `devzone`, `subroad`).
+//!
+//! | dizhi level | label |
+//! |---|---|
+//! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city) |
+//! | city, district, town, devzone, road, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
+//! | community | `community` (swei412's `village` is read as `community`) |
+//! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
+//! | lane (弄) | `roadno` |
+//! | number (号) | `houseno` after a lane; after a POI `houseno` (bio: only when a road came before, else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
+//! | building (幢/栋/号楼/座) | `houseno` |
+//! | unit (单元) | `cellno` |
+//! | floor (层/楼) | `floorno` |
+//! | room (室) | `roomno`; bio: a 号 right after the building (15栋114号) → `cellno` |
+//!
+//! The structural micro-F1 is over [`STRUCTURAL`]; every label is reported, poi included.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{Level, Parse, Parser};
+
+/// The labels the structural micro-F1 is computed over.
+pub const STRUCTURAL: [&str; 11] = [
+    "prov",
+    "city",
+    "district",
+    "town",
+    "community",
+    "road",
+    "roadno",
+    "houseno",
+    "cellno",
+    "floorno",
+    "roomno",
+];
+
+/// The order labels are printed in.
+const ORDER: [&str; 27] = [
+    "country",
+    "prov",
+    "city",
+    "district",
+    "devzone",
+    "town",
+    "community",
+    "group",
+    "road",
+    "subroad",
+    "roadno",
+    "subroadno",
+    "poi",
+    "subpoi",
+    "houseno",
+    "cellno",
+    "floorno",
+    "roomno",
+    "person",
+    "assist",
+    "intersection",
+    "direction",
+    "distance",
+    "traffic_facility",
+    "redundant",
+    "otherinfo",
+    "village",
+];
+
+/// A labelled file's tag scheme, which also fixes its annotation conventions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scheme {
+    /// `B-/I-` tags, naacl2019 conventions.
+    Bio,
+    /// `B-/M-/E-/S-` tags, swei412 conventions.
+    Bmes,
+}
+
+/// One labelled address: its text and gold spans `(label, start, end)` in chars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelled {
+    /// The address text, tokens joined.
+    pub text: String,
+    /// Gold spans, in order.
+    pub spans: Vec<(String, usize, usize)>,
+}
+
+fn gold_label(label: &str) -> String {
+    let l = label.to_lowercase();
+    match l.as_str() {
+        "village" => "community".to_string(),
+        _ => l,
+    }
+}
+
+/// Reads a labelled file's text into addresses.
+///
+/// # Examples
+/// ```
+/// use dizhi::eval::{read_labelled, Scheme};
+/// let text = "华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n";
+/// let addrs = read_labelled(text, Scheme::Bio);
+/// assert_eq!(addrs[0].text, "华腾路8号");
+/// assert_eq!(addrs[0].spans, vec![("road".to_string(), 0, 3), ("roadno".to_string(), 3, 5)]);
+/// ```
+pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
+    let mut out = Vec::new();
+    let mut cur = Labelled {
+        text: String::new(),
+        spans: Vec::new(),
+    };
+    let mut len = 0usize;
+    // The open span: (label, start), and whether it may still be continued.
+    let mut open: Option<(String, usize)> = None;
+    let finish = |cur: &mut Labelled, open: &mut Option<(String, usize)>, end: usize| {
+        if let Some((l, s)) = open.take()
+            && end > s
+            && l != "o"
+        {
+            cur.spans.push((l, s, end));
+        }
+    };
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            finish(&mut cur, &mut open, len);
+            if !cur.text.is_empty() {
+                out.push(std::mem::replace(
+                    &mut cur,
+                    Labelled {
+                        text: String::new(),
+                        spans: Vec::new(),
+                    },
+                ));
+            }
+            len = 0;
+            continue;
+        }
+        let (token, tag) = match line.rsplit_once(' ') {
+            Some((t, g)) => (t, g),
+            None => continue,
+        };
+        let token_text: String = if token == "[UNK]" {
+            "\u{fffd}".to_string()
+        } else if let Some(rest) = token.strip_prefix("##") {
+            rest.to_string()
+        } else if token.is_empty() {
+            " ".to_string()
+        } else {
+            token.to_string()
+        };
+        let n = token_text.chars().count();
+        let (prefix, label) = match tag.split_once('-') {
+            Some((p, l)) => (p, gold_label(l)),
+            None => ("O", "o".to_string()),
+        };
+        let continues = token.starts_with("##")
+            || match scheme {
+                Scheme::Bio => prefix == "I",
+                Scheme::Bmes => prefix == "M" || prefix == "E",
+            };
+        let same = open.as_ref().is_some_and(|(l, _)| *l == label);
+        if !(continues && same) {
+            finish(&mut cur, &mut open, len);
+            open = Some((label, len));
+        }
+        cur.text.push_str(&token_text);
+        len += n;
+    }
+    finish(&mut cur, &mut open, len);
+    if !cur.text.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
+
+/// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
+pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usize)> {
+    let comps = &parse.components;
+    let mut out: Vec<(String, usize, usize)> = Vec::new();
+    let mut seen_lane = false;
+    for (i, c) in comps.iter().enumerate() {
+        // The last component before this one that is not an admin level.
+        let prev = comps[..i].iter().rev().map(|c| c.level).next();
+        let label: &str = match c.level {
+            Level::Province => {
+                let city_follows = comps[i + 1..].iter().any(|c| c.level == Level::City);
+                if MUNICIPALITIES.contains(&c.value.as_str()) && !city_follows {
+                    "city"
+                } else {
+                    "prov"
+                }
+            }
+            Level::City => "city",
+            Level::District => "district",
+            // swei412 labels the zones that are listed 街道-level divisions (dictionary matches,
+            // confidence ≥ 0.9) as towns.
+            Level::Devzone if scheme == Scheme::Bmes && c.confidence >= 0.9 => "town",
+            Level::Devzone => "devzone",
+            Level::Town => "town",
+            Level::Community => "community",
+            Level::Group => match scheme {
+                Scheme::Bmes => "group",
+                Scheme::Bio => "road",
+            },
+            Level::Road => "road",
+            Level::Subroad => "subroad",
+            Level::Lane => {
+                seen_lane = true;
+                "roadno"
+            }
+            Level::Number => {
+                let after_poi = matches!(prev, Some(Level::Poi | Level::Subpoi | Level::Building));
+                let after_area = matches!(prev, Some(Level::Community | Level::Group));
+                let road_before = comps[..i].iter().any(|c| c.level == Level::Road);
+                let poi_means_house = scheme == Scheme::Bmes || road_before;
+                if seen_lane
+                    || (after_poi && poi_means_house)
+                    || (scheme == Scheme::Bmes && after_area)
+                {
+                    "houseno"
+                } else {
+                    "roadno"
+                }
+            }
+            Level::Poi => "poi",
+            Level::Subpoi => "subpoi",
+            Level::Building => "houseno",
+            Level::Unit => "cellno",
+            Level::Floor => "floorno",
+            Level::Room => {
+                // naacl: 15栋114号 — a 号 right after the building is the cell.
+                if scheme == Scheme::Bio && prev == Some(Level::Building) && c.text.ends_with('号')
+                {
+                    "cellno"
+                } else {
+                    "roomno"
+                }
+            }
+        };
+        out.push((label.to_string(), c.start, c.end));
+    }
+    out
+}
+
+/// Precision, recall and F1 of one label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelScore {
+    /// The label.
+    pub label: String,
+    /// Spans predicted and gold.
+    pub tp: usize,
+    /// Spans predicted, not gold.
+    pub fp: usize,
+    /// Gold spans not predicted.
+    pub fn_: usize,
+}
+
+impl LabelScore {
+    /// tp / (tp + fp).
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// tp / (tp + fn).
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Labelled spans shown as (label, text).
+pub type ShownSpans = Vec<(String, String)>;
+
+/// A mismatched address: its text, the gold spans and dizhi's spans.
+pub type Mismatch = (String, ShownSpans, ShownSpans);
+
+/// The evaluation of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalReport {
+    /// How many addresses were parsed.
+    pub addresses: usize,
+    /// Per label, in a fixed order.
+    pub labels: Vec<LabelScore>,
+    /// Micro-F1 over [`STRUCTURAL`].
+    pub structural_micro_f1: f64,
+    /// A few mismatched addresses: (text, gold, predicted), for tuning on train files.
+    pub errors: Vec<Mismatch>,
+}
+
+impl EvalReport {
+    /// The per-label table, with the structural micro-F1 as its last line.
+    pub fn to_table(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "addresses: {}", self.addresses);
+        let _ = writeln!(
+            out,
+            "{:<18} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7}",
+            "label", "tp", "fp", "fn", "P", "R", "F1"
+        );
+        for s in &self.labels {
+            let mark = if STRUCTURAL.contains(&s.label.as_str()) {
+                "*"
+            } else {
+                " "
+            };
+            let _ = writeln!(
+                out,
+                "{:<17}{} {:>6} {:>6} {:>6} {:>7.4} {:>7.4} {:>7.4}",
+                s.label,
+                mark,
+                s.tp,
+                s.fp,
+                s.fn_,
+                s.precision(),
+                s.recall(),
+                s.f1()
+            );
+        }
+        for (text, gold, pred) in &self.errors {
+            let fmt = |v: &Vec<(String, String)>| {
+                v.iter()
+                    .map(|(l, t)| format!("{l}={t}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let _ = writeln!(
+                out,
+                "ERR {text}\n  gold {}\n  pred {}",
+                fmt(gold),
+                fmt(pred)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "structural micro-F1 (* labels): {:.4}",
+            self.structural_micro_f1
+        );
+        out
+    }
+}
+
+/// Parses every address of `addresses` and scores the spans.
+///
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, read_labelled, Scheme};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// assert_eq!(report.structural_micro_f1, 1.0);
+/// ```
+pub fn evaluate(
+    parser: &Parser,
+    addresses: &[Labelled],
+    scheme: Scheme,
+    max_errors: usize,
+) -> EvalReport {
+    let mut scores: BTreeMap<String, LabelScore> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for a in addresses {
+        let parse = parser.parse(&a.text);
+        let pred = predicted_spans(&parse, scheme);
+        let mut wrong = false;
+        for g in &a.spans {
+            let s = entry(&mut scores, &g.0);
+            if pred.contains(g) {
+                s.tp += 1;
+            } else {
+                s.fn_ += 1;
+                wrong |= STRUCTURAL.contains(&g.0.as_str());
+            }
+        }
+        for p in &pred {
+            if !a.spans.contains(p) {
+                entry(&mut scores, &p.0).fp += 1;
+                wrong |= STRUCTURAL.contains(&p.0.as_str());
+            }
+        }
+        if wrong && errors.len() < max_errors {
+            let chars: Vec<char> = a.text.chars().collect();
+            let show = |v: &[(String, usize, usize)]| {
+                v.iter()
+                    .map(|(l, s, e)| {
+                        (
+                            l.clone(),
+                            chars
+                                .get(*s..*e)
+                                .map(|c| c.iter().collect())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            };
+            errors.push((a.text.clone(), show(&a.spans), show(&pred)));
+        }
+    }
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for s in scores
+        .values()
+        .filter(|s| STRUCTURAL.contains(&s.label.as_str()))
+    {
+        tp += s.tp;
+        fp += s.fp;
+        fn_ += s.fn_;
+    }
+    let micro = LabelScore {
+        label: String::new(),
+        tp,
+        fp,
+        fn_,
+    }
+    .f1();
+    let mut labels: Vec<LabelScore> = scores.into_values().collect();
+    labels.sort_by_key(|s| {
+        ORDER
+            .iter()
+            .position(|o| *o == s.label)
+            .unwrap_or(ORDER.len())
+    });
+    EvalReport {
+        addresses: addresses.len(),
+        labels,
+        structural_micro_f1: micro,
+        errors,
+    }
+}
+
+fn entry<'a>(scores: &'a mut BTreeMap<String, LabelScore>, label: &str) -> &'a mut LabelScore {
+    scores
+        .entry(label.to_string())
+        .or_insert_with(|| LabelScore {
+            label: label.to_string(),
+            tp: 0,
+            fp: 0,
+            fn_: 0,
+        })
+}
+
+/// Reads `path` and evaluates it (see [`evaluate`]); `DIZHI_EVAL_ERRORS=N` lists N mismatches.
+pub fn evaluate_file(parser: &Parser, path: &Path, scheme: Scheme) -> std::io::Result<EvalReport> {
+    let text = std::fs::read_to_string(path)?;
+    let addresses = read_labelled(&text, scheme);
+    let max_errors = std::env::var("DIZHI_EVAL_ERRORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(evaluate(parser, &addresses, scheme, max_errors))
+}

@@ -1,0 +1,8 @@
+//! Text before parsing: normalization (width, numerals, variants) with a map back to the input,
+//! and segmentation by jieba with the project's address dictionaries.
+
+pub mod normalize;
+pub mod segment;
+
+pub use normalize::{Normalized, normalize};
+pub use segment::{Segment, Segmenter};

@@ -1,0 +1,248 @@
+//! Normalization: full-width → half-width, Chinese numerals → digits where they are numbers,
+//! dash and space variants → one spelling, control characters → spaces. Every normalized character
+//! remembers the span of the original input it came from, so spans found on the normalized text
+//! can be mapped back to the caller's text.
+
+/// Normalized text with a character map back to the original input.
+///
+/// # Examples
+/// ```
+/// let n = dizhi::text::normalize("华腾路一二八八弄３号");
+/// assert_eq!(n.text(), "华腾路1288弄3号");
+/// // normalized chars 3..8 ("1288弄") came from original chars 3..8
+/// assert_eq!(n.original_span(3, 8), (3, 8));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    text: String,
+    chars: Vec<char>,
+    /// For each normalized char, the original char span `[start, end)` it came from.
+    origin: Vec<(usize, usize)>,
+    /// Original input length in chars.
+    original_len: usize,
+}
+
+impl Normalized {
+    /// The normalized text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The normalized text as characters.
+    pub fn chars(&self) -> &[char] {
+        &self.chars
+    }
+
+    /// Number of normalized characters.
+    pub fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    /// Whether the normalized text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    /// The original char span covered by normalized chars `[start, end)`.
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        if start >= end || start >= self.origin.len() {
+            let at = self
+                .origin
+                .get(start)
+                .map(|o| o.0)
+                .unwrap_or(self.original_len);
+            return (at, at);
+        }
+        let end = end.min(self.origin.len());
+        (self.origin[start].0, self.origin[end - 1].1)
+    }
+}
+
+/// A Chinese numeral character's digit value, or `None` for the multipliers and non-numerals.
+fn numeral_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '零' | '〇' | '洞' => 0,
+        '一' | '幺' | '壹' => 1,
+        '二' | '两' | '贰' => 2,
+        '三' | '叁' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        '九' | '玖' => 9,
+        _ => return None,
+    })
+}
+
+fn numeral_multiplier(c: char) -> Option<u64> {
+    match c {
+        '十' | '拾' => Some(10),
+        '百' | '佰' => Some(100),
+        '千' | '仟' => Some(1000),
+        _ => None,
+    }
+}
+
+fn is_numeral(c: char) -> bool {
+    numeral_digit(c).is_some() || numeral_multiplier(c).is_some()
+}
+
+/// Whether the text after a numeral run makes it a number (一二八八弄, 十三号, 五楼) rather than
+/// part of a name (三元村, 六里桥, 九亭). Only the level markers that follow a number count.
+fn starts_number_marker(rest: &[char]) -> bool {
+    let Some(&c) = rest.first() else {
+        return false;
+    };
+    match c {
+        '号' | '弄' | '幢' | '栋' | '楼' | '层' | '室' | '座' | '户' | '组' | '梯' | '#' => {
+            true
+        }
+        '单' => rest.get(1) == Some(&'元'),
+        '支' => rest.get(1) == Some(&'弄'),
+
+        _ => false,
+    }
+}
+
+/// The value of a run of numerals: digit by digit (一二八八 → 1288) when it has no multiplier,
+/// else positional (三百零五 → 305, 十三 → 13). `None` when it does not read as a number.
+pub fn numeral_value(run: &[char]) -> Option<String> {
+    if run.is_empty() {
+        return None;
+    }
+    if run.iter().all(|&c| numeral_digit(c).is_some()) {
+        if run.contains(&'两') && run.len() > 1 {
+            return None;
+        }
+        return Some(
+            run.iter()
+                .filter_map(|&c| numeral_digit(c))
+                .map(|d| char::from_digit(d, 10).unwrap_or('0'))
+                .collect(),
+        );
+    }
+    let mut total: u64 = 0;
+    let mut pending: Option<u64> = None;
+    let mut last_mult = u64::MAX;
+    for &c in run {
+        if let Some(d) = numeral_digit(c) {
+            if pending.is_some() && d != 0 {
+                return None; // 三四十: not a plain number
+            }
+            pending = if d == 0 { pending } else { Some(d as u64) };
+        } else if let Some(m) = numeral_multiplier(c) {
+            if m >= last_mult {
+                return None;
+            }
+            total += pending.take().unwrap_or(1) * m;
+            last_mult = m;
+        }
+    }
+    total += pending.unwrap_or(0);
+    Some(total.to_string())
+}
+
+/// Maps one character to its normalized form: full-width → ASCII, dash/space/control variants.
+fn map_char(c: char) -> char {
+    let c = match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        c => c,
+    };
+    match c {
+        '\u{3000}' | '\u{a0}' => ' ',
+        '—' | '–' | '―' | '~' | '−' | '_' => '-',
+        '【' | '〔' => '(',
+        '】' | '〕' => ')',
+        '、' | '。' => ',',
+        '號' => '号',
+        c if c.is_control() || c.is_whitespace() => ' ',
+        c => c,
+    }
+}
+
+/// Normalizes `input` (see the module docs).
+///
+/// # Examples
+/// ```
+/// use dizhi::text::normalize;
+/// assert_eq!(normalize("十三号").text(), "13号");
+/// assert_eq!(normalize("三百零五室").text(), "305室");
+/// assert_eq!(normalize("三元村六里桥九亭").text(), "三元村六里桥九亭");
+/// let n = normalize("三百零五室");
+/// assert_eq!(n.original_span(0, 3), (0, 4)); // "305" came from "三百零五"
+/// ```
+pub fn normalize(input: &str) -> Normalized {
+    let original: Vec<char> = input.chars().map(map_char).collect();
+    let mut out = Normalized {
+        text: String::with_capacity(input.len()),
+        chars: Vec::with_capacity(original.len()),
+        origin: Vec::with_capacity(original.len()),
+        original_len: original.len(),
+    };
+    let mut i = 0;
+    while i < original.len() {
+        let c = original[i];
+        if is_numeral(c) {
+            let mut j = i;
+            while j < original.len() && is_numeral(original[j]) {
+                j += 1;
+            }
+            // A numeral right after a letter or digit is part of a code, not a number of its own.
+            if starts_number_marker(&original[j..])
+                && let Some(value) = numeral_value(&original[i..j])
+            {
+                for d in value.chars() {
+                    out.chars.push(d);
+                    out.origin.push((i, j));
+                }
+                i = j;
+                continue;
+            }
+            for (k, &c) in original[i..j].iter().enumerate() {
+                out.chars.push(c);
+                out.origin.push((i + k, i + k + 1));
+            }
+            i = j;
+            continue;
+        }
+        out.chars.push(c);
+        out.origin.push((i, i + 1));
+        i += 1;
+    }
+    out.text = out.chars.iter().collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numerals_become_digits_only_before_markers() {
+        assert_eq!(normalize("一二八八弄").text(), "1288弄");
+        assert_eq!(normalize("十三号").text(), "13号");
+        assert_eq!(normalize("三百零五室").text(), "305室");
+        assert_eq!(normalize("十号").text(), "10号");
+        assert_eq!(normalize("二十单元").text(), "20单元");
+        assert_eq!(normalize("一千零一号").text(), "1001号");
+        assert_eq!(normalize("三元村").text(), "三元村");
+        assert_eq!(normalize("六里桥九亭").text(), "六里桥九亭");
+        assert_eq!(normalize("五楼").text(), "5楼");
+    }
+
+    #[test]
+    fn width_and_variants() {
+        assert_eq!(normalize("３号楼－５０２").text(), "3号楼-502");
+        assert_eq!(normalize("a\tb\u{3000}c").text(), "a b c");
+    }
+
+    #[test]
+    fn spans_map_back() {
+        let n = normalize("路十三号");
+        assert_eq!(n.text(), "路13号");
+        assert_eq!(n.original_span(1, 4), (1, 4));
+        assert_eq!(n.original_span(0, 1), (0, 1));
+        assert_eq!(n.original_span(4, 4), (4, 4));
+    }
+}
