@@ -16,12 +16,15 @@
 //! - [`synth`]: a deterministic generator of a realistic synthetic 青浦 at any scale, with sources
 //!   that disagree and a truth file for every injected fault.
 //! - [`store`]: the embedded SQLite database of a data directory, and `build` from a source dir.
+//! - [`search`]: the tantivy index of standard addresses; [`search::Matcher`] normalizes text to a
+//!   standard address with a match level and a calibrated score, and suggests completions.
 //! - [`setup`]: a fresh data directory is filled with the bundled district on first start.
 //! - [`spatial`]: coordinate systems (WGS84, GCJ-02, BD-09).
 
 pub mod address;
 pub mod dictionaries;
 pub mod eval;
+pub mod search;
 pub mod setup;
 pub mod spatial;
 pub mod store;

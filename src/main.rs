@@ -66,6 +66,35 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ParseFormat,
     },
+    /// Normalize addresses to standard addresses (one argument, or one per stdin line → JSON lines).
+    Normalize {
+        /// The address; without it, one address per stdin line.
+        address: Option<String>,
+        /// Output format: a readable table (one address only) or JSON.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ParseFormat,
+    },
+    /// Complete a partially typed address (what an operator sees while typing).
+    Suggest {
+        /// What has been typed so far.
+        typed: String,
+        /// How many completions.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Compare two addresses: same, one contains the other, or different (and where they part).
+    /// Without arguments: two tab-separated addresses per stdin line → JSON lines.
+    Compare {
+        /// The first address.
+        a: Option<String>,
+        /// The second address.
+        b: Option<String>,
+    },
+    /// Measure the matcher: accuracy, calibration, latency and throughput on noisy queries.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Measure the parser against labelled files.
     Eval {
         #[command(subcommand)]
@@ -78,6 +107,25 @@ enum Command {
 enum ParseFormat {
     Table,
     Json,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Normalize seeded noisy queries made from the data directory's addresses.
+    Normalize {
+        /// How many queries.
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+        /// Seed of the queries.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Threads for the throughput run (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the wrong answers (JSON lines) to this file.
+        #[arg(long)]
+        failures: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +182,50 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Build { source_dir } => build(&source_dir, &cli.data),
         Command::Serve { addr } => serve(&cli.data, &addr),
         Command::Parse { address, format } => run_parse(address, format),
+        Command::Normalize { address, format } => run_normalize(&cli.data, address, format),
+        Command::Suggest { typed, limit } => {
+            let dicts = dizhi::Dictionaries::embedded()?;
+            let matcher =
+                dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(&cli.data)?, &dicts)?;
+            for s in matcher.suggest(&typed, limit)? {
+                println!("{}\t{}", s.id, s.address);
+            }
+            Ok(())
+        }
+        Command::Compare { a, b } => run_compare(a, b),
+        Command::Bench {
+            what:
+                BenchCommand::Normalize {
+                    queries,
+                    seed,
+                    threads,
+                    failures,
+                },
+        } => {
+            let dicts = dizhi::Dictionaries::embedded()?;
+            let opened = std::time::Instant::now();
+            let matcher =
+                dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(&cli.data)?, &dicts)?;
+            println!(
+                "opened {} in {:.2} s",
+                cli.data.display(),
+                opened.elapsed().as_secs_f64()
+            );
+            let store = dizhi::store::Store::open(&cli.data)?;
+            let qs = dizhi::search::noisy::noisy_queries(&store, &dicts, queries, seed)?;
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let report = dizhi::search::bench::run(&matcher, &qs, threads);
+            print!("{}", report.to_text());
+            if let Some(path) = failures {
+                use std::io::Write;
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                for (q, m) in &report.failures {
+                    writeln!(f, "{}", serde_json::json!({"query": q, "answer": m}))?;
+                }
+            }
+            Ok(())
+        }
         Command::Eval {
             what: EvalCommand::Parse { file, format },
         } => {
@@ -211,6 +303,9 @@ fn build(
     let result = dizhi::store::build(source_dir, data, &progress);
     bar.finish_and_clear();
     let report = result?;
+    let indexing = Instant::now();
+    let store = dizhi::store::Store::open(data)?;
+    let indexed = dizhi::search::build_index(&store, &dizhi::search::AddressIndex::dir(data))?;
     println!(
         "built {} from {} in {:.1} s",
         report.store.display(),
@@ -231,12 +326,84 @@ fn build(
             .map(|s| format!(", seed {s}"))
             .unwrap_or_default()
     );
+    println!(
+        "  search index: {indexed} addresses in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
     if !report.skipped.is_empty() {
         println!(
             "  skipped (not .csv/.geojson): {}",
             report.skipped.join(", ")
         );
     }
+    Ok(())
+}
+
+/// `dizhi normalize`: one address → JSON (or a table); none → JSON lines from stdin, one process
+/// for the whole stream.
+fn run_normalize(
+    data: &std::path::Path,
+    address: Option<String>,
+    format: ParseFormat,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Write};
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let matcher = dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(data)?, &dicts)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match address {
+        Some(a) => {
+            let m = matcher.normalize(&a);
+            match format {
+                ParseFormat::Json => writeln!(out, "{}", serde_json::to_string(&m)?)?,
+                ParseFormat::Table => writeln!(out, "{}", serde_json::to_string_pretty(&m)?)?,
+            }
+        }
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                writeln!(out, "{}", serde_json::to_string(&matcher.normalize(&line))?)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `dizhi compare A B`, or tab-separated pairs from stdin → JSON lines.
+fn run_compare(a: Option<String>, b: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Write};
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let parser = dizhi::Parser::new(&dicts);
+    let one = |a: &str, b: &str| {
+        let c = dizhi::address::compare(&parser.parse(a), &parser.parse(b));
+        serde_json::json!({"a": a, "b": b, "relation": c.relation, "parted_at": c.parted_at, "shared": c.shared})
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match (a, b) {
+        (Some(a), Some(b)) => writeln!(out, "{}", one(&a, &b))?,
+        (None, None) => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                match line.split_once('\t') {
+                    Some((a, b)) => writeln!(out, "{}", one(a, b))?,
+                    None => writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"input": line, "error": "expected two addresses separated by a tab"})
+                    )?,
+                }
+            }
+        }
+        _ => {
+            return Err(
+                "compare: give two addresses, or none to read tab-separated pairs from stdin"
+                    .into(),
+            );
+        }
+    }
+    out.flush()?;
     Ok(())
 }
 

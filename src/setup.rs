@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::Dictionaries;
+use crate::search::{AddressIndex, build_index};
 use crate::store::{self, Store};
 use crate::synth::{self, SynthConfig};
 
@@ -24,13 +25,16 @@ pub enum Error {
     /// Opening the store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// Building or opening the search index failed.
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
     /// A temporary directory could not be made.
     #[error("temporary directory: {0}")]
     Io(#[from] std::io::Error),
 }
 
 /// Opens the store of `data_dir`, first building the bundled 青浦 district into it when it has no
-/// addresses yet. Returns the store and whether it was just built.
+/// addresses yet (and the search index when it has none). Returns the store and whether it was just built.
 ///
 /// # Examples
 /// ```no_run
@@ -46,7 +50,11 @@ pub fn open_or_build_bundled(
     let has_addresses =
         data_dir.join("dizhi.sqlite").exists() && Store::open(data_dir)?.summary()?.addresses > 0;
     if has_addresses {
-        return Ok((Store::open(data_dir)?, false));
+        let store = Store::open(data_dir)?;
+        if !AddressIndex::dir(data_dir).join("meta.json").exists() {
+            build_index(&store, &AddressIndex::dir(data_dir))?;
+        }
+        return Ok((store, false));
     }
     std::fs::create_dir_all(data_dir)?;
     let source = tempfile_dir(data_dir)?;
@@ -54,7 +62,9 @@ pub fn open_or_build_bundled(
     let built = store::build(&source, data_dir, &|_, _, _| {});
     let _ = std::fs::remove_dir_all(&source);
     built?;
-    Ok((Store::open(data_dir)?, true))
+    let store = Store::open(data_dir)?;
+    build_index(&store, &AddressIndex::dir(data_dir))?;
+    Ok((store, true))
 }
 
 /// A fresh directory inside the data directory for the generated sources.

@@ -1,7 +1,10 @@
 //! The address model and what works on it: levels, components, standard addresses, buildings.
 
+mod compare;
 mod model;
 pub mod parse;
+
+pub use compare::{Comparison, Relation, compare, compare_levels, standard_levels};
 
 pub use model::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,

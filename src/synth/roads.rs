@@ -34,6 +34,10 @@ pub fn generated_road_names(dicts: &Dictionaries) -> Vec<String> {
         .filter(|r| r.real)
         .map(|r| r.name.clone())
         .collect();
+    let mut stems: BTreeSet<String> = taken
+        .iter()
+        .map(|n| crate::search::keys::road_stem(n).to_string())
+        .collect();
     let mut out = Vec::new();
     let mut tries = 0;
     while out.len() < 4000 && tries < 200_000 {
@@ -44,7 +48,8 @@ pub fn generated_road_names(dicts: &Dictionaries) -> Vec<String> {
             continue;
         }
         let stem: String = [a, b].iter().collect();
-        if dicts.admin.by_name(&stem).next().is_some() {
+        // One road per stem (华徐路 and 华徐公路 would be ambiguous when 公路 is said as 路).
+        if dicts.admin.by_name(&stem).next().is_some() || !stems.insert(stem.clone()) {
             continue;
         }
         let roll: f64 = rng.random();

@@ -1,0 +1,66 @@
+//! Keys that let a name be found when it is not written exactly: the stem without its road
+//! suffix (公路 said as 路), the sound (toneless pinyin, for homophones), and character bigrams
+//! (for typos).
+
+use pinyin::ToPinyin;
+
+/// Road suffixes, longest first, so that 华徐公路 and 华徐路 share the stem 华徐.
+const ROAD_SUFFIXES: [&str; 8] = ["公路", "大道", "大街", "支路", "路", "街", "巷", "道"];
+
+/// The road name without its suffix (`华徐公路` → `华徐`); the name itself when nothing is left.
+///
+/// # Examples
+/// ```
+/// use dizhi::search::keys::road_stem;
+/// assert_eq!(road_stem("华徐公路"), "华徐");
+/// assert_eq!(road_stem("华徐路"), "华徐");
+/// assert_eq!(road_stem("城中北路"), "城中北");
+/// ```
+pub fn road_stem(name: &str) -> &str {
+    for suffix in ROAD_SUFFIXES {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            if !stem.is_empty() {
+                return stem;
+            }
+        }
+    }
+    name
+}
+
+/// The sound of a name: the toneless pinyin of each character, characters without pinyin kept.
+///
+/// # Examples
+/// ```
+/// use dizhi::search::keys::sound;
+/// assert_eq!(sound("华腾"), sound("华藤"));
+/// assert_ne!(sound("华腾"), sound("华新"));
+/// ```
+pub fn sound(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() * 2);
+    for (c, p) in name.chars().zip(name.to_pinyin()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match p {
+            Some(p) => out.push_str(p.plain()),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The character bigrams of a name (a single character is its own gram).
+///
+/// # Examples
+/// ```
+/// use dizhi::search::keys::bigrams;
+/// assert_eq!(bigrams("华腾路"), ["华腾", "腾路"]);
+/// assert_eq!(bigrams("杜"), ["杜"]);
+/// ```
+pub fn bigrams(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() < 2 {
+        return chars.iter().map(|c| c.to_string()).collect();
+    }
+    chars.windows(2).map(|w| w.iter().collect()).collect()
+}

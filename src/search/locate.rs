@@ -1,0 +1,642 @@
+//! From text to a standard address: parse, anchor, retrieve candidates, rerank level by level.
+
+use std::collections::BTreeMap;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use super::names::NameTable;
+use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
+use crate::Level;
+use crate::address::{Parse, Parser, community_address_name};
+use crate::dictionaries::{AliasKind, Dictionaries};
+
+/// How many candidates are reranked.
+const CANDIDATES: usize = 12;
+
+/// What the input asks for, after parsing: the place levels as standard addresses hold them.
+#[derive(Debug, Default)]
+struct Wanted {
+    town: Option<String>,
+    community: Option<String>,
+    road: Option<String>,
+    poi: Option<String>,
+    group: Option<String>,
+    lane: Option<String>,
+    number: Option<String>,
+    building: Option<String>,
+    detail: Option<String>,
+    district: bool,
+}
+
+impl Wanted {
+    fn from_parse(p: &Parse, corrections: &mut Vec<Correction>) -> Wanted {
+        let get = |level: Level| p.component(level).map(|c| c.value.clone());
+        let mut w = Wanted {
+            town: get(Level::Town),
+            community: get(Level::Community),
+            road: get(Level::Road),
+            poi: get(Level::Poi),
+            group: get(Level::Group),
+            lane: get(Level::Lane),
+            number: get(Level::Number),
+            building: get(Level::Building),
+            district: p.component(Level::District).is_some(),
+            ..Wanted::default()
+        };
+        if w.town.is_none() {
+            w.town = p
+                .inferred
+                .iter()
+                .find(|i| i.level == Level::Town)
+                .map(|i| i.value.clone());
+        }
+        // In a compound (its lane, or its name standing for road+lane), 3号楼 is the door number.
+        let in_compound = w.lane.is_some() || (w.poi.is_some() && w.road.is_none());
+        if in_compound && w.number.is_none() {
+            if let Some(b) = w.building.take() {
+                if let Some(c) = p.component(Level::Building) {
+                    corrections.push(Correction {
+                        from: c.text.clone(),
+                        to: format!("{b}号"),
+                        why: CorrectionKind::Variant,
+                    });
+                }
+                w.number = Some(b);
+            }
+        }
+        let detail: String = [
+            (Level::Unit, "单元"),
+            (Level::Floor, "层"),
+            (Level::Room, "室"),
+        ]
+        .iter()
+        .filter_map(|(l, marker)| get(*l).map(|v| format!("{v}{marker}")))
+        .collect();
+        w.detail = (!detail.is_empty()).then_some(detail);
+        w
+    }
+}
+
+/// A name the candidates must carry, and how it was found.
+#[derive(Debug, Clone)]
+struct Anchor {
+    field: Field,
+    value: String,
+    /// The level it stands for.
+    level: MatchLevel,
+    correction: Option<Correction>,
+    /// How much the way it was found lowers the score.
+    factor: f64,
+}
+
+/// One retrieved standard address.
+#[derive(Debug, Clone, Default)]
+struct Hit {
+    id: String,
+    address: String,
+    town: String,
+    town_code: String,
+    community: String,
+    community_code: String,
+    road: Option<String>,
+    poi: Option<String>,
+    lane: Option<String>,
+    number: Option<String>,
+    group: Option<String>,
+    building: Option<String>,
+    building_id: Option<String>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+}
+
+/// A hit judged against what was wanted.
+#[derive(Debug, Clone)]
+struct Judged {
+    hit: Hit,
+    level: MatchLevel,
+    /// The match names this one address.
+    pinned: bool,
+    score: f64,
+}
+
+/// Normalizes free text to standard addresses: the parser, the index and the alias tables,
+/// built once and shared across threads.
+///
+/// # Examples
+/// ```no_run
+/// use dizhi::search::{AddressIndex, Matcher, MatchLevel};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let matcher = Matcher::new(AddressIndex::open("dizhi-data".as_ref()).unwrap(), &dicts).unwrap();
+/// let m = matcher.normalize("青浦华新镇华腾路1288弄3号楼502室");
+/// assert!(m.level <= MatchLevel::Road);
+/// ```
+pub struct Matcher {
+    index: AddressIndex,
+    parser: Parser,
+    /// Admin alias → (official names, kind), for corrections.
+    aliases: BTreeMap<String, (Vec<String>, AliasKind)>,
+    /// 12-digit codes of 青浦's towns and communities by name.
+    codes: BTreeMap<String, String>,
+    roads: NameTable,
+    pois: NameTable,
+    villages: NameTable,
+}
+
+impl Matcher {
+    /// A matcher over an open index: reads the index's road, compound and village names.
+    pub fn new(index: AddressIndex, dicts: &Dictionaries) -> Result<Matcher> {
+        let aliases = dicts
+            .aliases
+            .iter()
+            .map(|a| (a.from.clone(), (a.to.clone(), a.kind)))
+            .collect();
+        let codes = dicts
+            .admin
+            .qingpu_towns()
+            .chain(dicts.admin.qingpu_communities())
+            .map(|d| (d.name.clone(), d.code.clone()))
+            .collect();
+        let searcher = index.reader.searcher();
+        let f = index.fields;
+        let roads = NameTable::read(&searcher, f.road, true)?;
+        let pois = NameTable::read(&searcher, f.poi, false)?;
+        let villages = NameTable::read(&searcher, f.village, false)?;
+        Ok(Matcher {
+            index,
+            parser: Parser::new(dicts),
+            aliases,
+            codes,
+            roads,
+            pois,
+            villages,
+        })
+    }
+
+    /// The parser the matcher uses.
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The index the matcher searches.
+    pub fn index(&self) -> &AddressIndex {
+        &self.index
+    }
+
+    /// Normalizes one input. Never fails: a search-layer fault is logged as level `none`.
+    pub fn normalize(&self, input: &str) -> Match {
+        let parse = self.parser.parse(input);
+        self.normalize_parse(&parse).unwrap_or_else(|e| {
+            let mut m = Match::none(input);
+            m.detail = Some(format!("search failed: {e}"));
+            m
+        })
+    }
+
+    /// Normalizes an already parsed input.
+    pub fn normalize_parse(&self, p: &Parse) -> Result<Match> {
+        let mut m = Match::none(&p.input);
+        if let Some(o) = &p.outside {
+            // A bare village or town name that other districts share (东方村) is still most
+            // likely ours: an address-level match here beats placing it elsewhere.
+            let named_elsewhere = p
+                .components
+                .iter()
+                .any(|c| matches!(c.level, Level::Province | Level::City | Level::District));
+            if !named_elsewhere {
+                let mut local = p.clone();
+                local.outside = None;
+                if let Some(c) = local
+                    .components
+                    .iter_mut()
+                    .find(|c| c.level == Level::Community)
+                {
+                    c.value = c.text.clone();
+                }
+                let found = self.normalize_parse(&local)?;
+                if found.level.is_address() {
+                    return Ok(found);
+                }
+            }
+            m.level = MatchLevel::Outside;
+            m.address = Some(o.name.clone());
+            m.score = 0.95;
+            return Ok(m);
+        }
+        let mut corrections = self.admin_corrections(p);
+        let wanted = Wanted::from_parse(p, &mut corrections);
+        m.detail = wanted.detail.clone();
+        let searcher = self.index.reader.searcher();
+        let anchors = self.anchors(&wanted);
+        if anchors.is_empty() {
+            self.admin_only(&mut m, &wanted);
+            m.corrections = corrections;
+            return Ok(m);
+        }
+        let hits = self.retrieve(&searcher, &anchors, &wanted)?;
+        let mut judged: Vec<Judged> = hits
+            .into_iter()
+            .map(|hit| {
+                let anchor = anchors
+                    .iter()
+                    .find(|a| hit_value(&hit, a) == Some(a.value.as_str()))
+                    .unwrap_or(&anchors[0]);
+                judge(hit, anchor, &wanted)
+            })
+            .collect();
+        judged.sort_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(b.pinned.cmp(&a.pinned))
+                .then(b.score.total_cmp(&a.score))
+                .then(a.hit.id.cmp(&b.hit.id))
+        });
+        let Some(best) = judged.first().cloned() else {
+            self.admin_only(&mut m, &wanted);
+            m.corrections = corrections;
+            return Ok(m);
+        };
+        let anchor = anchors
+            .iter()
+            .find(|a| hit_value(&best.hit, a) == Some(a.value.as_str()))
+            .unwrap_or(&anchors[0]);
+        if let Some(c) = &anchor.correction {
+            corrections.push(c.clone());
+        }
+        let ties: Vec<&Judged> = judged[1..]
+            .iter()
+            .filter(|j| {
+                j.level == best.level
+                    && j.pinned
+                    && best.pinned
+                    && (j.score - best.score).abs() < 1e-9
+            })
+            .collect();
+        let mut score = best.score;
+        if !ties.is_empty() {
+            score *= 0.5;
+        }
+        if p.reason.is_some() {
+            score *= 0.95;
+        }
+        m.level = best.level;
+        m.score = (score * 1000.0).round() / 1000.0;
+        m.town = Some(best.hit.town.clone());
+        m.town_code = Some(best.hit.town_code.clone());
+        if best.pinned {
+            m.id = Some(best.hit.id.clone());
+            m.address = Some(best.hit.address.clone());
+            m.community = Some(best.hit.community.clone());
+            m.community_code = Some(best.hit.community_code.clone());
+            m.building_id = best.hit.building_id.clone();
+            m.lon = best.hit.lon;
+            m.lat = best.hit.lat;
+        } else {
+            let group_matched = wanted.group.is_some() && wanted.group == best.hit.group;
+            m.address = Some(partial_text(&best.hit, best.level, group_matched));
+            if matches!(
+                best.level,
+                MatchLevel::Lane | MatchLevel::Poi | MatchLevel::Number | MatchLevel::Community
+            ) {
+                m.community = Some(best.hit.community.clone());
+                m.community_code = Some(best.hit.community_code.clone());
+                m.lon = best.hit.lon;
+                m.lat = best.hit.lat;
+            }
+        }
+        let mut seen = vec![best.hit.id.clone()];
+        for j in judged.iter().skip(1) {
+            if m.candidates.len() >= 5 {
+                break;
+            }
+            if seen.contains(&j.hit.id) || !j.pinned {
+                continue;
+            }
+            seen.push(j.hit.id.clone());
+            let tie = ties.iter().any(|t| t.hit.id == j.hit.id);
+            m.candidates.push(Candidate {
+                id: j.hit.id.clone(),
+                address: j.hit.address.clone(),
+                level: j.level,
+                score: ((if tie { score } else { j.score * 0.5 }) * 1000.0).round() / 1000.0,
+                tie,
+            });
+        }
+        m.corrections = corrections;
+        Ok(m)
+    }
+
+    /// Corrections the parser made to admin names (徐径镇 → 徐泾镇), from the alias table.
+    fn admin_corrections(&self, p: &Parse) -> Vec<Correction> {
+        p.components
+            .iter()
+            .filter(|c| matches!(c.level, Level::Town | Level::District))
+            .filter_map(|c| {
+                let (to, kind) = self.aliases.get(&c.text)?;
+                if *kind == AliasKind::Variant || !to.contains(&c.value) {
+                    return None;
+                }
+                Some(Correction {
+                    from: c.text.clone(),
+                    to: c.value.clone(),
+                    why: match kind {
+                        AliasKind::Typo => CorrectionKind::Typo,
+                        AliasKind::OldName => CorrectionKind::OldName,
+                        AliasKind::Variant => CorrectionKind::Variant,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// An answer from the admin levels alone: community, town or district. Sure of itself only
+    /// when the input asked for no more than that.
+    fn admin_only(&self, m: &mut Match, w: &Wanted) {
+        let asked_more = w.road.is_some()
+            || w.poi.is_some()
+            || w.lane.is_some()
+            || w.number.is_some()
+            || w.group.is_some()
+            || w.building.is_some();
+        let sure = if asked_more { 0.4 } else { 0.9 };
+        if let Some(c) = &w.community {
+            if let Some(code) = self.codes.get(c) {
+                m.level = MatchLevel::Community;
+                m.community = Some(c.clone());
+                m.community_code = Some(code.clone());
+                m.address = Some(c.clone());
+                m.score = sure;
+                let town_code = format!("{}000", code.get(..9).unwrap_or(code));
+                if let Some(town) = self.codes.iter().find(|(_, tc)| **tc == town_code) {
+                    m.town = Some(town.0.clone());
+                    m.town_code = Some(town.1.clone());
+                }
+                return;
+            }
+        }
+        if let Some(t) = &w.town {
+            if let Some(code) = self.codes.get(t) {
+                m.level = MatchLevel::Town;
+                m.town = Some(t.clone());
+                m.town_code = Some(code.clone());
+                m.address = Some(format!("青浦区{t}"));
+                m.score = sure;
+                return;
+            }
+        }
+        if w.district {
+            m.level = MatchLevel::District;
+            m.address = Some("青浦区".to_string());
+            m.score = sure;
+        }
+    }
+
+    /// The names the candidates must carry: the road, else the compound, else the village —
+    /// exact first, then by stem, sound and bigrams.
+    fn anchors(&self, w: &Wanted) -> Vec<Anchor> {
+        let f = &self.index.fields;
+        if let Some(road) = &w.road {
+            let found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        if let Some(poi) = &w.poi {
+            let found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        if let Some(c) = &w.community {
+            let name = community_address_name(c);
+            let found = self.resolve(name, MatchLevel::Community, f.village, &self.villages);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    fn resolve(
+        &self,
+        name: &str,
+        level: MatchLevel,
+        exact: Field,
+        table: &NameTable,
+    ) -> Vec<Anchor> {
+        let roads = level == MatchLevel::Road;
+        let anchor = |value: &str, correction: Option<Correction>, factor: f64| Anchor {
+            field: exact,
+            value: value.to_string(),
+            level,
+            correction,
+            factor,
+        };
+        let corrected = |to: &str, why: CorrectionKind| Correction {
+            from: name.to_string(),
+            to: to.to_string(),
+            why,
+        };
+        // Names that sound the same, keeping direction words (城中北路 is not 城中南路).
+        let alike = |exclude: &str| -> Vec<&str> {
+            table
+                .same_sound(name)
+                .into_iter()
+                .filter(|n| *n != exclude && (!roads || suffix_compatible(name, n)))
+                .collect()
+        };
+        if table.contains(name) {
+            // The name exists; names that sound the same stay in as weaker anchors, since a
+            // misheard name can be another real one (中杨路 for 中阳路).
+            let mut out = vec![anchor(name, None, 1.0)];
+            out.extend(
+                alike(name)
+                    .into_iter()
+                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.9)),
+            );
+            return out;
+        }
+        let stems = table.same_stem(name);
+        if !stems.is_empty() {
+            return stems
+                .into_iter()
+                .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
+                .collect();
+        }
+        let sounds = alike(name);
+        if !sounds.is_empty() {
+            return sounds
+                .into_iter()
+                .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.93))
+                .collect();
+        }
+        table
+            .nearest_by_bigrams(name, 0.6)
+            .filter(|(n, _)| !roads || suffix_compatible(name, n))
+            .map(|(n, dice)| {
+                vec![anchor(
+                    n,
+                    Some(corrected(n, CorrectionKind::Typo)),
+                    0.8 * dice,
+                )]
+            })
+            .unwrap_or_default()
+    }
+
+    /// The candidates: every anchor value required, the finer levels preferred.
+    fn retrieve(&self, searcher: &Searcher, anchors: &[Anchor], w: &Wanted) -> Result<Vec<Hit>> {
+        let f = &self.index.fields;
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let anchor_query: Box<dyn Query> = Box::new(BooleanQuery::new(
+            anchors
+                .iter()
+                .map(|a| (Occur::Should, term(a.field, &a.value)))
+                .collect(),
+        ));
+        let mut clauses = vec![(Occur::Must, anchor_query)];
+        for (field, value) in [
+            (f.lane, &w.lane),
+            (f.number, &w.number),
+            (f.building, &w.building),
+            (f.group, &w.group),
+            (f.poi, &w.poi),
+        ] {
+            if let Some(v) = value {
+                clauses.push((Occur::Should, term(field, v)));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        top.into_iter()
+            .map(|(_, addr)| self.hit(searcher, addr))
+            .collect()
+    }
+
+    fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit> {
+        let f = &self.index.fields;
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let num = |field: Field| doc.get_first(field).and_then(|v| v.as_f64());
+        Ok(Hit {
+            id: text(f.id).unwrap_or_default(),
+            address: text(f.address).unwrap_or_default(),
+            town: text(f.town).unwrap_or_default(),
+            town_code: text(f.town_code).unwrap_or_default(),
+            community: text(f.community).unwrap_or_default(),
+            community_code: text(f.community_code).unwrap_or_default(),
+            road: text(f.road),
+            poi: text(f.poi),
+            lane: text(f.lane),
+            number: text(f.number),
+            group: text(f.group),
+            building: text(f.building),
+            building_id: text(f.building_id),
+            lon: num(f.lon),
+            lat: num(f.lat),
+        })
+    }
+}
+
+/// 华徐路 may be 华徐公路, but 城中北路 is not 城中南路: a homophone or typo match must keep the
+/// direction word and the kind of road.
+fn suffix_compatible(asked: &str, found: &str) -> bool {
+    let dir = |s: &str| s.chars().rev().nth(1).filter(|c| "东西南北中".contains(*c));
+    dir(asked) == dir(found)
+}
+
+/// The value of the anchor's field on a hit.
+fn hit_value<'a>(hit: &'a Hit, anchor: &Anchor) -> Option<&'a str> {
+    match anchor.level {
+        MatchLevel::Road => hit.road.as_deref(),
+        MatchLevel::Poi => hit.poi.as_deref(),
+        _ => None,
+    }
+    .or(match anchor.level {
+        MatchLevel::Community => Some(community_address_name(&hit.community)),
+        _ => None,
+    })
+}
+
+/// How deep a hit matches what was wanted, never promoting a level the input does not state.
+fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
+    let same = |a: &Option<String>, b: &Option<String>| a == b;
+    let lane_ok = w.lane.is_some() && same(&w.lane, &hit.lane);
+    // A compound's name stands for its road and lane.
+    let lane_implied = anchor.level == MatchLevel::Poi && w.lane.is_none();
+    // A door number only counts when the path to it agrees: 华腾路3号 is not 华腾路1288弄3号.
+    let path_ok = (lane_implied || same(&w.lane, &hit.lane))
+        && (w.group.is_none() || same(&w.group, &hit.group));
+    let number_ok = w.number.is_some() && path_ok && same(&w.number, &hit.number);
+    let building_ok = number_ok && w.building.is_some() && same(&w.building, &hit.building);
+    let (level, pinned, base) = if building_ok {
+        (MatchLevel::Building, true, 0.99)
+    } else if number_ok && w.building.is_none() {
+        // Pinned when the hit has nothing below the number (no 幢 to choose between).
+        (
+            MatchLevel::Number,
+            hit.building.is_none(),
+            if hit.building.is_none() { 0.99 } else { 0.92 },
+        )
+    } else if number_ok {
+        // The 幢 asked for does not exist: the door number is as deep as it goes.
+        (MatchLevel::Number, false, 0.9)
+    } else if lane_ok {
+        (MatchLevel::Lane, false, 0.95)
+    } else if w.group.is_some() && same(&w.group, &hit.group) {
+        (MatchLevel::Community, false, 0.95)
+    } else {
+        (anchor.level, false, 0.95)
+    };
+    // The input names another town than the place's: sources disagree, or the caller is wrong.
+    let town_factor = match &w.town {
+        Some(t) if *t != hit.town => 0.75,
+        _ => 1.0,
+    };
+    Judged {
+        hit,
+        level,
+        pinned,
+        score: base * anchor.factor * town_factor,
+    }
+}
+
+/// The standard text of a partial match: the hit's address cut after the matched level.
+fn partial_text(hit: &Hit, level: MatchLevel, group_matched: bool) -> String {
+    let head = format!("青浦区{}", hit.town);
+    match level {
+        MatchLevel::Lane => format!(
+            "{head}{}{}弄",
+            hit.road.clone().unwrap_or_default(),
+            hit.lane.clone().unwrap_or_default()
+        ),
+        MatchLevel::Number => {
+            let mut s = format!("{head}{}", hit.road.clone().unwrap_or_default());
+            if let Some(l) = &hit.lane {
+                s.push_str(&format!("{l}弄"));
+            }
+            s.push_str(&format!("{}号", hit.number.clone().unwrap_or_default()));
+            s
+        }
+        MatchLevel::Road => format!("{head}{}", hit.road.clone().unwrap_or_default()),
+        MatchLevel::Poi => format!("{head}{}", hit.poi.clone().unwrap_or_default()),
+        MatchLevel::Community => {
+            let mut s = format!("{head}{}", community_address_name(&hit.community));
+            if let Some(g) = hit.group.as_ref().filter(|_| group_matched) {
+                s.push_str(&format!("{g}组"));
+            }
+            s
+        }
+        _ => head,
+    }
+}
