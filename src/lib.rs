@@ -21,6 +21,7 @@
 
 pub mod address;
 pub mod dictionaries;
+pub mod gis;
 pub mod setup;
 pub mod spatial;
 pub mod store;

@@ -2,6 +2,7 @@
 //! reverse lookup from a point to a building and its addresses ([`reverse`]), distances in
 //! metres ([`distance`]) and the coordinate systems used in China ([`crs`]).
 
+pub mod answer;
 pub mod crs;
 pub mod distance;
 pub mod index;
