@@ -56,7 +56,8 @@ CREATE TABLE gpkg_geometry_columns (
 "#;
 
 /// Writes footprints as a new GeoPackage at `path` (replacing any file there), one layer
-/// `buildings` with columns `id, kind, floors, address, addr_count`.
+/// `buildings` with columns `id, kind, floors, address, addr_count` (the counts as MEDIUMINT, which
+/// GDAL reads as 32-bit Integer rather than Integer64).
 ///
 /// The geometry column is `POLYGON` when every footprint has one part, else `MULTIPOLYGON`.
 pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
@@ -117,7 +118,7 @@ pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
     let type_name = if multi { "MULTIPOLYGON" } else { "POLYGON" };
     tx.execute_batch(&format!(
         "CREATE TABLE \"{LAYER}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \
-         geom {type_name}, id TEXT, kind TEXT, floors INTEGER, address TEXT, addr_count INTEGER);"
+         geom {type_name}, id TEXT, kind TEXT, floors MEDIUMINT, address TEXT, addr_count MEDIUMINT);"
     ))
     .map_err(&err)?;
     let mut extent: Option<Rect<f64>> = None;
@@ -296,11 +297,7 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
         .map_err(&err)?;
-    let names: Vec<String> = stmt
-        .column_names()
-        .into_iter()
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_ascii_lowercase).collect();
     let col = |wanted: &[&str]| {
         wanted
             .iter()

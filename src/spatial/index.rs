@@ -121,7 +121,7 @@ impl FootprintIndex {
                     + rings
                         .map(|r| r.0.capacity() * size_of::<Coord<f64>>())
                         .sum::<usize>()
-                    + b.footprint.interiors().len() * size_of::<geo::LineString<f64>>()
+                    + std::mem::size_of_val(b.footprint.interiors())
                     + b.tags
                         .iter()
                         .map(|t| t.capacity() + size_of::<String>())
