@@ -140,6 +140,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         parallel = parallel.min(t.elapsed().as_secs_f64());
     }
     assert_eq!(hits, par_hits);
+    // The batch call: the same points, visited in Z-order on every core.
+    let mut batch = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let found = index.containing_buildings(&points);
+        batch = batch.min(t.elapsed().as_secs_f64());
+        assert_eq!(found.iter().filter(|b| b.is_some()).count(), hits);
+    }
     println!(
         "{}",
         serde_json::json!({
@@ -154,6 +162,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "threads": rayon::current_num_threads(),
             "lookups_per_s_1_thread": points.len() as f64 / single,
             "lookups_per_s_all_threads": points.len() as f64 / parallel,
+            "lookups_per_s_batch_zorder_all_threads": points.len() as f64 / batch,
         })
     );
     Ok(())

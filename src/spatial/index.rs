@@ -8,13 +8,24 @@
 use geo::{BoundingRect, Contains, Coord, Intersects, MultiPolygon, Point, Polygon, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, Envelope, RTree};
+use rstar::{AABB, Envelope, RStarInsertionStrategy, RTree, RTreeParams};
 
 use super::distance::{degree_margins, metres_to_polygon};
 use crate::Building;
 
 /// One R-tree entry: a footprint's bounding box and the building's position in the index.
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Wider nodes than rstar's default (6): at a million footprints a point query is bound by
+/// cache misses, one per level, and 16-wide nodes make the tree two levels shallower.
+struct WideNodes;
+
+impl RTreeParams for WideNodes {
+    const MIN_SIZE: usize = 6;
+    const MAX_SIZE: usize = 16;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
 
 /// A building found by a distance query, with its distance in metres (0 when the point is in it).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,7 +73,7 @@ pub enum PolygonRelation {
 #[derive(Debug)]
 pub struct FootprintIndex {
     buildings: Vec<Building>,
-    tree: RTree<Entry>,
+    tree: RTree<Entry, WideNodes>,
 }
 
 impl FootprintIndex {
@@ -85,7 +96,7 @@ impl FootprintIndex {
             .collect();
         FootprintIndex {
             buildings,
-            tree: RTree::bulk_load(entries),
+            tree: RTree::bulk_load_with_params(entries),
         }
     }
 
@@ -128,8 +139,8 @@ impl FootprintIndex {
                         .sum::<usize>()
             })
             .sum();
-        // Leaves hold the entries; inner nodes add about a fifth again (fan-out 6).
-        let tree = self.tree.size() * size_of::<Entry>() * 6 / 5;
+        // Leaves hold the entries; inner nodes add about a tenth again (fan-out ~16).
+        let tree = self.tree.size() * size_of::<Entry>() * 11 / 10;
         self.buildings.capacity() * size_of::<Building>() + per_building + tree
     }
 
@@ -141,12 +152,28 @@ impl FootprintIndex {
         self.containing_index(p).map(|i| &self.buildings[i])
     }
 
-    /// [`FootprintIndex::containing_building`] for many points at once, on every core.
+    /// [`FootprintIndex::containing_building`] for many points at once, on every core; the
+    /// answers are in the order of `points`.
+    ///
+    /// The points are visited in Z-order (Morton order of their coordinates), so that
+    /// consecutive lookups walk the same tree nodes and footprints while they are still in cache:
+    /// at a million footprints that is several times faster than visiting them as given.
     pub fn containing_buildings(&self, points: &[Point<f64>]) -> Vec<Option<&Building>> {
-        points
+        let mut order: Vec<(u64, u32)> = points
             .par_iter()
-            .map(|p| self.containing_building(*p))
-            .collect()
+            .enumerate()
+            .map(|(i, p)| (morton(*p), i as u32))
+            .collect();
+        order.par_sort_unstable();
+        let found: Vec<Option<usize>> = order
+            .par_iter()
+            .map(|&(_, i)| self.containing_index(points[i as usize]))
+            .collect();
+        let mut out = vec![None; points.len()];
+        for (&(_, i), f) in order.iter().zip(found) {
+            out[i as usize] = f.map(|b| &self.buildings[b]);
+        }
+        out
     }
 
     /// The position of the building containing the point.
@@ -252,6 +279,23 @@ impl FootprintIndex {
             })
             .collect()
     }
+}
+
+/// The Morton (Z-order) key of a lon/lat point: 32 bits of each coordinate, interleaved.
+fn morton(p: Point<f64>) -> u64 {
+    fn spread(v: u32) -> u64 {
+        let mut x = u64::from(v);
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        x = (x | (x << 1)) & 0x5555_5555_5555_5555;
+        x
+    }
+    // `as` saturates (and maps NaN to 0), so any input gives a key.
+    let x = ((p.x() + 180.0) / 360.0 * 4_294_967_295.0) as u32;
+    let y = ((p.y() + 90.0) / 180.0 * 4_294_967_295.0) as u32;
+    spread(x) | (spread(y) << 1)
 }
 
 fn bbox_of(p: &Polygon<f64>) -> AABB<[f64; 2]> {
