@@ -124,6 +124,7 @@ pub fn feature(f: &Footprint) -> geojson::Feature {
 /// # Examples
 /// ```
 /// use dizhi::gis::{geojson, Footprint};
+/// use geo::polygon;
 /// let f = Footprint { id: "B1".into(), kind: "shop".into(), floors: Some(2), address: Some("华腾路8号".into()),
 ///     address_count: Some(1),
 ///     geometry: geo::MultiPolygon(vec![geo::polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)]]) };
