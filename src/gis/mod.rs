@@ -99,7 +99,8 @@ impl Footprint {
     /// ```
     /// use dizhi::gis::Footprint;
     /// use dizhi::{Building, BuildingKind};
-    /// let b = Building { id: "B1".into(), footprint: geo::polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)],
+    /// use geo::polygon;
+    /// let b = Building { id: "B1".into(), footprint: polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)],
     ///                    kind: BuildingKind::Shop, floors: 2, tags: vec![] };
     /// let f = Footprint::from_building(&b, Some("青浦区华新镇华腾路8号"), 1);
     /// assert_eq!((f.kind.as_str(), f.floors, f.geometry.0.len()), ("shop", Some(2), 1));
