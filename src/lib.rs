@@ -19,11 +19,16 @@
 //! - [`search`]: the tantivy index of standard addresses; [`search::Matcher`] normalizes text to a
 //!   standard address with a match level and a calibrated score, and suggests completions.
 //! - [`setup`]: a fresh data directory is filled with the bundled district on first start.
-//! - [`spatial`]: coordinate systems (WGS84, GCJ-02, BD-09).
+//! - [`spatial`]: building footprints in an R-tree ([`spatial::FootprintIndex`]: containing
+//!   building, k nearest and all within a distance in metres, box and polygon queries), reverse
+//!   lookup ([`spatial::reverse()`]), coordinate systems ([`spatial::Crs`]: WGS84, GCJ-02, BD-09).
+//! - [`gis`]: GeoJSON, GeoPackage and Shapefile (UTF-8/GBK) in and out, invalid geometries
+//!   reported with the feature id and geo's reason.
 
 pub mod address;
 pub mod dictionaries;
 pub mod eval;
+pub mod gis;
 pub mod search;
 pub mod setup;
 pub mod spatial;

@@ -100,6 +100,66 @@ enum Command {
         #[command(subcommand)]
         what: EvalCommand,
     },
+    /// Reverse lookup: the building at a point (or the nearest within --radius) and its addresses.
+    ///
+    /// With no point, reads one `lon,lat` per stdin line and writes one JSON object per line.
+    Reverse {
+        /// The point, `LON,LAT`.
+        #[arg(value_parser = parse_point_arg, allow_hyphen_values = true)]
+        point: Option<(f64, f64)>,
+        /// Coordinate system of the input and output points.
+        #[arg(long, default_value = "wgs84")]
+        crs: dizhi::spatial::Crs,
+        /// How far to look for a building when the point is in none (metres).
+        #[arg(long, default_value_t = dizhi::spatial::DEFAULT_RADIUS_M)]
+        radius: f64,
+        /// Output format (json lines; table is one tab-separated line).
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Buildings in a box, in a polygon file, or near a point, with their addresses.
+    #[command(group(clap::ArgGroup::new("query").required(true).args(["bbox", "within", "near"])))]
+    Buildings {
+        /// `MINLON,MINLAT,MAXLON,MAXLAT`: buildings intersecting the box.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_bbox_arg)]
+        bbox: Option<geo::Rect<f64>>,
+        /// A GeoJSON, GeoPackage or Shapefile of polygons: buildings intersecting them.
+        #[arg(long)]
+        within: Option<PathBuf>,
+        /// Only buildings entirely inside the --within polygons.
+        #[arg(long, requires = "within")]
+        contained: bool,
+        /// `LON,LAT`: buildings within --radius metres, nearest first.
+        #[arg(long, value_parser = parse_point_arg, allow_hyphen_values = true)]
+        near: Option<(f64, f64)>,
+        /// Radius for --near, in metres.
+        #[arg(long, default_value_t = 100.0)]
+        radius: f64,
+        /// At most this many buildings (for --near: the k nearest).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Coordinate system of the input and output points.
+        #[arg(long, default_value = "wgs84")]
+        crs: dizhi::spatial::Crs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Export data for GIS tools (QGIS opens GeoPackage natively).
+    Export {
+        /// What to export.
+        #[arg(value_enum)]
+        what: ExportWhat,
+        /// File format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (`.gpkg`, `.geojson`, `.shp`).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Shapefile attribute encoding (`utf-8` or `gbk`), written to the `.cpg`.
+        #[arg(long, default_value = "utf-8")]
+        encoding: dizhi::gis::shp::DbfEncoding,
+    },
 }
 
 /// Output of `dizhi parse`.
@@ -193,6 +253,39 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Compare { a, b } => run_compare(a, b),
+        Command::Reverse {
+            point,
+            crs,
+            radius,
+            format,
+        } => reverse_cmd(&cli.data, point, crs, radius, format),
+        Command::Buildings {
+            bbox,
+            within,
+            contained,
+            near,
+            radius,
+            limit,
+            crs,
+            format,
+        } => {
+            let query = if let Some(b) = bbox {
+                BuildingQuery::Box(b)
+            } else if let Some(f) = within {
+                BuildingQuery::Within(f, contained)
+            } else if let Some(p) = near {
+                BuildingQuery::Near(p, radius)
+            } else {
+                return Err("buildings: give --bbox, --within or --near".into());
+            };
+            buildings_cmd(&cli.data, query, limit, crs, format)
+        }
+        Command::Export {
+            what: ExportWhat::Buildings,
+            format,
+            output,
+            encoding,
+        } => export_cmd(&cli.data, format, &output, encoding),
         Command::Bench {
             what:
                 BenchCommand::Normalize {
@@ -433,5 +526,287 @@ fn run_parse(
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// What `dizhi export` exports.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ExportWhat {
+    /// Building footprints with their first address and address count.
+    Buildings,
+}
+
+/// File formats of `dizhi export`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ExportFormat {
+    Gpkg,
+    Geojson,
+    Shp,
+}
+
+fn parse_bbox_arg(s: &str) -> Result<geo::Rect<f64>, String> {
+    dizhi::spatial::answer::parse_bbox(s, dizhi::spatial::Crs::Wgs84)
+}
+
+fn parse_point_arg(s: &str) -> Result<(f64, f64), String> {
+    dizhi::spatial::answer::parse_point(s)
+}
+
+/// Opens the store and bulk-loads the footprint index, timing it on stderr when asked.
+fn open_spatial(
+    data: &std::path::Path,
+) -> Result<(dizhi::store::Store, dizhi::spatial::FootprintIndex), Box<dyn std::error::Error>> {
+    if !data.join(dizhi::store::STORE_FILE).exists() {
+        return Err(format!(
+            "no store in {} (run `dizhi build SOURCE_DIR --data {}` first)",
+            data.display(),
+            data.display()
+        )
+        .into());
+    }
+    let store = dizhi::store::Store::open(data)?;
+    let index = dizhi::spatial::answer::index_from_store(&store)?;
+    Ok((store, index))
+}
+
+/// `dizhi reverse`: one point, or one per stdin line; a bad line gives an error object.
+fn reverse_cmd(
+    data: &std::path::Path,
+    point: Option<(f64, f64)>,
+    crs: dizhi::spatial::Crs,
+    radius: f64,
+    format: Format,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Write};
+    let (store, index) = open_spatial(data)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let answer_line = |input: &str,
+                       out: &mut dyn Write|
+     -> Result<(), Box<dyn std::error::Error>> {
+        let line = match dizhi::spatial::answer::parse_point(input) {
+            Ok((lon, lat)) => {
+                let a =
+                    dizhi::spatial::answer::reverse_answer(&index, &store, lon, lat, crs, radius)?;
+                if format == Format::Table {
+                    let addr = a
+                        .addresses
+                        .first()
+                        .map(|x| x.address.as_str())
+                        .unwrap_or("");
+                    format!(
+                        "{}\t{}\t{}",
+                        a.building_id.as_deref().unwrap_or("-"),
+                        a.distance_m
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        addr
+                    )
+                } else {
+                    serde_json::to_string(&a)?
+                }
+            }
+            Err(e) => serde_json::json!({ "input": input, "error": e }).to_string(),
+        };
+        writeln!(out, "{line}")?;
+        Ok(())
+    };
+    match point {
+        Some((lon, lat)) => answer_line(&format!("{lon},{lat}"), &mut out)?,
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                answer_line(line.trim(), &mut out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+enum BuildingQuery {
+    Box(geo::Rect<f64>),
+    Within(PathBuf, bool),
+    Near((f64, f64), f64),
+}
+
+/// `dizhi buildings`: a box, polygon or distance query, printed as JSON lines, GeoJSON or CSV.
+fn buildings_cmd(
+    data: &std::path::Path,
+    query: BuildingQuery,
+    limit: Option<usize>,
+    crs: dizhi::spatial::Crs,
+    format: Format,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use dizhi::spatial::PolygonRelation;
+    use dizhi::spatial::answer::{building_answer, footprint_in};
+    use std::io::Write;
+    // Parse the query before the (slow) index load, so a usage mistake fails fast.
+    let area = match &query {
+        BuildingQuery::Box(b) => {
+            let (x0, y0) = crs.to_wgs84(b.min().x, b.min().y);
+            let (x1, y1) = crs.to_wgs84(b.max().x, b.max().y);
+            let rect = geo::Rect::new(geo::coord! { x: x0, y: y0 }, geo::coord! { x: x1, y: y1 });
+            Some(geo::MultiPolygon(vec![rect.to_polygon()]))
+        }
+        BuildingQuery::Within(file, _) => {
+            let (polygons, problems) = read_query_polygons(file, crs)?;
+            for p in &problems {
+                eprintln!(
+                    "dizhi: {}: feature {}: {}",
+                    file.display(),
+                    p.feature,
+                    p.reason
+                );
+            }
+            Some(polygons)
+        }
+        BuildingQuery::Near(..) => None,
+    };
+    let (store, index) = open_spatial(data)?;
+    let found: Vec<(&dizhi::Building, Option<f64>)> = match (&query, &area) {
+        (BuildingQuery::Near((lon, lat), radius), _) => {
+            let (x, y) = crs.to_wgs84(*lon, *lat);
+            let hits = index.buildings_within_distance(geo::Point::new(x, y), *radius);
+            hits.into_iter()
+                .map(|h| (h.building, Some(h.distance_m)))
+                .collect()
+        }
+        (BuildingQuery::Box(_), Some(area)) => {
+            let rect = geo::BoundingRect::bounding_rect(area).ok_or("empty box")?;
+            index
+                .buildings_in_box(rect)
+                .into_iter()
+                .map(|b| (b, None))
+                .collect()
+        }
+        (BuildingQuery::Within(_, contained), Some(area)) => {
+            let rel = if *contained {
+                PolygonRelation::Within
+            } else {
+                PolygonRelation::Intersects
+            };
+            index
+                .buildings_in_polygon(area, rel)
+                .into_iter()
+                .map(|b| (b, None))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let found = &found[..found.len().min(limit.unwrap_or(usize::MAX))];
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            for (b, d) in found {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&building_answer(&store, b, *d, crs)?)?
+                )?;
+            }
+        }
+        Format::Geojson => {
+            writeln!(out, "{{\"type\":\"FeatureCollection\",\"features\":[")?;
+            for (i, (b, d)) in found.iter().enumerate() {
+                let answer = building_answer(&store, b, *d, crs)?;
+                let properties = match serde_json::to_value(&answer)? {
+                    serde_json::Value::Object(m) => Some(m),
+                    _ => None,
+                };
+                let feature = geojson::Feature {
+                    bbox: None,
+                    geometry: Some(geojson::Geometry::new(geojson::GeometryValue::from(
+                        &footprint_in(b, crs),
+                    ))),
+                    id: None,
+                    properties,
+                    foreign_members: None,
+                };
+                let sep = if i + 1 < found.len() { "," } else { "" };
+                writeln!(out, "{}{sep}", serde_json::to_string(&feature)?)?;
+            }
+            writeln!(out, "]}}")?;
+        }
+        Format::Csv | Format::Table => {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(if format == Format::Table { b'\t' } else { b',' })
+                .from_writer(&mut out);
+            w.write_record([
+                "building_id",
+                "kind",
+                "floors",
+                "distance_m",
+                "address_count",
+                "addresses",
+            ])?;
+            for (b, d) in found {
+                let a = building_answer(&store, b, *d, crs)?;
+                let texts: Vec<&str> = a.addresses.iter().map(|x| x.address.as_str()).collect();
+                w.write_record([
+                    a.building_id.as_str(),
+                    a.kind,
+                    &a.floors.to_string(),
+                    &a.distance_m.map(|d| d.to_string()).unwrap_or_default(),
+                    &a.addresses.len().to_string(),
+                    &texts.join(";"),
+                ])?;
+            }
+            w.flush()?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The polygons of a query file, in WGS84 (the file's coordinates are in `crs`).
+fn read_query_polygons(
+    file: &std::path::Path,
+    crs: dizhi::spatial::Crs,
+) -> Result<(geo::MultiPolygon<f64>, Vec<dizhi::gis::GeometryProblem>), Box<dyn std::error::Error>>
+{
+    use geo::MapCoords;
+    let loaded = dizhi::gis::read_footprints(file)?;
+    let polygons = loaded
+        .footprints
+        .iter()
+        .flat_map(|f| f.geometry.0.iter())
+        .map(|p| {
+            p.map_coords(|c| {
+                let (x, y) = crs.to_wgs84(c.x, c.y);
+                geo::coord! { x: x, y: y }
+            })
+        })
+        .collect();
+    Ok((geo::MultiPolygon(polygons), loaded.problems))
+}
+
+/// `dizhi export buildings`.
+fn export_cmd(
+    data: &std::path::Path,
+    format: ExportFormat,
+    output: &std::path::Path,
+    encoding: dizhi::gis::shp::DbfEncoding,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use dizhi::gis::GisFormat;
+    let started = std::time::Instant::now();
+    let store = dizhi::store::Store::open(data)?;
+    let footprints = dizhi::gis::footprints_from_store(&store)?;
+    let format = match format {
+        ExportFormat::Gpkg => GisFormat::GeoPackage,
+        ExportFormat::Geojson => GisFormat::GeoJson,
+        ExportFormat::Shp => GisFormat::Shapefile,
+    };
+    dizhi::gis::write_footprints(output, format, &footprints, encoding)?;
+    eprintln!(
+        "exported {} buildings to {} in {:.1} s",
+        footprints.len(),
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

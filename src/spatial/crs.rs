@@ -107,6 +107,92 @@ pub fn bd09_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
     gcj02_to_wgs84(glon, glat)
 }
 
+/// A coordinate system a point can be given or returned in. Everything is stored in
+/// [`Crs::Wgs84`]; the others are converted at the edges.
+///
+/// # Examples
+/// ```
+/// use dizhi::spatial::crs::Crs;
+/// let crs: Crs = "gcj02".parse().unwrap();
+/// let (lon, lat) = crs.from_wgs84(121.12, 31.15);
+/// let (back_lon, back_lat) = crs.to_wgs84(lon, lat);
+/// assert!((back_lon - 121.12).abs() < 1e-8 && (back_lat - 31.15).abs() < 1e-8);
+/// assert_eq!(Crs::default(), Crs::Wgs84);
+/// assert_eq!(Crs::Bd09.to_string(), "bd09");
+/// assert!("epsg:3857".parse::<Crs>().is_err());
+/// ```
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Crs {
+    /// WGS84 / CGCS2000 lon/lat (EPSG:4326; CGCS2000 differs by centimetres): what is stored.
+    #[default]
+    Wgs84,
+    /// GCJ-02 (火星坐标): Amap (高德), Tencent.
+    Gcj02,
+    /// BD-09: Baidu.
+    Bd09,
+}
+
+/// The name given to [`Crs::from_str`](std::str::FromStr) is not a coordinate system dizhi knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown coordinate system {0:?} (expected wgs84, gcj02 or bd09)")]
+pub struct UnknownCrs(pub String);
+
+impl Crs {
+    /// Every coordinate system.
+    pub const ALL: [Crs; 3] = [Crs::Wgs84, Crs::Gcj02, Crs::Bd09];
+
+    /// The name used by the CLI (`--crs`) and the API (`crs=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "wgs84",
+            Crs::Gcj02 => "gcj02",
+            Crs::Bd09 => "bd09",
+        }
+    }
+
+    /// A point given in this system, in WGS84.
+    pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        match self {
+            Crs::Wgs84 => (lon, lat),
+            Crs::Gcj02 => gcj02_to_wgs84(lon, lat),
+            Crs::Bd09 => bd09_to_wgs84(lon, lat),
+        }
+    }
+
+    /// A WGS84 point, in this system.
+    pub fn from_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
+        match self {
+            Crs::Wgs84 => (lon, lat),
+            Crs::Gcj02 => wgs84_to_gcj02(lon, lat),
+            Crs::Bd09 => wgs84_to_bd09(lon, lat),
+        }
+    }
+}
+
+impl std::fmt::Display for Crs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Crs {
+    type Err = UnknownCrs;
+
+    /// Accepts the names and the usual aliases (`epsg:4326`, `cgcs2000`, `amap`, `baidu` …),
+    /// case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "wgs84" | "wgs-84" | "epsg:4326" | "4326" | "cgcs2000" | "epsg:4490" => Ok(Crs::Wgs84),
+            "gcj02" | "gcj-02" | "amap" | "gaode" | "tencent" => Ok(Crs::Gcj02),
+            "bd09" | "bd-09" | "bd09ll" | "baidu" => Ok(Crs::Bd09),
+            _ => Err(UnknownCrs(s.to_string())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
