@@ -360,6 +360,10 @@ fn continues_name(rest: &[char]) -> bool {
             | ['大', '学']
             | ['医', '院']
             | ['中', '心']
+            | ['工', '业']
+            | ['开', '发']
+            | ['经', '济']
+            | ['高', '新']
     )
 }
 
@@ -370,14 +374,18 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
     Some(match (c0, c1) {
         ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
         ('号', Some('院')) => (Level::Number, 2),
+        ('号', Some('搂')) => (Level::Building, 2),
+        ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
         ('号', _) => (Level::Number, 1),
         ('支', Some('弄')) => (Level::Subroad, 2),
         ('弄', Some('堂')) => return None,
         ('弄', _) => (Level::Lane, 1),
-        ('幢', _) | ('栋', _) | ('座', _) | ('#', _) | ('楼', Some('栋')) => {
+        ('幢', _) | ('栋', _) | ('座', _) | ('#', _) | ('憧', _) | ('楼', Some('栋')) => {
             (Level::Building, 1)
         }
         ('单', Some('元')) => (Level::Unit, 2),
+        ('梯', _) => (Level::Unit, 1),
+        ('铺', _) => (Level::Room, 1),
         ('门', _) if c1 != Some('口') && c1 != Some('面') => (Level::Unit, 1),
         ('层', _) => (Level::Floor, 1),
         ('楼', _) => (Level::Floor, 1),
@@ -768,7 +776,7 @@ impl Parser {
                 return Some(j + mlen);
             }
             let levels: &[Level] = match (parts.len(), st.context()) {
-                (2, Ctx::Road) => &[Level::Number, Level::Room],
+                (2, Ctx::Road | Ctx::Lane) => &[Level::Number, Level::Room],
                 (2, _) => &[Level::Building, Level::Room],
                 (3, _) => &[Level::Building, Level::Unit, Level::Room],
                 _ => &[Level::Building, Level::Unit, Level::Floor, Level::Room],

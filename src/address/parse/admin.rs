@@ -194,7 +194,12 @@ impl AdminNames {
             };
             let hit = AdminHit {
                 level,
-                name: d.name.clone(),
+                // A 居/村委 is named in addresses without 居委会/村委会 (东厍村).
+                name: if level == Level::Community {
+                    d.short_name.clone()
+                } else {
+                    d.name.clone()
+                },
                 code: d.code.clone(),
                 short: false,
             };
