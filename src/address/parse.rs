@@ -9,6 +9,7 @@
 //! Upper levels the text leaves out are inferred from the dictionaries afterwards.
 
 mod admin;
+mod fx;
 mod words;
 
 use std::collections::HashMap;
@@ -547,18 +548,18 @@ impl Parser {
                 continue;
             }
             let rest = &chars[pos..];
-            if let Some(len) = ParseWords::prefix_in(&self.words.filler, rest) {
+            if let Some(len) = self.words.filler_at(rest) {
                 pos += len;
                 continue;
             }
-            if let Some(len) = ParseWords::prefix_in(&self.words.near, rest) {
+            if let Some(len) = self.words.near_at(rest) {
                 if st.near.is_none() && !st.comps.is_empty() {
                     st.near = Some((pos, pos + len));
                 }
                 pos += len;
                 continue;
             }
-            if let Some(end) = self.admin_at(norm, chars, pos, st) {
+            if let Some(end) = self.admin_at(chars, pos, st) {
                 pos = end;
                 continue;
             }
@@ -571,32 +572,14 @@ impl Parser {
     }
 
     /// Tries an admin name at `pos`; on success pushes it (or skips a repeat) and returns its end.
-    fn admin_at(
-        &self,
-        norm: &Normalized,
-        chars: &[char],
-        pos: usize,
-        st: &mut State,
-    ) -> Option<usize> {
-        let text = norm.text();
-        let max = self.admin.max_len.min(chars.len() - pos);
-        let byte_start = byte_offset(text, chars, pos);
-        let mut byte_ends: [usize; 24] = [0; 24];
-        let mut b = byte_start;
-        for (k, &c) in chars[pos..pos + max.min(23)].iter().enumerate() {
-            b += c.len_utf8();
-            byte_ends[k + 1] = b;
-        }
-        for len in (2..=max.min(23)).rev() {
-            let Some(hits) = self.admin.get(&text[byte_start..byte_ends[len]]) else {
-                continue;
-            };
+    fn admin_at(&self, chars: &[char], pos: usize, st: &mut State) -> Option<usize> {
+        for (len, hits) in self.admin.matches_at(&chars[pos..]) {
             let end = pos + len;
             let next = &chars[end..];
             if let Some(hit) = self.choose_admin(hits, st, next) {
                 if hit.short
                     && hit.level != Level::Province
-                    && self.full_name_at(norm, chars, end, &hit.code)
+                    && self.full_name_at(chars, end, &hit.code)
                 {
                     // 宁波宁波市: the short form is a stutter of the full name that follows.
                     return Some(end);
@@ -653,19 +636,11 @@ impl Parser {
     }
 
     /// Whether the full name of the division `code` starts at `pos`.
-    fn full_name_at(&self, norm: &Normalized, chars: &[char], pos: usize, code: &str) -> bool {
-        let text = norm.text();
-        let start = byte_offset(text, chars, pos);
-        let mut b = start;
-        for &c in chars[pos..].iter().take(self.admin.max_len) {
-            b += c.len_utf8();
-            if let Some(hits) = self.admin.get(&text[start..b])
-                && hits.iter().any(|h| !h.short && h.code == code)
-            {
-                return true;
-            }
-        }
-        false
+    fn full_name_at(&self, chars: &[char], pos: usize, code: &str) -> bool {
+        self.admin
+            .matches_at(&chars[pos..])
+            .iter()
+            .any(|(_, hits)| hits.iter().any(|h| !h.short && h.code == code))
     }
 
     /// Picks the division a spelling stands for, given what came before; `None` if none fits.
@@ -965,9 +940,9 @@ impl Parser {
             // An admin name or a near-qualifier right after this segment ends the name here.
             if seg_end < end {
                 let rest = &chars[seg_end..];
-                if ParseWords::prefix_in(&self.words.near, rest).is_some()
-                    || ParseWords::prefix_in(&self.words.filler, rest).is_some_and(|l| l >= 2)
-                    || self.full_admin_starts(norm, chars, seg_end)
+                if self.words.near_at(rest).is_some()
+                    || self.words.filler_at(rest).is_some_and(|l| l >= 2)
+                    || self.full_admin_starts(chars, seg_end)
                 {
                     close = Some((seg_end, Level::Poi, 0.6));
                     break;
@@ -1031,22 +1006,16 @@ impl Parser {
     }
 
     /// Whether a full (not short) admin spelling of 3+ chars starts at `pos`.
-    fn full_admin_starts(&self, norm: &Normalized, chars: &[char], pos: usize) -> bool {
-        let text = norm.text();
-        let start = byte_offset(text, chars, pos);
-        let mut b = start;
-        for (k, &c) in chars[pos..].iter().take(self.admin.max_len).enumerate() {
-            b += c.len_utf8();
-            if k >= 2
-                && let Some(hits) = self.admin.get(&text[start..b])
-                && hits
-                    .iter()
-                    .any(|h| !h.short && h.level <= Level::Town && h.level != Level::Devzone)
-            {
-                return true;
-            }
-        }
-        false
+    fn full_admin_starts(&self, chars: &[char], pos: usize) -> bool {
+        self.admin
+            .matches_at(&chars[pos..])
+            .iter()
+            .any(|(len, hits)| {
+                *len >= 3
+                    && hits
+                        .iter()
+                        .any(|h| !h.short && h.level <= Level::Town && h.level != Level::Devzone)
+            })
     }
 
     /// Outside / inferred upper levels / ambiguity.

@@ -2,8 +2,7 @@
 //! and town of China (NBS 2023), Shanghai's towns and 居/村委 (NBS 2021, 12-digit codes), their
 //! short forms (浙江, 杭州, 余杭) and the aliases in `dictionaries/aliases.tsv`.
 
-use std::collections::HashMap;
-
+use super::fx::FxHashMap;
 use crate::dictionaries::{AdminLevel, ChinaPlaceLevel};
 use crate::{Dictionaries, Level};
 
@@ -36,12 +35,17 @@ impl AdminHit {
     }
 }
 
-/// Spelling → the divisions it may stand for.
+/// Spelling → the divisions it may stand for (a map while building, then a char trie).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AdminNames {
-    pub by_spelling: HashMap<String, Vec<AdminHit>>,
+    pub by_spelling: FxHashMap<String, Vec<AdminHit>>,
     /// Longest spelling, in chars.
     pub max_len: usize,
+    /// A char trie over the spellings: (node, char) → child node. Matching walks it and stops at
+    /// the first char no spelling continues with, instead of hashing every candidate length.
+    trie: FxHashMap<(u32, char), u32>,
+    /// Trie nodes that end a spelling → that spelling's hits.
+    terminal: FxHashMap<u32, Vec<AdminHit>>,
 }
 
 const FORMER_DISTRICTS: &str = include_str!("../../../dictionaries/former_districts.tsv");
@@ -280,6 +284,7 @@ impl AdminNames {
         for (key, hit) in wild {
             names.add_if_absent(&key, &hit);
         }
+        names.build_trie();
         names
     }
 
@@ -305,7 +310,37 @@ impl AdminNames {
         }
     }
 
-    pub fn get(&self, spelling: &str) -> Option<&[AdminHit]> {
-        self.by_spelling.get(spelling).map(Vec::as_slice)
+    /// Builds the trie from the spellings; called once, after every spelling is added.
+    fn build_trie(&mut self) {
+        let mut next_node: u32 = 1;
+        for (spelling, hits) in std::mem::take(&mut self.by_spelling) {
+            let mut node = 0u32;
+            for c in spelling.chars() {
+                node = *self.trie.entry((node, c)).or_insert_with(|| {
+                    next_node += 1;
+                    next_node
+                });
+            }
+            self.terminal.insert(node, hits);
+        }
+    }
+
+    /// The spellings of 2+ chars that `text` starts with, as (length, hits), longest first.
+    pub fn matches_at(&self, text: &[char]) -> Vec<(usize, &[AdminHit])> {
+        let mut out = Vec::new();
+        let mut node = 0u32;
+        for (k, c) in text.iter().enumerate() {
+            match self.trie.get(&(node, *c)) {
+                Some(&child) => node = child,
+                None => break,
+            }
+            if k >= 1
+                && let Some(hits) = self.terminal.get(&node)
+            {
+                out.push((k + 1, hits.as_slice()));
+            }
+        }
+        out.reverse();
+        out
     }
 }
