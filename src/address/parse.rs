@@ -361,10 +361,6 @@ fn continues_name(rest: &[char]) -> bool {
             | ['大', '学']
             | ['医', '院']
             | ['中', '心']
-            | ['工', '业']
-            | ['开', '发']
-            | ['经', '济']
-            | ['高', '新']
     )
 }
 
@@ -447,6 +443,21 @@ impl Parser {
             shanghai,
             china,
         }
+    }
+
+    /// Whether `name` ends like a compound, park, zone or building (花园, 苑, 工业区, 大厦) rather
+    /// than a bare place name (鲍家渡), which stands where a road would.
+    ///
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// assert!(parser.looks_like_compound("东方花园"));
+    /// assert!(!parser.looks_like_compound("鲍家渡"));
+    /// ```
+    pub fn looks_like_compound(&self, name: &str) -> bool {
+        let chars: Vec<char> = name.chars().collect();
+        self.words.ends_area_name(&chars)
     }
 
     /// The segmenter the parser uses (jieba with the address dictionaries).
@@ -929,8 +940,13 @@ impl Parser {
                 let seg_ok = seg_chars.len() >= slen || seg.start > 0;
                 // 宁乡路, 石门村路: a town or village name followed by a suffix is a longer name.
                 let rest = &chars[seg_end..];
-                let inside = (level != Level::Road && road_follows(rest))
-                    || (slen == 1 && self.words.closing_suffix_starts(rest));
+                // 杨园街街道: the suffix goes on into a longer one (街 → 街道).
+                let extends = self.words.extends_suffix(&chars[seg_end - slen..], slen);
+                let inside = extends
+                    || (level != Level::Road && road_follows(rest))
+                    || (slen == 1
+                        && level == Level::Community
+                        && self.words.closing_suffix_starts(rest));
                 if seg_ok && !common && !inside {
                     let level = if poi_longer { Level::Poi } else { level };
                     close = Some((seg_end, level, 0.8));

@@ -16,7 +16,7 @@
 //! | community | `community` (swei412's `village` is read as `community`) |
 //! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
 //! | lane (弄) | `roadno` |
-//! | number (号) | `houseno` after a lane; after a POI `houseno` (bio: only when a road came before, else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
+//! | number (号) | `houseno` after a lane; after a POI or zone `houseno` (bio: only when a road came before or the POI is named like a compound — 花园, 苑, 工业区 — else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
 //! | building (幢/栋/号楼/座) | `houseno` |
 //! | unit (单元) | `cellno` |
 //! | floor (层/楼) | `floorno` |
@@ -184,7 +184,11 @@ pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
-pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usize)> {
+pub fn predicted_spans(
+    parser: &Parser,
+    parse: &Parse,
+    scheme: Scheme,
+) -> Vec<(String, usize, usize)> {
     let comps = &parse.components;
     let mut out: Vec<(String, usize, usize)> = Vec::new();
     let mut seen_lane = false;
@@ -222,7 +226,13 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
                 let after_poi = matches!(prev, Some(Level::Poi | Level::Subpoi | Level::Building));
                 let after_area = matches!(prev, Some(Level::Community | Level::Group));
                 let road_before = comps[..i].iter().any(|c| c.level == Level::Road);
-                let poi_means_house = scheme == Scheme::Bmes || road_before;
+                // naacl: after a compound or zone (奥林花园24号) the 号 is the house; after a
+                // bare place name (鲍家渡240号) it stands for the road number.
+                let compound_before = i > 0
+                    && (matches!(prev, Some(Level::Subpoi | Level::Devzone | Level::Building))
+                        || parser.looks_like_compound(&comps[i - 1].value));
+                let after_poi = after_poi || prev == Some(Level::Devzone);
+                let poi_means_house = scheme == Scheme::Bmes || road_before || compound_before;
                 if seen_lane
                     || (after_poi && poi_means_house)
                     || (scheme == Scheme::Bmes && after_area)
@@ -382,7 +392,7 @@ pub fn evaluate(
     let mut errors = Vec::new();
     for a in addresses {
         let parse = parser.parse(&a.text);
-        let pred = predicted_spans(&parse, scheme);
+        let pred = predicted_spans(parser, &parse, scheme);
         let mut wrong = false;
         for g in &a.spans {
             let s = entry(&mut scores, &g.0);

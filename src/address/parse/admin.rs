@@ -48,6 +48,7 @@ pub(crate) struct AdminNames {
     terminal: FxHashMap<u32, Vec<AdminHit>>,
 }
 
+const DEVZONES: &str = include_str!("../../../dictionaries/devzones.tsv");
 const FORMER_DISTRICTS: &str = include_str!("../../../dictionaries/former_districts.tsv");
 
 /// Zone kinds that the town list carries as names of their own.
@@ -91,15 +92,15 @@ fn is_devzone_name(name: &str) -> bool {
 /// The stem of `name` without its suffix, if it can stand alone: 2+ chars, and not itself ending
 /// like a road or village (建国路街道 → not 建国路).
 fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
+    let town = suffixes.contains(&"镇");
     suffixes
         .iter()
         .find_map(|s| name.strip_suffix(s))
         .filter(|stem| stem.chars().count() >= 2)
-        .filter(|stem| {
-            !stem.ends_with([
-                '路', '街', '道', '村', '巷', '桥', '里', '区', '镇', '乡', '县',
-            ])
-        })
+        .filter(|stem| !stem.ends_with(['路', '街', '道', '村', '巷', '区', '镇', '乡', '县']))
+        // A town stem ending like a bridge or lane is a street name more often (柯桥 the
+        // district stays).
+        .filter(|stem| !town || !stem.ends_with(['桥', '里']))
         // 柳市 is a town's stem; a city or county stem ending in 市 is not a thing.
         .filter(|stem| !stem.ends_with('市') || suffixes.contains(&"镇"))
 }
@@ -283,6 +284,20 @@ impl AdminNames {
         }
         for (key, hit) in wild {
             names.add_if_absent(&key, &hit);
+        }
+        for row in DEVZONES.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let name = row.split('\t').next().unwrap_or("");
+            if !name.is_empty() {
+                names.add(
+                    name,
+                    AdminHit {
+                        level: Level::Devzone,
+                        name: name.to_string(),
+                        code: crate::dictionaries::QINGPU_CODE.to_string(),
+                        short: false,
+                    },
+                );
+            }
         }
         names.build_trie();
         names

@@ -140,6 +140,15 @@ impl ParseWords {
             || self.ends_with_poi_suffix(name)
     }
 
+    /// Whether a closing or POI suffix longer than `len` starts at `text` (街|道 → 街道).
+    pub fn extends_suffix(&self, text: &[char], len: usize) -> bool {
+        self.suffixes
+            .iter()
+            .map(|(s, _)| s)
+            .chain(self.poi_suffixes.iter())
+            .any(|s| s.len() > len && text.starts_with(s))
+    }
+
     /// Whether `rest` starts with a closing suffix (王家屯|村: the name goes on).
     pub fn closing_suffix_starts(&self, rest: &[char]) -> bool {
         self.suffixes.iter().any(|(s, _)| rest.starts_with(s))
