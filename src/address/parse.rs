@@ -754,8 +754,11 @@ impl Parser {
         let value_of = |(s, e): (usize, usize)| -> String { chars[s..e].iter().collect() };
         if parts.len() > 1 && has_digit {
             let marker = number_marker(&chars[j..]);
+            // 3-1号 on a road is one door number; in a compound (金河源8-143号) it is the
+            // building and the room.
             if let Some((Level::Number, mlen)) = marker
                 && parts.len() == 2
+                && st.context() != Ctx::Poi
             {
                 let v = format!("{}-{}", value_of(parts[0]), value_of(parts[1]));
                 st.push(Raw::num(Level::Number, pos, j + mlen, v, 0.9));
@@ -887,8 +890,14 @@ impl Parser {
             if is_separator(c) || c.is_ascii_digit() || masked.iter().any(|m| m.1 == end) {
                 break;
             }
-            if c.is_ascii_alphabetic() && number_marker(&chars[alnum_end(chars, end)..]).is_some() {
-                break;
+            if c.is_ascii_alphabetic() {
+                // B6-37号, A座: a letter that starts a number, not part of the name.
+                let run_end = alnum_end(chars, end);
+                let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
+                let after = &chars[run_end..];
+                if number_marker(after).is_some() || (has_digit && after.first() == Some(&'-')) {
+                    break;
+                }
             }
             end += 1;
         }

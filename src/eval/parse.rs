@@ -12,7 +12,8 @@
 //! | dizhi level | label |
 //! |---|---|
 //! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city) |
-//! | city, district, town, devzone, road, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
+//! | road | `road`; bio: a road right after a road → `subroad`, and the 号/弄 on it → `subroadno` |
+//! | city, district, town, devzone, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
 //! | community | `community` (swei412's `village` is read as `community`) |
 //! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
 //! | lane (弄) | `roadno` |
@@ -216,6 +217,8 @@ pub fn predicted_spans(
                 Scheme::Bmes => "group",
                 Scheme::Bio => "road",
             },
+            // naacl: a road right after a road (莫干山路萍水街) is the sub-road.
+            Level::Road if scheme == Scheme::Bio && prev == Some(Level::Road) => "subroad",
             Level::Road => "road",
             Level::Subroad => "subroad",
             Level::Lane => {
@@ -256,6 +259,13 @@ pub fn predicted_spans(
                     "roomno"
                 }
             }
+        };
+        // naacl: the number on a sub-road is its own label.
+        let after_subroad = out.last().is_some_and(|(l, _, _)| l == "subroad");
+        let label = if scheme == Scheme::Bio && after_subroad && label == "roadno" {
+            "subroadno"
+        } else {
+            label
         };
         out.push((label.to_string(), c.start, c.end));
     }
