@@ -23,10 +23,25 @@ use crate::{Component, Dictionaries, Level};
 
 /// Inputs longer than this (in chars) are parsed on their first `MAX_PARSE_CHARS` only: no address
 /// is that long, and it keeps a 10 MB line cheap.
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let long = "华腾路1288弄".repeat(200);
+/// let p = dizhi::Parser::new(&dicts).parse(&long);
+/// assert!(p.reason.unwrap().contains(&dizhi::address::parse::MAX_PARSE_CHARS.to_string()));
+/// ```
 pub const MAX_PARSE_CHARS: usize = 512;
 
 /// A place qualifier (附近, 旁边, 对面, 门口): the address is near, not at, the place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub struct Near {
     /// The qualifier as written.
     pub text: String,
@@ -39,6 +54,14 @@ pub struct Near {
 /// What kind of number was masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub enum MaskedKind {
     /// A mobile or landline phone number.
     Phone,
@@ -48,6 +71,14 @@ pub enum MaskedKind {
 
 /// A personal number found in the text: masked, reported, never taken for a door number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub struct Masked {
     /// Phone or ID card.
     pub kind: MaskedKind,
@@ -61,6 +92,14 @@ pub struct Masked {
 
 /// Where an address outside 青浦区 is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("上海市浦东新区张江镇");
+/// let o = p.outside.unwrap();
+/// assert_eq!(o.name, "上海市浦东新区张江镇");
+/// assert_eq!(o.level, dizhi::Level::Town);
+/// ```
 pub struct Outside {
     /// The deepest admin level that places it.
     pub level: Level,
@@ -72,6 +111,16 @@ pub struct Outside {
 
 /// An upper level the text leaves out, inferred from the dictionaries. It has no span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let p = parser.parse("华腾路1288弄");
+/// assert_eq!(p.inferred[0].value, "华新镇");
+/// assert_eq!(p.inferred[0].from, "华腾路");
+/// let p = parser.parse("崧泽大道9号");
+/// assert_eq!(p.ambiguous[0].candidates, ["徐泾镇", "赵巷镇"]);
+/// ```
 pub struct Inferred {
     /// The inferred level.
     pub level: Level,
@@ -86,6 +135,16 @@ pub struct Inferred {
 
 /// An inference with several answers: the text does not say which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let p = parser.parse("华腾路1288弄");
+/// assert_eq!(p.inferred[0].value, "华新镇");
+/// assert_eq!(p.inferred[0].from, "华腾路");
+/// let p = parser.parse("崧泽大道9号");
+/// assert_eq!(p.ambiguous[0].candidates, ["徐泾镇", "赵巷镇"]);
+/// ```
 pub struct Ambiguity {
     /// The level that could not be decided.
     pub level: Level,
@@ -398,6 +457,15 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
 impl Parser {
     /// Builds the parser from the dictionaries: jieba with the generated user dictionary, the
     /// admin spellings, the word lists. Done once; parsing allocates nothing of this size.
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn new(dicts: &Dictionaries) -> Self {
         let words = ParseWords::embedded();
         let extra: Vec<String> = words
@@ -461,11 +529,29 @@ impl Parser {
     }
 
     /// The segmenter the parser uses (jieba with the address dictionaries).
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn segmenter(&self) -> &Segmenter {
         &self.segmenter
     }
 
     /// Parses one address. Never fails: an unusable input gives a parse with a `reason`.
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn parse(&self, input: &str) -> Parse {
         let norm = normalize(input);
         let mut state = State::default();
@@ -1019,6 +1105,12 @@ impl Parser {
             level
         };
         let value: String = chars[pos..close_end].iter().collect();
+        // A road the dictionaries know is as sure as an admin name.
+        let conf = if level == Level::Road && self.road_towns.contains_key(&value) {
+            0.95
+        } else {
+            conf
+        };
         st.push(Raw {
             level,
             start: pos,

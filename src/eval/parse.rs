@@ -31,6 +31,21 @@ use std::path::Path;
 use crate::{Level, Parse, Parser};
 
 /// The labels the structural micro-F1 is computed over.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub const STRUCTURAL: [&str; 11] = [
     "prov",
     "city",
@@ -78,6 +93,21 @@ const ORDER: [&str; 27] = [
 
 /// A labelled file's tag scheme, which also fixes its annotation conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub enum Scheme {
     /// `B-/I-` tags, naacl2019 conventions.
     Bio,
@@ -87,6 +117,21 @@ pub enum Scheme {
 
 /// One labelled address: its text and gold spans `(label, start, end)` in chars.
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct Labelled {
     /// The address text, tokens joined.
     pub text: String,
@@ -185,6 +230,21 @@ pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub fn predicted_spans(
     parser: &Parser,
     parse: &Parse,
@@ -274,6 +334,21 @@ pub fn predicted_spans(
 
 /// Precision, recall and F1 of one label.
 #[derive(Debug, Clone, PartialEq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct LabelScore {
     /// The label.
     pub label: String,
@@ -287,14 +362,59 @@ pub struct LabelScore {
 
 impl LabelScore {
     /// tp / (tp + fp).
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn precision(&self) -> f64 {
         ratio(self.tp, self.tp + self.fp)
     }
     /// tp / (tp + fn).
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn recall(&self) -> f64 {
         ratio(self.tp, self.tp + self.fn_)
     }
     /// Harmonic mean of precision and recall.
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
         if p + r == 0.0 {
@@ -310,13 +430,58 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// Labelled spans shown as (label, text).
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub type ShownSpans = Vec<(String, String)>;
 
 /// A mismatched address: its text, the gold spans and dizhi's spans.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub type Mismatch = (String, ShownSpans, ShownSpans);
 
 /// The evaluation of one file.
 #[derive(Debug, Clone, PartialEq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct EvalReport {
     /// How many addresses were parsed.
     pub addresses: usize,
@@ -330,6 +495,21 @@ pub struct EvalReport {
 
 impl EvalReport {
     /// The per-label table, with the structural micro-F1 as its last line.
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn to_table(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
@@ -480,6 +660,17 @@ fn entry<'a>(scores: &'a mut BTreeMap<String, LabelScore>, label: &str) -> &'a m
 }
 
 /// Reads `path` and evaluates it (see [`evaluate`]); `DIZHI_EVAL_ERRORS=N` lists N mismatches.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate_file, Scheme};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let path = std::env::temp_dir().join("dizhi-eval-doctest.txt");
+/// std::fs::write(&path, "华 B-road\n腾 I-road\n路 I-road\n\n").unwrap();
+/// let report = evaluate_file(&parser, &path, Scheme::Bio).unwrap();
+/// assert_eq!(report.addresses, 1);
+/// assert!(evaluate_file(&parser, std::path::Path::new("/nonexistent"), Scheme::Bio).is_err());
+/// ```
 pub fn evaluate_file(parser: &Parser, path: &Path, scheme: Scheme) -> std::io::Result<EvalReport> {
     let text = std::fs::read_to_string(path)?;
     let addresses = read_labelled(&text, scheme);
