@@ -976,6 +976,17 @@ impl Parser {
             if is_separator(c) || c.is_ascii_digit() || masked.iter().any(|m| m.1 == end) {
                 break;
             }
+            if matches!(
+                c,
+                '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁'
+            ) && matches!(
+                number_marker(&chars[end + 1..]),
+                Some((Level::Unit | Level::Room, _))
+            ) && matches!(chars.get(end + 1), Some('单' | '户' | '梯'))
+            {
+                // 康顺豪庭东单元: the side names the unit, not the compound.
+                break;
+            }
             if c.is_ascii_alphabetic() {
                 // B6-37号, A座: a letter that starts a number, not part of the name.
                 let run_end = alnum_end(chars, end);
@@ -1044,7 +1055,17 @@ impl Parser {
                         && self.words.closing_suffix_starts(rest));
                 if seg_ok && !common && !inside {
                     let level = if poi_longer { Level::Poi } else { level };
-                    close = Some((seg_end, level, 0.8));
+                    // 新华路东段, 宜城大道一段: the section is part of the road's name.
+                    let section = match (level, chars.get(seg_end), chars.get(seg_end + 1)) {
+                        (Level::Road, Some('段'), _) => 1,
+                        (Level::Road, Some(c), Some('段'))
+                            if "东西南北中一二三四五六七八九十".contains(*c) =>
+                        {
+                            2
+                        }
+                        _ => 0,
+                    };
+                    close = Some((seg_end + section, level, 0.8));
                     break;
                 }
             }
@@ -1270,6 +1291,8 @@ fn road_name_number(chars: &[char], end: usize) -> bool {
     match chars.get(end) {
         Some('路' | '街' | '巷' | '横' | '纬' | '经') => true,
         Some('大') => matches!(chars.get(end + 1), Some('道' | '街')),
+        // 232省道, 209国道
+        Some('省' | '国' | '县' | '乡') => chars.get(end + 1) == Some(&'道'),
         _ => false,
     }
 }

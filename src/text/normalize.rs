@@ -230,6 +230,17 @@ pub fn normalize(input: &str) -> Normalized {
     let mut i = 0;
     while i < original.len() {
         let c = original[i];
+        if c == '一'
+            && i > 0
+            && original[i - 1].is_ascii_digit()
+            && original.get(i + 1).is_some_and(char::is_ascii_digit)
+        {
+            // 5一4一302: a dash typed as the numeral one.
+            out.chars.push('-');
+            out.origin.push((i, i + 1));
+            i += 1;
+            continue;
+        }
         if is_numeral(c) {
             let mut j = i;
             while j < original.len() && is_numeral(original[j]) {

@@ -44,7 +44,7 @@ proptest! {
     }
 
     #[test]
-    fn segments_concatenate_back(s in "[\\PC]{0,60}") {
+    fn segments_concatenate_back(s in ".{0,60}") {
         let words = parser().segmenter().words(&s);
         prop_assert_eq!(words.concat(), s);
     }
