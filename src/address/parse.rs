@@ -430,6 +430,8 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
     Some(match (c0, c1) {
         ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
         ('号', Some('院')) => (Level::Number, 2),
+        // 41号门: a gate of a market or campus, not a door number.
+        ('号', Some('门')) if !matches!(rest.get(2), Some('口' | '面')) => (Level::Subpoi, 2),
         ('号', Some('搂')) => (Level::Building, 2),
         ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
         ('号', _) => (Level::Number, 1),
@@ -1126,6 +1128,12 @@ impl Parser {
             level
         };
         let value: String = chars[pos..close_end].iter().collect();
+        // 8楼11街: a "street" inside a building is an aisle of a market floor, a unit.
+        let level = if level == Level::Road && matches!(st.context(), Ctx::Building | Ctx::Inner) {
+            Level::Unit
+        } else {
+            level
+        };
         // A road the dictionaries know is as sure as an admin name.
         let conf = if level == Level::Road && self.road_towns.contains_key(&value) {
             0.95
