@@ -438,9 +438,13 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('支', Some('弄')) => (Level::Subroad, 2),
         ('弄', Some('堂')) => return None,
         ('弄', _) => (Level::Lane, 1),
-        ('幢', _) | ('栋', _) | ('座', _) | ('#', _) | ('憧', _) | ('楼', Some('栋')) => {
-            (Level::Building, 1)
-        }
+        ('幢', _)
+        | ('栋', _)
+        | ('座', _)
+        | ('#', _)
+        | ('憧', _)
+        | ('撞', _)
+        | ('楼', Some('栋')) => (Level::Building, 1),
         ('单', Some('元')) => (Level::Unit, 2),
         ('梯', _) => (Level::Unit, 1),
         ('铺', _) => (Level::Room, 1),
@@ -854,6 +858,8 @@ impl Parser {
             }
             let levels: &[Level] = match (parts.len(), st.context()) {
                 (2, Ctx::Road | Ctx::Lane) => &[Level::Number, Level::Room],
+                (3, Ctx::Road) => &[Level::Number, Level::Building, Level::Room],
+                (4, Ctx::Road) => &[Level::Number, Level::Building, Level::Unit, Level::Room],
                 (2, _) => &[Level::Building, Level::Room],
                 (3, _) => &[Level::Building, Level::Unit, Level::Room],
                 _ => &[Level::Building, Level::Unit, Level::Floor, Level::Room],

@@ -1,5 +1,6 @@
 //! The parser's accuracy on the labelled dev sets in ../shared/data/parsing (read at run time,
-//! skipped with a message when absent). The floors are the measured values, rounded down: a
+//! skipped with a message when absent). The floors are the measured values (naacl2019 dev 0.906,
+//! swei412 dev 0.951 structural micro-F1), rounded down: a
 //! change that lowers them fails here.
 
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ fn naacl2019_dev_structural_micro_f1() {
         return;
     };
     let report = evaluate_file(parser(), &path, Scheme::Bio).expect("read dev");
-    assert!(report.structural_micro_f1 >= 0.90, "{}", report.to_table());
+    assert!(report.structural_micro_f1 >= 0.905, "{}", report.to_table());
 }
 
 #[test]
@@ -38,5 +39,5 @@ fn swei412_dev_structural_micro_f1() {
         return;
     };
     let report = evaluate_file(parser(), &path, Scheme::Bmes).expect("read dev");
-    assert!(report.structural_micro_f1 >= 0.945, "{}", report.to_table());
+    assert!(report.structural_micro_f1 >= 0.95, "{}", report.to_table());
 }
