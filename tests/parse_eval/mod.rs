@@ -1,7 +1,7 @@
 //! The parser's accuracy on the labelled dev sets in ../shared/data/parsing (read at run time,
 //! skipped with a message when absent). The floors are the measured values (naacl2019 dev 0.906,
-//! swei412 dev 0.951 structural micro-F1), rounded down: a
-//! change that lowers them fails here.
+//! swei412 dev 0.951 structural micro-F1), rounded down: a change that
+//! lowers them fails here.
 
 use std::path::PathBuf;
 
