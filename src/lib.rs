@@ -30,8 +30,8 @@ pub mod eval;
 pub mod text;
 
 pub use address::{
-    AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
-    StandardAddress, canonical_marker,
+    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
+    Level, StandardAddress,
 };
 pub use address::{Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};
 pub use dictionaries::Dictionaries;

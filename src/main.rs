@@ -6,11 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(
-    name = "dizhi",
-    version,
-    about = "Chinese address standardization and building footprints (青浦)"
-)]
+#[command(name = "dizhi", version, about = "Chinese address standardization and building footprints (青浦)")]
 struct Cli {
     /// Data directory (default: $DIZHI_DATA, else ./dizhi-data).
     #[arg(long, global = true, env = "DIZHI_DATA", default_value = "dizhi-data")]

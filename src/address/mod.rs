@@ -4,7 +4,7 @@ mod model;
 pub mod parse;
 
 pub use model::{
-    AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
-    StandardAddress, UnknownLevel, canonical_marker,
+    canonical_marker, AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component,
+    Level, StandardAddress, UnknownLevel,
 };
 pub use parse::{Ambiguity, Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};

@@ -208,9 +208,9 @@ impl AdminIndex {
 
     /// The 330 居/村委 of 青浦区.
     pub fn qingpu_communities(&self) -> impl Iterator<Item = &AdminDivision> {
-        self.divisions
-            .iter()
-            .filter(|d| d.level == AdminLevel::Community && d.code.starts_with(&QINGPU_CODE[..6]))
+        self.divisions.iter().filter(|d| {
+            d.level == AdminLevel::Community && d.code.starts_with(&QINGPU_CODE[..6])
+        })
     }
 
     /// Every place in China, levels 1–4.
@@ -305,11 +305,7 @@ mod tests {
         for line in qingpu.lines().skip(1) {
             let cols: Vec<&str> = line.split(',').collect();
             if cols[2] == "5" {
-                assert_eq!(
-                    admin.by_code(cols[0]).unwrap().short_name,
-                    cols[4],
-                    "{line}"
-                );
+                assert_eq!(admin.by_code(cols[0]).unwrap().short_name, cols[4], "{line}");
             }
         }
     }

@@ -54,11 +54,7 @@ impl Dictionaries {
     /// The dictionaries embedded in the binary from `dictionaries/`.
     pub fn embedded() -> Result<Self, DictionaryError> {
         let admin = AdminIndex::embedded()?;
-        let mut roads = tables::roads(
-            "roads.tsv",
-            include_str!("../../dictionaries/roads.tsv"),
-            true,
-        )?;
+        let mut roads = tables::roads("roads.tsv", include_str!("../../dictionaries/roads.tsv"), true)?;
         roads.extend(tables::roads(
             "roads_generated.tsv",
             include_str!("../../dictionaries/roads_generated.tsv"),
@@ -160,11 +156,7 @@ mod tests {
         let d = Dictionaries::embedded().unwrap();
         assert!(d.roads.iter().filter(|r| r.real).count() >= 30);
         assert!(d.roads.iter().any(|r| !r.real));
-        assert!(
-            d.aliases
-                .iter()
-                .any(|a| a.from == "徐径镇" && a.to == ["徐泾镇"])
-        );
+        assert!(d.aliases.iter().any(|a| a.from == "徐径镇" && a.to == ["徐泾镇"]));
         assert!(
             d.marker_spellings(Level::Building, MarkerKind::Number)
                 .any(|s| s == "号楼")

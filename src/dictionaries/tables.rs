@@ -111,11 +111,7 @@ pub(super) fn markers(text: &str) -> Result<Vec<Marker>, DictionaryError> {
     rows(text)
         .map(|(line, cols)| {
             let [level, kind, spellings] = cols.as_slice() else {
-                return Err(row_error(
-                    FILE,
-                    line,
-                    "expected level<TAB>kind<TAB>spellings",
-                ));
+                return Err(row_error(FILE, line, "expected level<TAB>kind<TAB>spellings"));
             };
             let level = Level::from_str(level).map_err(|e| row_error(FILE, line, e.to_string()))?;
             let kind = match *kind {
@@ -137,11 +133,7 @@ pub(super) fn aliases(text: &str) -> Result<Vec<Alias>, DictionaryError> {
     rows(text)
         .map(|(line, cols)| {
             let [from, to, level, kind] = cols.as_slice() else {
-                return Err(row_error(
-                    FILE,
-                    line,
-                    "expected from<TAB>to<TAB>level<TAB>kind",
-                ));
+                return Err(row_error(FILE, line, "expected from<TAB>to<TAB>level<TAB>kind"));
             };
             let level = Level::from_str(level).map_err(|e| row_error(FILE, line, e.to_string()))?;
             let kind = match *kind {
@@ -181,8 +173,7 @@ pub(super) fn homophones(text: &str) -> Result<Vec<(char, Vec<char>)>, Dictionar
                     }
                 })
                 .collect();
-            let others =
-                others.ok_or_else(|| row_error(FILE, line, "homophones are single characters"))?;
+            let others = others.ok_or_else(|| row_error(FILE, line, "homophones are single characters"))?;
             Ok((c, others))
         })
         .collect()
