@@ -573,21 +573,26 @@ impl Parser {
                 .map(|cs| cs.iter().collect())
                 .unwrap_or_default()
         };
-        let components: Vec<Component> = state
-            .comps
-            .iter()
-            .map(|r| {
-                let (start, end) = norm.original_span(r.start, r.end);
-                Component {
-                    level: r.level,
-                    text: slice(start, end),
-                    value: r.value.clone(),
-                    start,
-                    end,
-                    confidence: r.confidence,
-                }
-            })
-            .collect();
+        let mut components: Vec<Component> = Vec::with_capacity(state.comps.len());
+        for r in &state.comps {
+            let (mut start, end) = norm.original_span(r.start, r.end);
+            // Spans never overlap: a component that starts inside the previous one's original
+            // span (both halves of one expanded numeral) is clipped, or dropped if nothing is left.
+            if let Some(prev) = components.last() {
+                start = start.max(prev.end);
+            }
+            if start >= end {
+                continue;
+            }
+            components.push(Component {
+                level: r.level,
+                text: slice(start, end),
+                value: r.value.clone(),
+                start,
+                end,
+                confidence: r.confidence,
+            });
+        }
         let near = state.near.map(|(s, e)| {
             let (start, end) = norm.original_span(s, e);
             Near {
@@ -812,7 +817,9 @@ impl Parser {
         let tok_end = alnum_end(chars, i);
         if tok_end == tok_start {
             // 东户, 西单元, 甲梯: a side or an ordinal instead of a number.
-            let c = chars[i];
+            let Some(&c) = chars.get(i) else {
+                return None; // a lone 第 at the end
+            };
             if matches!(
                 c,
                 '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁' | '左' | '右'
@@ -973,6 +980,10 @@ impl Parser {
         {
             // 黄山路与富春江路: the connector is not part of the second road.
             pos += 1;
+            if chars[pos].is_ascii_alphanumeric() || is_separator(chars[pos]) {
+                // What follows is no name (0路与10栋): let the walk take it.
+                return pos;
+            }
         }
         let mut end = pos + 1;
         while end < n {

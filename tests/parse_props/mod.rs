@@ -39,7 +39,7 @@ proptest! {
     }
 
     #[test]
-    fn address_like(s in "[上海市青浦区华新镇腾路弄号栋幢楼层室单元村组东西南北一二三十百零0-9 \\-#()（）附近对面A-Za-z]{0,40}") {
+    fn address_like(s in "[上海市青浦区华新镇腾路弄号栋幢楼层室单元村组东西南北中甲第之附与和段梯户门期区一二三十百零0-9 \\-#()（）附近对面电话A-Za-z\u{fffd}]{0,40}") {
         check_invariants(&s);
     }
 
@@ -68,6 +68,18 @@ fn hostile_inputs() {
         "一二三四五六七八九十百千号",
         "99999999999999999999999999号",
         "110101199003077777",
+        "华腾路第",
+        "第",
+        "东",
+        "3-",
+        "-3",
+        "号之",
+        "3号之",
+        "路与",
+        "东段",
+        "5一",
+        // regression: the connector skip consumed the first digit of an expanded numeral
+        "0路与十栋",
     ] {
         check_invariants(s);
     }
