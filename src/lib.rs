@@ -12,7 +12,14 @@
 //!
 //! - [`dictionaries`]: admin divisions, roads, level markers, aliases, homophones; the jieba user
 //!   dictionary generated from them.
-//! - [`address`]: [`Level`], [`Component`], [`StandardAddress`], [`Building`].
+//! - [`text`]: [`text::normalize`] (full-width → half-width, Chinese numerals → digits where they
+//!   are numbers, dash and space variants) with a char map back to the input;
+//!   [`text::Segmenter`] (jieba-rs with the user dictionary generated from the dictionaries).
+//! - [`address`]: [`Level`], [`Component`], [`StandardAddress`], [`Building`]; the [`Parser`]
+//!   (built once, shared) turning text into a [`Parse`]: components with level, text, value, span
+//!   and confidence, a near-qualifier, masked phone/ID numbers, where an address outside 青浦 is,
+//!   upper levels inferred from the dictionaries, and a reason when the parse is partial.
+//! - [`eval`]: span-exact precision/recall/F1 of the parser on character-per-line labelled files.
 //! - [`synth`]: a deterministic generator of a realistic synthetic 青浦 at any scale, with sources
 //!   that disagree and a truth file for every injected fault.
 //! - [`store`]: the embedded SQLite database of a data directory, and `build` from a source dir.

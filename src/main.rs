@@ -324,7 +324,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let dicts = dizhi::Dictionaries::embedded()?;
             let parser = dizhi::Parser::new(&dicts);
-            let report = dizhi::eval::evaluate_file(&parser, &file, format)?;
+            let report = dizhi::eval::evaluate_file(&parser, &file, format)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
             print!("{}", report.to_table());
             Ok(())
         }

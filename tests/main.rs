@@ -1,5 +1,8 @@
 //! The integration tests, as one binary (one link, one run). Each area adds its own module.
 
+mod parse_eval;
+mod parse_golden;
+mod parse_props;
 mod spatial;
 mod store_build;
 mod synth_fixture;

@@ -9,6 +9,7 @@
 //! Upper levels the text leaves out are inferred from the dictionaries afterwards.
 
 mod admin;
+mod fx;
 mod words;
 
 use std::collections::HashMap;
@@ -22,10 +23,25 @@ use crate::{Component, Dictionaries, Level};
 
 /// Inputs longer than this (in chars) are parsed on their first `MAX_PARSE_CHARS` only: no address
 /// is that long, and it keeps a 10 MB line cheap.
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let long = "华腾路1288弄".repeat(200);
+/// let p = dizhi::Parser::new(&dicts).parse(&long);
+/// assert!(p.reason.unwrap().contains(&dizhi::address::parse::MAX_PARSE_CHARS.to_string()));
+/// ```
 pub const MAX_PARSE_CHARS: usize = 512;
 
 /// A place qualifier (附近, 旁边, 对面, 门口): the address is near, not at, the place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub struct Near {
     /// The qualifier as written.
     pub text: String,
@@ -38,6 +54,14 @@ pub struct Near {
 /// What kind of number was masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub enum MaskedKind {
     /// A mobile or landline phone number.
     Phone,
@@ -47,6 +71,14 @@ pub enum MaskedKind {
 
 /// A personal number found in the text: masked, reported, never taken for a door number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("华腾路88号对面 13812345678");
+/// assert_eq!(p.near.as_ref().unwrap().text, "对面");
+/// assert_eq!(p.masked[0].kind, dizhi::MaskedKind::Phone);
+/// assert_eq!(p.masked[0].masked, "138******78");
+/// ```
 pub struct Masked {
     /// Phone or ID card.
     pub kind: MaskedKind,
@@ -60,6 +92,14 @@ pub struct Masked {
 
 /// Where an address outside 青浦区 is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let p = dizhi::Parser::new(&dicts).parse("上海市浦东新区张江镇");
+/// let o = p.outside.unwrap();
+/// assert_eq!(o.name, "上海市浦东新区张江镇");
+/// assert_eq!(o.level, dizhi::Level::Town);
+/// ```
 pub struct Outside {
     /// The deepest admin level that places it.
     pub level: Level,
@@ -71,6 +111,16 @@ pub struct Outside {
 
 /// An upper level the text leaves out, inferred from the dictionaries. It has no span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let p = parser.parse("华腾路1288弄");
+/// assert_eq!(p.inferred[0].value, "华新镇");
+/// assert_eq!(p.inferred[0].from, "华腾路");
+/// let p = parser.parse("崧泽大道9号");
+/// assert_eq!(p.ambiguous[0].candidates, ["徐泾镇", "赵巷镇"]);
+/// ```
 pub struct Inferred {
     /// The inferred level.
     pub level: Level,
@@ -85,6 +135,16 @@ pub struct Inferred {
 
 /// An inference with several answers: the text does not say which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let p = parser.parse("华腾路1288弄");
+/// assert_eq!(p.inferred[0].value, "华新镇");
+/// assert_eq!(p.inferred[0].from, "华腾路");
+/// let p = parser.parse("崧泽大道9号");
+/// assert_eq!(p.ambiguous[0].candidates, ["徐泾镇", "赵巷镇"]);
+/// ```
 pub struct Ambiguity {
     /// The level that could not be decided.
     pub level: Level,
@@ -370,14 +430,24 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
     Some(match (c0, c1) {
         ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
         ('号', Some('院')) => (Level::Number, 2),
+        // 41号门: a gate of a market or campus, not a door number.
+        ('号', Some('门')) if !matches!(rest.get(2), Some('口' | '面')) => (Level::Subpoi, 2),
+        ('号', Some('搂')) => (Level::Building, 2),
+        ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
         ('号', _) => (Level::Number, 1),
         ('支', Some('弄')) => (Level::Subroad, 2),
         ('弄', Some('堂')) => return None,
         ('弄', _) => (Level::Lane, 1),
-        ('幢', _) | ('栋', _) | ('座', _) | ('#', _) | ('楼', Some('栋')) => {
-            (Level::Building, 1)
-        }
+        ('幢', _)
+        | ('栋', _)
+        | ('座', _)
+        | ('#', _)
+        | ('憧', _)
+        | ('撞', _)
+        | ('楼', Some('栋')) => (Level::Building, 1),
         ('单', Some('元')) => (Level::Unit, 2),
+        ('梯', _) => (Level::Unit, 1),
+        ('铺', _) => (Level::Room, 1),
         ('门', _) if c1 != Some('口') && c1 != Some('面') => (Level::Unit, 1),
         ('层', _) => (Level::Floor, 1),
         ('楼', _) => (Level::Floor, 1),
@@ -393,6 +463,15 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
 impl Parser {
     /// Builds the parser from the dictionaries: jieba with the generated user dictionary, the
     /// admin spellings, the word lists. Done once; parsing allocates nothing of this size.
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn new(dicts: &Dictionaries) -> Self {
         let words = ParseWords::embedded();
         let extra: Vec<String> = words
@@ -440,12 +519,45 @@ impl Parser {
         }
     }
 
+    /// Whether `name` ends like a compound, park, zone or building (花园, 苑, 工业区, 大厦) rather
+    /// than a bare place name (鲍家渡), which stands where a road would.
+    ///
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// assert!(parser.looks_like_compound("东方花园"));
+    /// assert!(!parser.looks_like_compound("鲍家渡"));
+    /// ```
+    pub fn looks_like_compound(&self, name: &str) -> bool {
+        let chars: Vec<char> = name.chars().collect();
+        self.words.ends_area_name(&chars)
+    }
+
     /// The segmenter the parser uses (jieba with the address dictionaries).
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn segmenter(&self) -> &Segmenter {
         &self.segmenter
     }
 
     /// Parses one address. Never fails: an unusable input gives a parse with a `reason`.
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let p = parser.parse("东厍村3组12号");
+    /// assert_eq!(p.components[1].level, dizhi::Level::Group);
+    /// assert!(parser.segmenter().words("东厍村").concat() == "东厍村");
+    /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
+    /// ```
     pub fn parse(&self, input: &str) -> Parse {
         let norm = normalize(input);
         let mut state = State::default();
@@ -461,21 +573,26 @@ impl Parser {
                 .map(|cs| cs.iter().collect())
                 .unwrap_or_default()
         };
-        let components: Vec<Component> = state
-            .comps
-            .iter()
-            .map(|r| {
-                let (start, end) = norm.original_span(r.start, r.end);
-                Component {
-                    level: r.level,
-                    text: slice(start, end),
-                    value: r.value.clone(),
-                    start,
-                    end,
-                    confidence: r.confidence,
-                }
-            })
-            .collect();
+        let mut components: Vec<Component> = Vec::with_capacity(state.comps.len());
+        for r in &state.comps {
+            let (mut start, end) = norm.original_span(r.start, r.end);
+            // Spans never overlap: a component that starts inside the previous one's original
+            // span (both halves of one expanded numeral) is clipped, or dropped if nothing is left.
+            if let Some(prev) = components.last() {
+                start = start.max(prev.end);
+            }
+            if start >= end {
+                continue;
+            }
+            components.push(Component {
+                level: r.level,
+                text: slice(start, end),
+                value: r.value.clone(),
+                start,
+                end,
+                confidence: r.confidence,
+            });
+        }
         let near = state.near.map(|(s, e)| {
             let (start, end) = norm.original_span(s, e);
             Near {
@@ -539,18 +656,18 @@ impl Parser {
                 continue;
             }
             let rest = &chars[pos..];
-            if let Some(len) = ParseWords::prefix_in(&self.words.filler, rest) {
+            if let Some(len) = self.words.filler_at(rest) {
                 pos += len;
                 continue;
             }
-            if let Some(len) = ParseWords::prefix_in(&self.words.near, rest) {
+            if let Some(len) = self.words.near_at(rest) {
                 if st.near.is_none() && !st.comps.is_empty() {
                     st.near = Some((pos, pos + len));
                 }
                 pos += len;
                 continue;
             }
-            if let Some(end) = self.admin_at(norm, chars, pos, st) {
+            if let Some(end) = self.admin_at(chars, pos, st) {
                 pos = end;
                 continue;
             }
@@ -563,32 +680,14 @@ impl Parser {
     }
 
     /// Tries an admin name at `pos`; on success pushes it (or skips a repeat) and returns its end.
-    fn admin_at(
-        &self,
-        norm: &Normalized,
-        chars: &[char],
-        pos: usize,
-        st: &mut State,
-    ) -> Option<usize> {
-        let text = norm.text();
-        let max = self.admin.max_len.min(chars.len() - pos);
-        let byte_start = byte_offset(text, chars, pos);
-        let mut byte_ends: [usize; 24] = [0; 24];
-        let mut b = byte_start;
-        for (k, &c) in chars[pos..pos + max.min(23)].iter().enumerate() {
-            b += c.len_utf8();
-            byte_ends[k + 1] = b;
-        }
-        for len in (2..=max.min(23)).rev() {
-            let Some(hits) = self.admin.get(&text[byte_start..byte_ends[len]]) else {
-                continue;
-            };
+    fn admin_at(&self, chars: &[char], pos: usize, st: &mut State) -> Option<usize> {
+        for (len, hits) in self.admin.matches_at(&chars[pos..]) {
             let end = pos + len;
             let next = &chars[end..];
             if let Some(hit) = self.choose_admin(hits, st, next) {
                 if hit.short
                     && hit.level != Level::Province
-                    && self.full_name_at(norm, chars, end, &hit.code)
+                    && self.full_name_at(chars, end, &hit.code)
                 {
                     // 宁波宁波市: the short form is a stutter of the full name that follows.
                     return Some(end);
@@ -645,19 +744,11 @@ impl Parser {
     }
 
     /// Whether the full name of the division `code` starts at `pos`.
-    fn full_name_at(&self, norm: &Normalized, chars: &[char], pos: usize, code: &str) -> bool {
-        let text = norm.text();
-        let start = byte_offset(text, chars, pos);
-        let mut b = start;
-        for &c in chars[pos..].iter().take(self.admin.max_len) {
-            b += c.len_utf8();
-            if let Some(hits) = self.admin.get(&text[start..b])
-                && hits.iter().any(|h| !h.short && h.code == code)
-            {
-                return true;
-            }
-        }
-        false
+    fn full_name_at(&self, chars: &[char], pos: usize, code: &str) -> bool {
+        self.admin
+            .matches_at(&chars[pos..])
+            .iter()
+            .any(|(_, hits)| hits.iter().any(|h| !h.short && h.code == code))
     }
 
     /// Picks the division a spelling stands for, given what came before; `None` if none fits.
@@ -726,7 +817,9 @@ impl Parser {
         let tok_end = alnum_end(chars, i);
         if tok_end == tok_start {
             // 东户, 西单元, 甲梯: a side or an ordinal instead of a number.
-            let c = chars[i];
+            let Some(&c) = chars.get(i) else {
+                return None; // a lone 第 at the end
+            };
             if matches!(
                 c,
                 '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁' | '左' | '右'
@@ -760,15 +853,20 @@ impl Parser {
         let value_of = |(s, e): (usize, usize)| -> String { chars[s..e].iter().collect() };
         if parts.len() > 1 && has_digit {
             let marker = number_marker(&chars[j..]);
+            // 3-1号 on a road is one door number; in a compound (金河源8-143号) it is the
+            // building and the room.
             if let Some((Level::Number, mlen)) = marker
                 && parts.len() == 2
+                && st.context() != Ctx::Poi
             {
                 let v = format!("{}-{}", value_of(parts[0]), value_of(parts[1]));
                 st.push(Raw::num(Level::Number, pos, j + mlen, v, 0.9));
                 return Some(j + mlen);
             }
             let levels: &[Level] = match (parts.len(), st.context()) {
-                (2, Ctx::Road) => &[Level::Number, Level::Room],
+                (2, Ctx::Road | Ctx::Lane) => &[Level::Number, Level::Room],
+                (3, Ctx::Road) => &[Level::Number, Level::Building, Level::Room],
+                (4, Ctx::Road) => &[Level::Number, Level::Building, Level::Unit, Level::Room],
                 (2, _) => &[Level::Building, Level::Room],
                 (3, _) => &[Level::Building, Level::Unit, Level::Room],
                 _ => &[Level::Building, Level::Unit, Level::Floor, Level::Room],
@@ -882,6 +980,10 @@ impl Parser {
         {
             // 黄山路与富春江路: the connector is not part of the second road.
             pos += 1;
+            if chars[pos].is_ascii_alphanumeric() || is_separator(chars[pos]) {
+                // What follows is no name (0路与10栋): let the walk take it.
+                return pos;
+            }
         }
         let mut end = pos + 1;
         while end < n {
@@ -893,8 +995,25 @@ impl Parser {
             if is_separator(c) || c.is_ascii_digit() || masked.iter().any(|m| m.1 == end) {
                 break;
             }
-            if c.is_ascii_alphabetic() && number_marker(&chars[alnum_end(chars, end)..]).is_some() {
+            if matches!(
+                c,
+                '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁'
+            ) && matches!(
+                number_marker(&chars[end + 1..]),
+                Some((Level::Unit | Level::Room, _))
+            ) && matches!(chars.get(end + 1), Some('单' | '户' | '梯'))
+            {
+                // 康顺豪庭东单元: the side names the unit, not the compound.
                 break;
+            }
+            if c.is_ascii_alphabetic() {
+                // B6-37号, A座: a letter that starts a number, not part of the name.
+                let run_end = alnum_end(chars, end);
+                let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
+                let after = &chars[run_end..];
+                if number_marker(after).is_some() || (has_digit && after.first() == Some(&'-')) {
+                    break;
+                }
             }
             end += 1;
         }
@@ -946,20 +1065,35 @@ impl Parser {
                 let seg_ok = seg_chars.len() >= slen || seg.start > 0;
                 // 宁乡路, 石门村路: a town or village name followed by a suffix is a longer name.
                 let rest = &chars[seg_end..];
-                let inside = (level != Level::Road && road_follows(rest))
-                    || (slen == 1 && self.words.closing_suffix_starts(rest));
+                // 杨园街街道: the suffix goes on into a longer one (街 → 街道).
+                let extends = self.words.extends_suffix(&chars[seg_end - slen..], slen);
+                let inside = extends
+                    || (level != Level::Road && road_follows(rest))
+                    || (slen == 1
+                        && level == Level::Community
+                        && self.words.closing_suffix_starts(rest));
                 if seg_ok && !common && !inside {
                     let level = if poi_longer { Level::Poi } else { level };
-                    close = Some((seg_end, level, 0.8));
+                    // 新华路东段, 宜城大道一段: the section is part of the road's name.
+                    let section = match (level, chars.get(seg_end), chars.get(seg_end + 1)) {
+                        (Level::Road, Some('段'), _) => 1,
+                        (Level::Road, Some(c), Some('段'))
+                            if "东西南北中一二三四五六七八九十".contains(*c) =>
+                        {
+                            2
+                        }
+                        _ => 0,
+                    };
+                    close = Some((seg_end + section, level, 0.8));
                     break;
                 }
             }
             // An admin name or a near-qualifier right after this segment ends the name here.
             if seg_end < end {
                 let rest = &chars[seg_end..];
-                if ParseWords::prefix_in(&self.words.near, rest).is_some()
-                    || ParseWords::prefix_in(&self.words.filler, rest).is_some_and(|l| l >= 2)
-                    || self.full_admin_starts(norm, chars, seg_end)
+                if self.words.near_at(rest).is_some()
+                    || self.words.filler_at(rest).is_some_and(|l| l >= 2)
+                    || self.full_admin_starts(chars, seg_end)
                 {
                     close = Some((seg_end, Level::Poi, 0.6));
                     break;
@@ -1011,6 +1145,18 @@ impl Parser {
             level
         };
         let value: String = chars[pos..close_end].iter().collect();
+        // 8楼11街: a "street" inside a building is an aisle of a market floor, a unit.
+        let level = if level == Level::Road && matches!(st.context(), Ctx::Building | Ctx::Inner) {
+            Level::Unit
+        } else {
+            level
+        };
+        // A road the dictionaries know is as sure as an admin name.
+        let conf = if level == Level::Road && self.road_towns.contains_key(&value) {
+            0.95
+        } else {
+            conf
+        };
         st.push(Raw {
             level,
             start: pos,
@@ -1023,22 +1169,16 @@ impl Parser {
     }
 
     /// Whether a full (not short) admin spelling of 3+ chars starts at `pos`.
-    fn full_admin_starts(&self, norm: &Normalized, chars: &[char], pos: usize) -> bool {
-        let text = norm.text();
-        let start = byte_offset(text, chars, pos);
-        let mut b = start;
-        for (k, &c) in chars[pos..].iter().take(self.admin.max_len).enumerate() {
-            b += c.len_utf8();
-            if k >= 2
-                && let Some(hits) = self.admin.get(&text[start..b])
-                && hits
-                    .iter()
-                    .any(|h| !h.short && h.level <= Level::Town && h.level != Level::Devzone)
-            {
-                return true;
-            }
-        }
-        false
+    fn full_admin_starts(&self, chars: &[char], pos: usize) -> bool {
+        self.admin
+            .matches_at(&chars[pos..])
+            .iter()
+            .any(|(len, hits)| {
+                *len >= 3
+                    && hits
+                        .iter()
+                        .any(|h| !h.short && h.level <= Level::Town && h.level != Level::Devzone)
+            })
     }
 
     /// Outside / inferred upper levels / ambiguity.
@@ -1176,6 +1316,8 @@ fn road_name_number(chars: &[char], end: usize) -> bool {
     match chars.get(end) {
         Some('路' | '街' | '巷' | '横' | '纬' | '经') => true,
         Some('大') => matches!(chars.get(end + 1), Some('道' | '街')),
+        // 232省道, 209国道
+        Some('省' | '国' | '县' | '乡') => chars.get(end + 1) == Some(&'道'),
         _ => false,
     }
 }

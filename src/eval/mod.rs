@@ -4,5 +4,6 @@
 pub mod parse;
 
 pub use parse::{
-    EvalReport, LabelScore, Labelled, STRUCTURAL, Scheme, evaluate, evaluate_file, read_labelled,
+    EvalReport, LabelScore, Labelled, Mismatch, STRUCTURAL, Scheme, ShownSpans, evaluate,
+    evaluate_file, predicted_spans, read_labelled,
 };

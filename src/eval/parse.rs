@@ -12,11 +12,12 @@
 //! | dizhi level | label |
 //! |---|---|
 //! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city) |
-//! | city, district, town, devzone, road, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
+//! | road | `road`; bio: a road right after a road → `subroad`, and the 号/弄 on it → `subroadno` |
+//! | city, district, town, devzone, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
 //! | community | `community` (swei412's `village` is read as `community`) |
 //! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
 //! | lane (弄) | `roadno` |
-//! | number (号) | `houseno` after a lane; after a POI `houseno` (bio: only when a road came before, else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
+//! | number (号) | `houseno` after a lane; after a POI or zone `houseno` (bio: only when a road came before or the POI is named like a compound — 花园, 苑, 工业区 — else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
 //! | building (幢/栋/号楼/座) | `houseno` |
 //! | unit (单元) | `cellno` |
 //! | floor (层/楼) | `floorno` |
@@ -30,6 +31,21 @@ use std::path::Path;
 use crate::{Level, Parse, Parser};
 
 /// The labels the structural micro-F1 is computed over.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub const STRUCTURAL: [&str; 11] = [
     "prov",
     "city",
@@ -77,6 +93,21 @@ const ORDER: [&str; 27] = [
 
 /// A labelled file's tag scheme, which also fixes its annotation conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub enum Scheme {
     /// `B-/I-` tags, naacl2019 conventions.
     Bio,
@@ -86,6 +117,21 @@ pub enum Scheme {
 
 /// One labelled address: its text and gold spans `(label, start, end)` in chars.
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct Labelled {
     /// The address text, tokens joined.
     pub text: String,
@@ -184,7 +230,26 @@ pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
-pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usize)> {
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
+pub fn predicted_spans(
+    parser: &Parser,
+    parse: &Parse,
+    scheme: Scheme,
+) -> Vec<(String, usize, usize)> {
     let comps = &parse.components;
     let mut out: Vec<(String, usize, usize)> = Vec::new();
     let mut seen_lane = false;
@@ -212,6 +277,8 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
                 Scheme::Bmes => "group",
                 Scheme::Bio => "road",
             },
+            // naacl: a road right after a road (莫干山路萍水街) is the sub-road.
+            Level::Road if scheme == Scheme::Bio && prev == Some(Level::Road) => "subroad",
             Level::Road => "road",
             Level::Subroad => "subroad",
             Level::Lane => {
@@ -222,7 +289,13 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
                 let after_poi = matches!(prev, Some(Level::Poi | Level::Subpoi | Level::Building));
                 let after_area = matches!(prev, Some(Level::Community | Level::Group));
                 let road_before = comps[..i].iter().any(|c| c.level == Level::Road);
-                let poi_means_house = scheme == Scheme::Bmes || road_before;
+                // naacl: after a compound or zone (奥林花园24号) the 号 is the house; after a
+                // bare place name (鲍家渡240号) it stands for the road number.
+                let compound_before = i > 0
+                    && (matches!(prev, Some(Level::Subpoi | Level::Devzone | Level::Building))
+                        || parser.looks_like_compound(&comps[i - 1].value));
+                let after_poi = after_poi || prev == Some(Level::Devzone);
+                let poi_means_house = scheme == Scheme::Bmes || road_before || compound_before;
                 if seen_lane
                     || (after_poi && poi_means_house)
                     || (scheme == Scheme::Bmes && after_area)
@@ -247,6 +320,13 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
                 }
             }
         };
+        // naacl: the number on a sub-road is its own label.
+        let after_subroad = out.last().is_some_and(|(l, _, _)| l == "subroad");
+        let label = if scheme == Scheme::Bio && after_subroad && label == "roadno" {
+            "subroadno"
+        } else {
+            label
+        };
         out.push((label.to_string(), c.start, c.end));
     }
     out
@@ -254,6 +334,21 @@ pub fn predicted_spans(parse: &Parse, scheme: Scheme) -> Vec<(String, usize, usi
 
 /// Precision, recall and F1 of one label.
 #[derive(Debug, Clone, PartialEq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct LabelScore {
     /// The label.
     pub label: String,
@@ -267,14 +362,59 @@ pub struct LabelScore {
 
 impl LabelScore {
     /// tp / (tp + fp).
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn precision(&self) -> f64 {
         ratio(self.tp, self.tp + self.fp)
     }
     /// tp / (tp + fn).
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn recall(&self) -> f64 {
         ratio(self.tp, self.tp + self.fn_)
     }
     /// Harmonic mean of precision and recall.
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
         if p + r == 0.0 {
@@ -290,13 +430,58 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// Labelled spans shown as (label, text).
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub type ShownSpans = Vec<(String, String)>;
 
 /// A mismatched address: its text, the gold spans and dizhi's spans.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub type Mismatch = (String, ShownSpans, ShownSpans);
 
 /// The evaluation of one file.
 #[derive(Debug, Clone, PartialEq)]
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+/// assert_eq!(gold[0].spans.len(), 2);
+/// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+/// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+/// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+/// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+/// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+/// assert!(report.to_table().ends_with("1.0000\n"));
+/// assert!(STRUCTURAL.contains(&"roadno"));
+/// ```
 pub struct EvalReport {
     /// How many addresses were parsed.
     pub addresses: usize,
@@ -310,6 +495,21 @@ pub struct EvalReport {
 
 impl EvalReport {
     /// The per-label table, with the structural micro-F1 as its last line.
+    /// # Examples
+    /// ```
+    /// use dizhi::eval::{evaluate, predicted_spans, read_labelled, Scheme, STRUCTURAL};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let parser = dizhi::Parser::new(&dicts);
+    /// let gold = read_labelled("华 B-road\n腾 I-road\n路 I-road\n8 B-roadno\n号 I-roadno\n\n", Scheme::Bio);
+    /// assert_eq!(gold[0].spans.len(), 2);
+    /// let spans = predicted_spans(&parser, &parser.parse(&gold[0].text), Scheme::Bio);
+    /// assert_eq!(spans[1], ("roadno".to_string(), 3, 5));
+    /// let report = evaluate(&parser, &gold, Scheme::Bio, 0);
+    /// let road = report.labels.iter().find(|s| s.label == "road").unwrap();
+    /// assert_eq!((road.precision(), road.recall(), road.f1()), (1.0, 1.0, 1.0));
+    /// assert!(report.to_table().ends_with("1.0000\n"));
+    /// assert!(STRUCTURAL.contains(&"roadno"));
+    /// ```
     pub fn to_table(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
@@ -382,7 +582,7 @@ pub fn evaluate(
     let mut errors = Vec::new();
     for a in addresses {
         let parse = parser.parse(&a.text);
-        let pred = predicted_spans(&parse, scheme);
+        let pred = predicted_spans(parser, &parse, scheme);
         let mut wrong = false;
         for g in &a.spans {
             let s = entry(&mut scores, &g.0);
@@ -460,6 +660,17 @@ fn entry<'a>(scores: &'a mut BTreeMap<String, LabelScore>, label: &str) -> &'a m
 }
 
 /// Reads `path` and evaluates it (see [`evaluate`]); `DIZHI_EVAL_ERRORS=N` lists N mismatches.
+/// # Examples
+/// ```
+/// use dizhi::eval::{evaluate_file, Scheme};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let path = std::env::temp_dir().join("dizhi-eval-doctest.txt");
+/// std::fs::write(&path, "华 B-road\n腾 I-road\n路 I-road\n\n").unwrap();
+/// let report = evaluate_file(&parser, &path, Scheme::Bio).unwrap();
+/// assert_eq!(report.addresses, 1);
+/// assert!(evaluate_file(&parser, std::path::Path::new("/nonexistent"), Scheme::Bio).is_err());
+/// ```
 pub fn evaluate_file(parser: &Parser, path: &Path, scheme: Scheme) -> std::io::Result<EvalReport> {
     let text = std::fs::read_to_string(path)?;
     let addresses = read_labelled(&text, scheme);

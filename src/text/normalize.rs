@@ -24,26 +24,66 @@ pub struct Normalized {
 
 impl Normalized {
     /// The normalized text.
+    /// # Examples
+    /// ```
+    /// let n = dizhi::text::normalize("Ａ座十二楼");
+    /// assert_eq!(n.text(), "A座12楼");
+    /// assert_eq!(n.chars().len(), n.len());
+    /// assert!(!n.is_empty());
+    /// assert_eq!(n.original_span(2, 5), (2, 5));
+    /// ```
     pub fn text(&self) -> &str {
         &self.text
     }
 
     /// The normalized text as characters.
+    /// # Examples
+    /// ```
+    /// let n = dizhi::text::normalize("Ａ座十二楼");
+    /// assert_eq!(n.text(), "A座12楼");
+    /// assert_eq!(n.chars().len(), n.len());
+    /// assert!(!n.is_empty());
+    /// assert_eq!(n.original_span(2, 5), (2, 5));
+    /// ```
     pub fn chars(&self) -> &[char] {
         &self.chars
     }
 
     /// Number of normalized characters.
+    /// # Examples
+    /// ```
+    /// let n = dizhi::text::normalize("Ａ座十二楼");
+    /// assert_eq!(n.text(), "A座12楼");
+    /// assert_eq!(n.chars().len(), n.len());
+    /// assert!(!n.is_empty());
+    /// assert_eq!(n.original_span(2, 5), (2, 5));
+    /// ```
     pub fn len(&self) -> usize {
         self.chars.len()
     }
 
     /// Whether the normalized text is empty.
+    /// # Examples
+    /// ```
+    /// let n = dizhi::text::normalize("Ａ座十二楼");
+    /// assert_eq!(n.text(), "A座12楼");
+    /// assert_eq!(n.chars().len(), n.len());
+    /// assert!(!n.is_empty());
+    /// assert_eq!(n.original_span(2, 5), (2, 5));
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.chars.is_empty()
     }
 
     /// The original char span covered by normalized chars `[start, end)`.
+    /// # Examples
+    /// ```
+    /// let n = dizhi::text::normalize("Ａ座十二楼");
+    /// assert_eq!(n.text(), "A座12楼");
+    /// assert_eq!(n.chars().len(), n.len());
+    /// assert!(!n.is_empty());
+    /// assert_eq!(n.original_span(2, 5), (2, 5));
+    /// ```
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         if start >= end || start >= self.origin.len() {
             let at = self
@@ -107,6 +147,13 @@ fn starts_number_marker(rest: &[char]) -> bool {
 
 /// The value of a run of numerals: digit by digit (一二八八 → 1288) when it has no multiplier,
 /// else positional (三百零五 → 305, 十三 → 13). `None` when it does not read as a number.
+/// # Examples
+/// ```
+/// use dizhi::text::normalize::numeral_value;
+/// assert_eq!(numeral_value(&['一', '二', '八', '八']).as_deref(), Some("1288"));
+/// assert_eq!(numeral_value(&['三', '百', '零', '五']).as_deref(), Some("305"));
+/// assert_eq!(numeral_value(&['三', '四', '十']), None);
+/// ```
 pub fn numeral_value(run: &[char]) -> Option<String> {
     if run.is_empty() {
         return None;
@@ -183,6 +230,17 @@ pub fn normalize(input: &str) -> Normalized {
     let mut i = 0;
     while i < original.len() {
         let c = original[i];
+        if c == '一'
+            && i > 0
+            && original[i - 1].is_ascii_digit()
+            && original.get(i + 1).is_some_and(char::is_ascii_digit)
+        {
+            // 5一4一302: a dash typed as the numeral one.
+            out.chars.push('-');
+            out.origin.push((i, i + 1));
+            i += 1;
+            continue;
+        }
         if is_numeral(c) {
             let mut j = i;
             while j < original.len() && is_numeral(original[j]) {

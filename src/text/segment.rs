@@ -8,6 +8,15 @@ use crate::Dictionaries;
 
 /// One segment of a text: the word and its char span in that text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// # Examples
+/// ```
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let seg = dizhi::text::Segmenter::new(&dicts);
+/// let segments = seg.segments("华腾路1288弄");
+/// assert_eq!(segments[0].word, "华腾路");
+/// assert_eq!((segments[0].start, segments[0].end), (0, 3));
+/// assert_eq!(seg.words("华腾路1288弄").concat(), "华腾路1288弄");
+/// ```
 pub struct Segment<'a> {
     /// The segment's text.
     pub word: &'a str,
@@ -42,6 +51,12 @@ impl std::fmt::Debug for Segmenter {
 impl Segmenter {
     /// jieba's default dictionary plus the user dictionary from [`Dictionaries::jieba_user_dict`]
     /// and `extra_words` (one word per item).
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let seg = dizhi::text::Segmenter::with_words(&dicts, ["大发融悦"]);
+    /// assert!(seg.words("大发融悦3号").contains(&"大发融悦"));
+    /// ```
     pub fn with_words<'a>(
         dicts: &Dictionaries,
         extra_words: impl IntoIterator<Item = &'a str>,
@@ -58,12 +73,30 @@ impl Segmenter {
     }
 
     /// jieba with the user dictionary from [`Dictionaries::jieba_user_dict`].
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let seg = dizhi::text::Segmenter::new(&dicts);
+    /// let segments = seg.segments("华腾路1288弄");
+    /// assert_eq!(segments[0].word, "华腾路");
+    /// assert_eq!((segments[0].start, segments[0].end), (0, 3));
+    /// assert_eq!(seg.words("华腾路1288弄").concat(), "华腾路1288弄");
+    /// ```
     pub fn new(dicts: &Dictionaries) -> Self {
         Self::with_words(dicts, [])
     }
 
     /// The segments of `text`, in order, with char spans (no HMM: faster, and unknown names are
     /// assembled by the parser's suffix rules instead).
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let seg = dizhi::text::Segmenter::new(&dicts);
+    /// let segments = seg.segments("华腾路1288弄");
+    /// assert_eq!(segments[0].word, "华腾路");
+    /// assert_eq!((segments[0].start, segments[0].end), (0, 3));
+    /// assert_eq!(seg.words("华腾路1288弄").concat(), "华腾路1288弄");
+    /// ```
     pub fn segments<'a>(&self, text: &'a str) -> Vec<Segment<'a>> {
         self.jieba
             .cut(text, false)
@@ -77,6 +110,15 @@ impl Segmenter {
     }
 
     /// Just the words of `text`.
+    /// # Examples
+    /// ```
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let seg = dizhi::text::Segmenter::new(&dicts);
+    /// let segments = seg.segments("华腾路1288弄");
+    /// assert_eq!(segments[0].word, "华腾路");
+    /// assert_eq!((segments[0].start, segments[0].end), (0, 3));
+    /// assert_eq!(seg.words("华腾路1288弄").concat(), "华腾路1288弄");
+    /// ```
     pub fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
         self.jieba
             .cut(text, false)

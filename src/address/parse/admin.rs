@@ -2,8 +2,7 @@
 //! and town of China (NBS 2023), Shanghai's towns and 居/村委 (NBS 2021, 12-digit codes), their
 //! short forms (浙江, 杭州, 余杭) and the aliases in `dictionaries/aliases.tsv`.
 
-use std::collections::HashMap;
-
+use super::fx::FxHashMap;
 use crate::dictionaries::{AdminLevel, ChinaPlaceLevel};
 use crate::{Dictionaries, Level};
 
@@ -36,14 +35,20 @@ impl AdminHit {
     }
 }
 
-/// Spelling → the divisions it may stand for.
+/// Spelling → the divisions it may stand for (a map while building, then a char trie).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AdminNames {
-    pub by_spelling: HashMap<String, Vec<AdminHit>>,
+    pub by_spelling: FxHashMap<String, Vec<AdminHit>>,
     /// Longest spelling, in chars.
     pub max_len: usize,
+    /// A char trie over the spellings: (node, char) → child node. Matching walks it and stops at
+    /// the first char no spelling continues with, instead of hashing every candidate length.
+    trie: FxHashMap<(u32, char), u32>,
+    /// Trie nodes that end a spelling → that spelling's hits.
+    terminal: FxHashMap<u32, Vec<AdminHit>>,
 }
 
+const DEVZONES: &str = include_str!("../../../dictionaries/devzones.tsv");
 const FORMER_DISTRICTS: &str = include_str!("../../../dictionaries/former_districts.tsv");
 
 /// Zone kinds that the town list carries as names of their own.
@@ -87,15 +92,15 @@ fn is_devzone_name(name: &str) -> bool {
 /// The stem of `name` without its suffix, if it can stand alone: 2+ chars, and not itself ending
 /// like a road or village (建国路街道 → not 建国路).
 fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
+    let town = suffixes.contains(&"镇");
     suffixes
         .iter()
         .find_map(|s| name.strip_suffix(s))
         .filter(|stem| stem.chars().count() >= 2)
-        .filter(|stem| {
-            !stem.ends_with([
-                '路', '街', '道', '村', '巷', '桥', '里', '区', '镇', '乡', '县',
-            ])
-        })
+        .filter(|stem| !stem.ends_with(['路', '街', '道', '村', '巷', '区', '镇', '乡', '县']))
+        // A town stem ending like a bridge or lane is a street name more often (柯桥 the
+        // district stays).
+        .filter(|stem| !town || !stem.ends_with(['桥', '里']))
         // 柳市 is a town's stem; a city or county stem ending in 市 is not a thing.
         .filter(|stem| !stem.ends_with('市') || suffixes.contains(&"镇"))
 }
@@ -194,7 +199,12 @@ impl AdminNames {
             };
             let hit = AdminHit {
                 level,
-                name: d.name.clone(),
+                // A 居/村委 is named in addresses without 居委会/村委会 (东厍村).
+                name: if level == Level::Community {
+                    d.short_name.clone()
+                } else {
+                    d.name.clone()
+                },
                 code: d.code.clone(),
                 short: false,
             };
@@ -275,6 +285,21 @@ impl AdminNames {
         for (key, hit) in wild {
             names.add_if_absent(&key, &hit);
         }
+        for row in DEVZONES.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let name = row.split('\t').next().unwrap_or("");
+            if !name.is_empty() {
+                names.add(
+                    name,
+                    AdminHit {
+                        level: Level::Devzone,
+                        name: name.to_string(),
+                        code: crate::dictionaries::QINGPU_CODE.to_string(),
+                        short: false,
+                    },
+                );
+            }
+        }
+        names.build_trie();
         names
     }
 
@@ -300,7 +325,37 @@ impl AdminNames {
         }
     }
 
-    pub fn get(&self, spelling: &str) -> Option<&[AdminHit]> {
-        self.by_spelling.get(spelling).map(Vec::as_slice)
+    /// Builds the trie from the spellings; called once, after every spelling is added.
+    fn build_trie(&mut self) {
+        let mut next_node: u32 = 1;
+        for (spelling, hits) in std::mem::take(&mut self.by_spelling) {
+            let mut node = 0u32;
+            for c in spelling.chars() {
+                node = *self.trie.entry((node, c)).or_insert_with(|| {
+                    next_node += 1;
+                    next_node
+                });
+            }
+            self.terminal.insert(node, hits);
+        }
+    }
+
+    /// The spellings of 2+ chars that `text` starts with, as (length, hits), longest first.
+    pub fn matches_at(&self, text: &[char]) -> Vec<(usize, &[AdminHit])> {
+        let mut out = Vec::new();
+        let mut node = 0u32;
+        for (k, c) in text.iter().enumerate() {
+            match self.trie.get(&(node, *c)) {
+                Some(&child) => node = child,
+                None => break,
+            }
+            if k >= 1
+                && let Some(hits) = self.terminal.get(&node)
+            {
+                out.push((k + 1, hits.as_slice()));
+            }
+        }
+        out.reverse();
+        out
     }
 }

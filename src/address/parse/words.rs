@@ -1,6 +1,7 @@
 //! The parser's word lists from `dictionaries/parse_words.tsv`: fillers, near-qualifiers and the
 //! suffixes that close names.
 
+use super::fx::FxHashSet;
 use crate::Level;
 
 /// What a closing suffix makes of the name it ends.
@@ -22,6 +23,12 @@ pub(crate) struct ParseWords {
     pub not_name: Vec<Vec<char>>,
     /// Single chars joining two roads (与, 和).
     pub connectors: Vec<char>,
+    /// First chars of fillers and near-words, last chars of suffixes: most positions are rejected
+    /// by one set lookup instead of comparing every word.
+    filler_first: FxHashSet<char>,
+    near_first: FxHashSet<char>,
+    suffix_last: FxHashSet<char>,
+    poi_last: FxHashSet<char>,
 }
 
 const PARSE_WORDS: &str = include_str!("../../../dictionaries/parse_words.tsv");
@@ -68,7 +75,43 @@ impl ParseWords {
         w.near.sort_by_key(|s| std::cmp::Reverse(s.len()));
         w.suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         w.poi_suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.filler_first = w.filler.iter().filter_map(|s| s.first().copied()).collect();
+        w.near_first = w.near.iter().filter_map(|s| s.first().copied()).collect();
+        w.suffix_last = w
+            .suffixes
+            .iter()
+            .filter_map(|(s, _)| s.last().copied())
+            .collect();
+        w.poi_last = w
+            .poi_suffixes
+            .iter()
+            .filter_map(|s| s.last().copied())
+            .collect();
         w
+    }
+
+    /// The length of the longest filler word `text` starts with.
+    pub fn filler_at(&self, text: &[char]) -> Option<usize> {
+        let first = text.first()?;
+        if !self.filler_first.contains(first) {
+            return None;
+        }
+        Self::prefix_in(&self.filler, text)
+    }
+
+    /// The length of the longest near-qualifier `text` starts with.
+    pub fn near_at(&self, text: &[char]) -> Option<usize> {
+        let first = text.first()?;
+        if !self.near_first.contains(first) {
+            return None;
+        }
+        Self::prefix_in(&self.near, text)
+    }
+
+    /// Whether `name` ends with a POI suffix.
+    pub fn ends_with_poi_suffix(&self, name: &[char]) -> bool {
+        name.last().is_some_and(|c| self.poi_last.contains(c))
+            && self.poi_suffixes.iter().any(|s| name.ends_with(s))
     }
 
     /// The longest word of `list` that `text` starts with, as its length.
@@ -94,7 +137,16 @@ impl ParseWords {
                 .suffixes
                 .iter()
                 .any(|(s, c)| *c == NameClass::Level(Level::Devzone) && name.ends_with(s))
-            || self.poi_suffixes.iter().any(|s| name.ends_with(s))
+            || self.ends_with_poi_suffix(name)
+    }
+
+    /// Whether a closing or POI suffix longer than `len` starts at `text` (街|道 → 街道).
+    pub fn extends_suffix(&self, text: &[char], len: usize) -> bool {
+        self.suffixes
+            .iter()
+            .map(|(s, _)| s)
+            .chain(self.poi_suffixes.iter())
+            .any(|s| s.len() > len && text.starts_with(s))
     }
 
     /// Whether `rest` starts with a closing suffix (王家屯|村: the name goes on).
@@ -104,6 +156,9 @@ impl ParseWords {
 
     /// The class of the longest closing suffix `name` ends with, and the suffix's length.
     pub fn closing_suffix(&self, name: &[char]) -> Option<(NameClass, usize)> {
+        if !self.suffix_last.contains(name.last()?) {
+            return None;
+        }
         self.suffixes
             .iter()
             .find(|(s, _)| name.ends_with(s) && name.len() > s.len())

@@ -1,0 +1,92 @@
+//! Spoken hotline style: fillers, near-qualifiers, phone numbers, missing upper levels.
+
+use dizhi::Level::*;
+
+use super::Case;
+
+pub const CASES: &[Case] = &[
+    (
+        "青浦华新那个华腾路1288弄3号楼502",
+        &[
+            (District, "青浦区"),
+            (Town, "华新镇"),
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Building, "3"),
+            (Room, "502"),
+        ],
+    ),
+    (
+        "我住在华腾路一二八八弄三号",
+        &[(Road, "华腾路"), (Lane, "1288"), (Number, "3")],
+    ),
+    ("就是公园路100号对面", &[(Road, "公园路"), (Number, "100")]),
+    (
+        "华腾路88号 电话13812345678",
+        &[(Road, "华腾路"), (Number, "88")],
+    ),
+    (
+        "嗯，青浦区，城中北路，五十号",
+        &[(District, "青浦区"), (Road, "城中北路"), (Number, "50")],
+    ),
+    (
+        "那个就是华新华腾路那边1288弄",
+        &[(Town, "华新镇"), (Road, "华腾路"), (Lane, "1288")],
+    ),
+    (
+        "我家在重固镇，福泉山东路88号二楼",
+        &[
+            (Town, "重固镇"),
+            (Road, "福泉山东路"),
+            (Number, "88"),
+            (Floor, "2"),
+        ],
+    ),
+    (
+        "白鹤镇鹤祥路九号靠近菜场",
+        &[
+            (Town, "白鹤镇"),
+            (Road, "鹤祥路"),
+            (Number, "9"),
+            (Poi, "菜场"),
+        ],
+    ),
+    (
+        "喂你好我要报修，青浦华新华腾路1288弄3号",
+        &[
+            (District, "青浦区"),
+            (Town, "华新镇"),
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Number, "3"),
+        ],
+    ),
+];
+
+#[test]
+fn hotline() {
+    super::run_table("hotline", CASES);
+}
+
+#[test]
+fn near_qualifier_is_kept() {
+    let p = super::parser().parse("就是公园路100号对面");
+    assert_eq!(p.near.expect("near").text, "对面");
+}
+
+#[test]
+fn phone_is_masked_and_reported() {
+    let p = super::parser().parse("华腾路88号 电话13812345678");
+    assert_eq!(p.masked.len(), 1);
+    assert_eq!(p.masked[0].masked, "138******78");
+}
+
+#[test]
+fn upper_levels_are_inferred_from_the_road() {
+    let p = super::parser().parse("华腾路1288弄3号");
+    let towns: Vec<&str> = p.inferred.iter().map(|i| i.value.as_str()).collect();
+    assert_eq!(towns, ["华新镇", "青浦区"]);
+    let p = super::parser().parse("沪青平公路3398号");
+    assert!(p.inferred.is_empty());
+    assert_eq!(p.ambiguous[0].candidates.len(), 4);
+}

@@ -1,0 +1,62 @@
+//! Villages: 村 + 组 + 号.
+
+use dizhi::Level::*;
+
+use super::Case;
+
+pub const CASES: &[Case] = &[
+    (
+        "东厍村3组12号",
+        &[(Community, "东厍村"), (Group, "3"), (Number, "12")],
+    ),
+    (
+        "练塘镇东厍村三组12号",
+        &[
+            (Town, "练塘镇"),
+            (Community, "东厍村"),
+            (Group, "3"),
+            (Number, "12"),
+        ],
+    ),
+    (
+        "青浦区金泽镇王仙村5组",
+        &[
+            (District, "青浦区"),
+            (Town, "金泽镇"),
+            (Community, "王仙村"),
+            (Group, "5"),
+        ],
+    ),
+    (
+        "白鹤镇新木桥村十二组35号",
+        &[
+            (Town, "白鹤镇"),
+            (Community, "新木桥村"),
+            (Group, "12"),
+            (Number, "35"),
+        ],
+    ),
+    (
+        "金泽镇王仙村五组二十号",
+        &[
+            (Town, "金泽镇"),
+            (Community, "王仙村"),
+            (Group, "5"),
+            (Number, "20"),
+        ],
+    ),
+    (
+        "练塘镇东厍村3组12号后面的仓库",
+        &[
+            (Town, "练塘镇"),
+            (Community, "东厍村"),
+            (Group, "3"),
+            (Number, "12"),
+        ],
+    ),
+];
+
+#[test]
+fn village() {
+    super::run_table("village", CASES);
+}
