@@ -74,6 +74,11 @@ pub enum Stage {
 
 impl Stage {
     /// A short label for a progress bar.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(dizhi::store::Stage::ReadAddresses.label(), "reading addresses");
+    /// ```
     pub fn label(self) -> &'static str {
         match self {
             Stage::ReadBuildings => "reading buildings",

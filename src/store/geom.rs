@@ -39,7 +39,15 @@ pub fn geometry_to_wkb(geometry: &Geometry<f64>) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// A polygon from WKB; anything but a polygon is an error.
+/// A polygon from WKB; anything but a polygon, or bytes that are not WKB, is an error.
+///
+/// # Examples
+/// ```
+/// use dizhi::store::{geometry_to_wkb, polygon_from_wkb};
+/// let point = geo::Geometry::Point(geo::Point::new(121.0, 31.0));
+/// assert!(polygon_from_wkb(&geometry_to_wkb(&point).unwrap()).is_err());
+/// assert!(polygon_from_wkb(b"not wkb").is_err());
+/// ```
 pub fn polygon_from_wkb(bytes: &[u8]) -> Result<Polygon<f64>> {
     let wkb = wkb::reader::read_wkb(bytes).map_err(Error::wkb)?;
     match wkb.to_geometry() {

@@ -244,6 +244,16 @@ impl Store {
     /// Creates a fresh store at `path` (which must not exist, or be an empty file), tuned for
     /// one bulk load: no journal and no syncs, because the caller renames the file into place
     /// only once it is complete and closed.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("new.sqlite");
+    /// let store = dizhi::store::Store::create_at(&path).unwrap();
+    /// assert_eq!(store.summary().unwrap().addresses, 0);
+    /// drop(store);
+    /// assert!(dizhi::store::Store::create_at(&path).is_err(), "not over an existing store");
+    /// ```
     pub fn create_at(path: &Path) -> Result<Store> {
         if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
             return Err(Error::io(
@@ -322,6 +332,27 @@ impl Store {
     }
 
     /// Inserts address–building links in one transaction.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::store::{Link, Store};
+    /// use dizhi::{AddressKind, Building, BuildingKind, StandardAddress};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Store::open(dir.path()).unwrap();
+    /// use geo::{line_string, polygon};
+    /// let footprint = polygon![(x: 121.0, y: 31.0), (x: 121.001, y: 31.0), (x: 121.001, y: 31.001)];
+    /// store.insert_buildings(&[Building { id: "B1".into(), footprint, kind: BuildingKind::Office, floors: 5, tags: vec![] }]).unwrap();
+    /// let mut a = StandardAddress::new("A1", AddressKind::Industrial);
+    /// a.building_id = Some("B1".into());
+    /// store.insert_addresses(&[a]).unwrap();
+    /// let link = Link { address_id: "A1".into(), building_id: "B1".into(), source: "mps".into(), method: "contains".into(), confidence: 0.9 };
+    /// store.insert_links(&[link.clone()]).unwrap();
+    /// assert_eq!(store.links_of_address("A1").unwrap(), vec![link]);
+    /// assert_eq!(store.addresses_of_building("B1").unwrap()[0].id, "A1");
+    /// // A link to a building that does not exist is refused (foreign keys are on).
+    /// let bad = Link { address_id: "A1".into(), building_id: "B9".into(), source: "mps".into(), method: "given".into(), confidence: 1.0 };
+    /// assert!(store.insert_links(&[bad]).is_err());
+    /// ```
     pub fn insert_links(&mut self, links: &[Link]) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let n = write_links(&tx, links)?;
@@ -330,6 +361,18 @@ impl Store {
     }
 
     /// Inserts roads in one transaction.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::store::{RoadRecord, Store};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Store::open(dir.path()).unwrap();
+    /// use geo::line_string;
+    /// let line = line_string![(x: 121.0, y: 31.0), (x: 121.01, y: 31.0)];
+    /// let road = RoadRecord { id: "R1".into(), name: "华腾路".into(), town_code: None, geometry: Some(line.into()) };
+    /// store.insert_roads(&[road.clone()]).unwrap();
+    /// assert_eq!(store.roads().unwrap(), vec![road]);
+    /// ```
     pub fn insert_roads(&mut self, roads: &[RoadRecord]) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let n = write_roads(&tx, roads)?;
@@ -371,6 +414,16 @@ impl Store {
     }
 
     /// Sets a `meta` entry.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// store.set_meta("seed", "1").unwrap();
+    /// store.set_meta("seed", "2").unwrap();
+    /// assert_eq!(store.meta("seed").unwrap().as_deref(), Some("2"));
+    /// assert_eq!(store.meta("nope").unwrap(), None);
+    /// ```
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         write_meta(&self.conn, key, value)
     }
@@ -576,6 +629,19 @@ impl Store {
     }
 
     /// Counts of everything, per town and per kind.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::{AddressKind, AdminRef, StandardAddress};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// let mut a = StandardAddress::new("A1", AddressKind::Village);
+    /// a.town = AdminRef { code: "310118103000".into(), name: "练塘镇".into() };
+    /// store.insert_addresses(&[a]).unwrap();
+    /// let summary = store.summary().unwrap();
+    /// assert_eq!(summary.addresses_per_town["练塘镇"], 1);
+    /// assert_eq!(summary.addresses_per_kind["village"], 1);
+    /// ```
     pub fn summary(&self) -> Result<Summary> {
         let count = |table: &str| -> Result<u64> {
             Ok(self
