@@ -883,20 +883,54 @@ pub(crate) fn write_source(
     path: Option<&str>,
     records: &[SourceRecord],
 ) -> Result<i64> {
+    let id = write_source_row(tx, name, kind, path)?;
+    write_source_records(tx, id, records)?;
+    set_source_count(tx, id, records.len() as u64)?;
+    Ok(id)
+}
+
+/// Registers a source with no records yet; returns its id.
+pub(crate) fn write_source_row(
+    tx: &Transaction<'_>,
+    name: &str,
+    kind: &str,
+    path: Option<&str>,
+) -> Result<i64> {
     tx.execute(
-        "INSERT INTO sources (name, kind, path, record_count) VALUES (?1, ?2, ?3, ?4)",
-        params![name, kind, path, records.len() as i64],
+        "INSERT INTO sources (name, kind, path, record_count) VALUES (?1, ?2, ?3, 0)",
+        params![name, kind, path],
     )?;
-    let id = tx.last_insert_rowid();
+    Ok(tx.last_insert_rowid())
+}
+
+pub(crate) fn write_source_records(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    records: &[SourceRecord],
+) -> Result<usize> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO source_records (source_id, record_key, line, raw, geometry) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for r in records {
         let line = r.line.map(|l| l as i64);
-        stmt.execute(params![id, r.key, line, r.raw, optional_wkb(&r.geometry)?])?;
+        stmt.execute(params![
+            source_id,
+            r.key,
+            line,
+            r.raw,
+            optional_wkb(&r.geometry)?
+        ])?;
     }
-    Ok(id)
+    Ok(records.len())
+}
+
+pub(crate) fn set_source_count(tx: &Transaction<'_>, source_id: i64, count: u64) -> Result<()> {
+    tx.execute(
+        "UPDATE sources SET record_count = ?2 WHERE id = ?1",
+        params![source_id, count as i64],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn write_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
