@@ -1,9 +1,19 @@
 //! The embedded database of a data directory: one SQLite file, `DIR/dizhi.sqlite`.
 //!
-//! It holds the standard addresses, building footprints (WKB, WGS84 lon/lat), roads, 居/村委
-//! areas, every raw record of every source, address–building links, and — for the governance
-//! issues — anomalies, reviews, an audit log and the tag vocabulary. The schema is versioned
-//! ([`MIGRATIONS`]); opening an older store migrates it.
+//! | table | holds |
+//! |---|---|
+//! | `addresses` | standard addresses: full text, components, kind, `building_id`, lon/lat, tags (JSON), status |
+//! | `buildings` | footprints as WKB polygons (WGS84 lon/lat) with their bounding box, kind, floors, tags |
+//! | `roads`, `areas` | road centre lines and 居/村委 boundaries (WKB) |
+//! | `sources`, `source_records` | every source and every raw record of it, columns as a JSON object |
+//! | `links` | address ↔ building, with who says so, how, and how sure |
+//! | `anomalies`, `reviews`, `audit_log`, `tags` | data governance (filled by later stages) |
+//! | `meta` | what the store was built from: source dir, seed, counts, `built_at` |
+//!
+//! The schema is versioned ([`MIGRATIONS`], `PRAGMA user_version`); opening an older store
+//! migrates it, a newer one is refused. Stores are opened in WAL mode with foreign keys on, so
+//! readers never wait for a writer. A [`Store`] is one connection: use one per thread, and open
+//! another for each concurrent reader.
 //!
 //! [`build()`] fills a data directory from a synthetic-district source directory, all or nothing.
 
