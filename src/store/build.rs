@@ -1516,6 +1516,7 @@ fn load_csv_source(
             count += 1;
             if let (Some(id), true) = (source_id, problems.is_empty()) {
                 let pairs: Vec<(&str, &str)> = header.iter().zip(r.iter()).collect();
+                // Serializing string keys and JSON values cannot fail.
                 let record = SourceRecord {
                     key,
                     line: Some(line),
