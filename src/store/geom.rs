@@ -117,6 +117,25 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        // Any coordinates (not just nice ones) come back bit for bit, holes included.
+        #[test]
+        fn any_polygon_round_trips(
+            exterior in proptest::collection::vec((-180.0f64..180.0, -90.0f64..90.0), 3..40),
+            hole in proptest::collection::vec((-180.0f64..180.0, -90.0f64..90.0), 0..10),
+        ) {
+            let holes = if hole.len() >= 3 { vec![LineString::from(hole)] } else { vec![] };
+            let p = Polygon::new(LineString::from(exterior), holes);
+            proptest::prop_assert_eq!(polygon_from_wkb(&polygon_to_wkb(&p).unwrap()).unwrap(), p);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = polygon_from_wkb(&bytes);
+            let _ = geometry_from_wkb(&bytes);
+        }
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bytes in [

@@ -807,3 +807,28 @@ fn problems_in_sources_name_their_file_and_feature() {
     }
     assert!(!src.path().join("data").exists());
 }
+
+#[test]
+fn a_corrupt_row_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let conn = store.connection();
+    conn.execute(
+        "INSERT INTO addresses (id, address, district, kind) VALUES ('A1', 'x', '青浦区', 'castle')",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO buildings (id, kind, floors, footprint, min_lon, min_lat, max_lon, max_lat) \
+         VALUES ('B1', 'shop', 1, x'0103', 0, 0, 0, 0)",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(store.address("A1"), Err(store::Error::Corrupt(_))));
+    assert!(matches!(
+        store.building("B1"),
+        Err(store::Error::Corrupt(_))
+    ));
+    assert!(store.buildings().is_err());
+    assert!(store.for_each_address(|_, _| {}).is_err());
+}
