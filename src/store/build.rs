@@ -281,22 +281,79 @@ pub fn build(
 /// How many records are written at a time.
 const BATCH: usize = 10_000;
 
-/// A build in progress: the open transaction on the temporary store, what is wrong so far, and
-/// what has been loaded.
-struct Load<'a, 'c> {
-    tx: &'a Transaction<'c>,
+/// A build in progress: where records go, what is wrong so far, and what has been loaded.
+struct Load<'a> {
+    writer: Writer,
     source_dir: &'a Path,
     problems: Problems,
     progress: Progress<'a>,
     report: BuildReport,
+    next_source_id: i64,
 }
 
-impl Load<'_, '_> {
+impl Load<'_> {
     /// Records are written only while the build is clean: a build with a problem will be thrown
     /// away, so the rest of the run only looks for more problems.
     fn writing(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// A unit of work for the writer thread, run inside the build's one transaction.
+type Job = Box<dyn FnOnce(&Transaction<'_>) -> Result<(), Error> + Send>;
+
+/// The reading side's handle on the writer thread. Reading and checking records (CSV, JSON,
+/// geometry validation) and writing them (SQLite) each take about half the time, so they run on
+/// the two cores at once, batches passing through a short queue.
+#[derive(Clone)]
+struct Writer(std::sync::mpsc::SyncSender<Job>);
+
+impl Writer {
+    fn send(
+        &self,
+        job: impl FnOnce(&Transaction<'_>) -> Result<(), Error> + Send + 'static,
+    ) -> Result<(), Error> {
+        // The writer only hangs up after an error of its own, which `build_into` reports.
+        self.0
+            .send(Box::new(job))
+            .map_err(|_| Error::Corrupt("the store writer stopped".to_string()))
+    }
+}
+
+/// Runs the writer's jobs in one transaction on the temporary store, and commits it only if
+/// the reading side asked for it before hanging up.
+fn run_writer(
+    store: &mut Store,
+    jobs: std::sync::mpsc::Receiver<Job>,
+    commit: &std::sync::atomic::AtomicBool,
+) -> Result<(), Error> {
+    // Every reference is checked while reading, so the bulk load skips SQLite's per-row foreign
+    // key lookups and builds the indexes once at the end (one sort beats a million B-tree
+    // inserts); `foreign_key_check` still proves the result consistent before it is committed.
+    store.conn.pragma_update(None, "foreign_keys", false)?;
+    let tx = store.conn.transaction()?;
+    let indexes = drop_indexes(&tx)?;
+    for job in jobs {
+        job(&tx)?;
+    }
+    if !commit.load(std::sync::atomic::Ordering::SeqCst) {
+        // Dropping the transaction rolls it back.
+        return Ok(());
+    }
+    for (_, sql) in &indexes {
+        tx.execute_batch(sql)?;
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(Error::Corrupt(format!(
+            "a row of {table} refers to a missing row after the build"
+        )));
+    }
+    tx.commit()?;
+    store.conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
 }
 
 fn build_into(
@@ -319,81 +376,22 @@ fn build_into(
         keep: false,
     };
     let mut store = Store::create_at(&tmp.path)?;
-    // Every reference is checked while reading, so the bulk load skips SQLite's per-row foreign
-    // key lookups and builds the indexes once at the end (one sort beats a million B-tree
-    // inserts); `foreign_key_check` still proves the result consistent before it is committed.
-    store.conn.pragma_update(None, "foreign_keys", false)?;
     let store_path = data_dir.join(STORE_FILE);
-    let report = {
-        let tx = store.conn.transaction()?;
-        let indexes = drop_indexes(&tx)?;
-        let mut load = Load {
-            tx: &tx,
-            source_dir,
-            problems: Problems::default(),
-            progress,
-            report: BuildReport {
-                source_dir: source_dir.to_path_buf(),
-                store: store_path.clone(),
-                seed: None,
-                addresses: 0,
-                buildings: 0,
-                links: 0,
-                roads: 0,
-                areas: 0,
-                sources: 0,
-                source_records: 0,
-                truth_files: 0,
-                skipped: Vec::new(),
-                elapsed: Duration::ZERO,
-            },
-        };
-        let manifest = read_manifest(source_dir, &mut load.problems);
-        load.report.seed = manifest
-            .as_ref()
-            .and_then(|m| m.get("seed"))
-            .and_then(Value::as_u64);
-        let expected_buildings = manifest
-            .as_ref()
-            .and_then(|m| m.get("buildings"))
-            .and_then(Value::as_u64);
-
-        let building_ids = load_buildings(&mut load, expected_buildings)?;
-        load_addresses(&mut load, &building_ids)?;
-        drop(building_ids);
-        load_roads(&mut load)?;
-        load_areas(&mut load)?;
-        load_source_folder(&mut load, "sources")?;
-        load_source_folder(&mut load, "truth")?;
-
-        if let Some(m) = &manifest {
-            let (a, b) = (load.report.addresses, load.report.buildings);
-            check_manifest_counts(m, a, b, &mut load.problems);
-        }
-        if !load.problems.is_empty() {
-            // Dropping the transaction rolls it back; dropping `tmp` removes the file.
-            return Err(load.problems.into_error(source_dir));
-        }
-
-        progress(Stage::Finish, 0, 1);
-        write_build_meta(&tx, source_dir, manifest.as_ref(), &load.report)?;
-        for (_, sql) in &indexes {
-            tx.execute_batch(sql)?;
-        }
-        let broken: Option<String> = tx
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()?;
-        if let Some(table) = broken {
-            return Err(Error::Corrupt(format!(
-                "a row of {table} refers to a missing row after the build"
-            ))
-            .into());
-        }
-        let report = load.report;
-        tx.commit()?;
-        report
+    let commit = std::sync::atomic::AtomicBool::new(false);
+    let (sender, jobs) = std::sync::mpsc::sync_channel::<Job>(8);
+    let (loaded, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| run_writer(&mut store, jobs, &commit));
+        let loaded = load_all(source_dir, &store_path, Writer(sender), progress, &commit);
+        (loaded, writer.join())
+    });
+    let report = match (loaded, written) {
+        // The problems explain the failure best, whatever the writer did meanwhile.
+        (Err(e @ BuildError::Invalid { .. }), _) => return Err(e),
+        (_, Ok(Err(e))) => return Err(e.into()),
+        (_, Err(_)) => return Err(Error::Corrupt("the store writer panicked".to_string()).into()),
+        (Err(e), Ok(Ok(()))) => return Err(e),
+        (Ok(report), Ok(Ok(()))) => report,
     };
-    store.conn.pragma_update(None, "foreign_keys", true)?;
     // A store is left in rollback-journal mode; `Store::open` turns WAL on when it is used.
     store
         .conn
@@ -414,6 +412,70 @@ fn build_into(
     let mut report = report;
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Reads and checks every file, sending clean records to the writer; asks the writer to
+/// commit only if nothing was wrong. Hanging up (dropping `writer`) ends the writer's work.
+fn load_all(
+    source_dir: &Path,
+    store_path: &Path,
+    writer: Writer,
+    progress: Progress<'_>,
+    commit: &std::sync::atomic::AtomicBool,
+) -> Result<BuildReport, BuildError> {
+    let mut load = Load {
+        writer,
+        source_dir,
+        problems: Problems::default(),
+        progress,
+        report: BuildReport {
+            source_dir: source_dir.to_path_buf(),
+            store: store_path.to_path_buf(),
+            seed: None,
+            addresses: 0,
+            buildings: 0,
+            links: 0,
+            roads: 0,
+            areas: 0,
+            sources: 0,
+            source_records: 0,
+            truth_files: 0,
+            skipped: Vec::new(),
+            elapsed: Duration::ZERO,
+        },
+        next_source_id: 1,
+    };
+    let manifest = read_manifest(source_dir, &mut load.problems);
+    load.report.seed = manifest
+        .as_ref()
+        .and_then(|m| m.get("seed"))
+        .and_then(Value::as_u64);
+    let expected_buildings = manifest
+        .as_ref()
+        .and_then(|m| m.get("buildings"))
+        .and_then(Value::as_u64);
+
+    let building_ids = load_buildings(&mut load, expected_buildings)?;
+    load_addresses(&mut load, &building_ids)?;
+    drop(building_ids);
+    load_roads(&mut load)?;
+    load_areas(&mut load)?;
+    load_source_folder(&mut load, "sources")?;
+    load_source_folder(&mut load, "truth")?;
+
+    if let Some(m) = &manifest {
+        let (a, b) = (load.report.addresses, load.report.buildings);
+        check_manifest_counts(m, a, b, &mut load.problems);
+    }
+    if !load.problems.is_empty() {
+        return Err(load.problems.into_error(source_dir));
+    }
+    progress(Stage::Finish, 0, 1);
+    let (dir, report) = (source_dir.to_path_buf(), load.report.clone());
+    load.writer
+        .send(move |tx| write_build_meta(tx, &dir, manifest.as_ref(), &report))?;
+    commit.store(true, std::sync::atomic::Ordering::SeqCst);
+    Ok(load.report)
 }
 
 /// Drops every index of the fresh schema, returning their definitions to recreate them.
@@ -473,7 +535,7 @@ fn write_build_meta(
     Ok(())
 }
 
-/// A write buffer: records go to the store [`BATCH`] at a time.
+/// A write buffer: records go to the writer [`BATCH`] at a time.
 struct Batch<T>(Vec<T>);
 
 impl<T> Batch<T> {
@@ -484,12 +546,11 @@ impl<T> Batch<T> {
     fn push(
         &mut self,
         item: T,
-        write: impl FnOnce(&[T]) -> Result<usize, Error>,
+        write: impl FnOnce(Vec<T>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.0.push(item);
         if self.0.len() >= BATCH {
-            write(&self.0)?;
-            self.0.clear();
+            write(std::mem::replace(&mut self.0, Vec::with_capacity(BATCH)))?;
         }
         Ok(())
     }
@@ -498,12 +559,12 @@ impl<T> Batch<T> {
     fn finish(
         &mut self,
         writing: bool,
-        write: impl FnOnce(&[T]) -> Result<usize, Error>,
+        write: impl FnOnce(Vec<T>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        if writing && !self.0.is_empty() {
-            write(&self.0)?;
+        let rest = std::mem::take(&mut self.0);
+        if writing && !rest.is_empty() {
+            write(rest)?;
         }
-        self.0.clear();
         Ok(())
     }
 }
@@ -770,7 +831,7 @@ impl QuoteScan {
     }
 }
 
-fn load_addresses(load: &mut Load<'_, '_>, building_ids: &HashSet<String>) -> Result<(), Error> {
+fn load_addresses(load: &mut Load<'_>, building_ids: &HashSet<String>) -> Result<(), Error> {
     const FILE: &str = "addresses.csv";
     let path = load.source_dir.join(FILE);
     let total = fs::metadata(&path).map_or(0, |m| m.len());
@@ -779,7 +840,7 @@ fn load_addresses(load: &mut Load<'_, '_>, building_ids: &HashSet<String>) -> Re
     let mut seen: HashMap<String, u64> = HashMap::with_capacity((total / 150) as usize);
     let mut addresses: Batch<(StandardAddress, String)> = Batch::new();
     let mut links: Batch<Link> = Batch::new();
-    let (tx, progress) = (load.tx, load.progress);
+    let (writer, progress) = (load.writer.clone(), load.progress);
     let report = &mut load.report;
     let opt = |s: &str| -> Option<String> { (!s.is_empty()).then(|| s.to_string()) };
     for_each_csv_row(
@@ -893,21 +954,32 @@ fn load_addresses(load: &mut Load<'_, '_>, building_ids: &HashSet<String>) -> Re
                     method: "given".to_string(),
                     confidence: 1.0,
                 };
-                links.push(link, |l| write_links(tx, l))?;
+                links.push(link, |l| {
+                    writer.send(move |tx| write_links(tx, &l).map(drop))
+                })?;
             }
             // Addresses before links: a link's address must exist by the final check.
             addresses.push((address, text), |a| {
-                write_addresses(tx, a.iter().map(|(a, t)| (a, t.as_str())))
+                writer.send(move |tx| write_address_rows(tx, &a))
             })
         },
         |done| progress(Stage::Addresses, done, total),
     )?;
     let writing = load.problems.is_empty();
     addresses.finish(writing, |a| {
-        write_addresses(tx, a.iter().map(|(a, t)| (a, t.as_str())))
+        writer.send(move |tx| write_address_rows(tx, &a))
     })?;
-    links.finish(writing, |l| write_links(tx, l))?;
+    links.finish(writing, |l| {
+        writer.send(move |tx| write_links(tx, &l).map(drop))
+    })?;
     Ok(())
+}
+
+fn write_address_rows(
+    tx: &Transaction<'_>,
+    rows: &[(StandardAddress, String)],
+) -> Result<(), Error> {
+    write_addresses(tx, rows.iter().map(|(a, t)| (a, t.as_str()))).map(drop)
 }
 
 /// A lon/lat pair of cells: both empty is no point; anything else must be two finite numbers in
@@ -1145,16 +1217,13 @@ fn feature_id(f: &RawFeature) -> Option<String> {
 }
 
 /// Loads `buildings.geojson`; returns the ids of its buildings, for the addresses' references.
-fn load_buildings(
-    load: &mut Load<'_, '_>,
-    expected: Option<u64>,
-) -> Result<HashSet<String>, Error> {
+fn load_buildings(load: &mut Load<'_>, expected: Option<u64>) -> Result<HashSet<String>, Error> {
     const FILE: &str = "buildings.geojson";
     let mut ids: HashMap<String, usize> = HashMap::new();
     let Some(bytes) = read_file(&load.source_dir.join(FILE), FILE, &mut load.problems) else {
         return Ok(HashSet::new());
     };
-    let (tx, progress) = (load.tx, load.progress);
+    let (writer, progress) = (load.writer.clone(), load.progress);
     let total = expected.unwrap_or(0);
     let mut batch: Batch<Building> = Batch::new();
     let mut loaded = 0;
@@ -1229,18 +1298,22 @@ fn load_buildings(
                     floors,
                     tags: Vec::new(),
                 };
-                batch.push(b, |b| write_buildings(tx, b))?;
+                batch.push(b, |b| {
+                    writer.send(move |tx| write_buildings(tx, &b).map(drop))
+                })?;
             }
             Ok(())
         },
     )?;
-    batch.finish(load.writing(), |b| write_buildings(tx, b))?;
+    batch.finish(load.writing(), |b| {
+        writer.send(move |tx| write_buildings(tx, &b).map(drop))
+    })?;
     load.report.buildings = loaded;
     progress(Stage::Buildings, loaded as u64, total.max(loaded as u64));
     Ok(ids.into_keys().collect())
 }
 
-fn load_roads(load: &mut Load<'_, '_>) -> Result<(), Error> {
+fn load_roads(load: &mut Load<'_>) -> Result<(), Error> {
     const FILE: &str = "roads.geojson";
     let Some(bytes) = read_optional(load.source_dir, FILE, &mut load.problems) else {
         return Ok(());
@@ -1290,7 +1363,8 @@ fn load_roads(load: &mut Load<'_, '_>) -> Result<(), Error> {
     )?;
     load.report.roads = roads.len();
     if load.writing() {
-        write_roads(load.tx, &roads)?;
+        load.writer
+            .send(move |tx| write_roads(tx, &roads).map(drop))?;
     }
     Ok(())
 }
@@ -1322,7 +1396,7 @@ fn line_geometry(g: &geojson::Geometry) -> Result<Geometry<f64>, String> {
     }
 }
 
-fn load_areas(load: &mut Load<'_, '_>) -> Result<(), Error> {
+fn load_areas(load: &mut Load<'_>) -> Result<(), Error> {
     const FILE: &str = "areas.geojson";
     let Some(bytes) = read_optional(load.source_dir, FILE, &mut load.problems) else {
         return Ok(());
@@ -1380,7 +1454,8 @@ fn load_areas(load: &mut Load<'_, '_>) -> Result<(), Error> {
     )?;
     load.report.areas = areas.len();
     if load.writing() {
-        write_areas(load.tx, &areas)?;
+        load.writer
+            .send(move |tx| write_areas(tx, &areas).map(drop))?;
     }
     Ok(())
 }
@@ -1389,7 +1464,7 @@ fn load_areas(load: &mut Load<'_, '_>) -> Result<(), Error> {
 
 /// Loads every `.csv` and `.geojson` of `sources/` (or every `.csv` of `truth/`) as a source
 /// named after the file's stem (`truth/<stem>` for truth files).
-fn load_source_folder(load: &mut Load<'_, '_>, folder: &str) -> Result<(), Error> {
+fn load_source_folder(load: &mut Load<'_>, folder: &str) -> Result<(), Error> {
     let path = load.source_dir.join(folder);
     if !path.is_dir() {
         return Ok(());
@@ -1444,7 +1519,14 @@ fn load_source_folder(load: &mut Load<'_, '_>, folder: &str) -> Result<(), Error
         }
         let path_text = path.to_string_lossy().into_owned();
         let source_id = if load.writing() {
-            Some(write_source_row(load.tx, &name, kind, Some(&path_text))?)
+            // Ids are given here, not by SQLite, so records can be queued before the row exists.
+            let id = load.next_source_id;
+            load.next_source_id += 1;
+            let name = name.clone();
+            load.writer.send(move |tx| {
+                write_source_row(tx, Some(id), &name, kind, Some(&path_text)).map(drop)
+            })?;
+            Some(id)
         } else {
             None
         };
@@ -1453,7 +1535,8 @@ fn load_source_folder(load: &mut Load<'_, '_>, folder: &str) -> Result<(), Error
             _ => load_csv_source(load, &label, &path, is_truth, source_id)?,
         };
         if let Some(id) = source_id {
-            set_source_count(load.tx, id, count as u64)?;
+            load.writer
+                .send(move |tx| set_source_count(tx, id, count as u64))?;
         }
         if is_truth {
             load.report.truth_files += 1;
@@ -1469,13 +1552,13 @@ fn load_source_folder(load: &mut Load<'_, '_>, folder: &str) -> Result<(), Error
 /// A source CSV: the first column is the record id (truth files are keyed by row number, since
 /// an evaluation table need not have one id per row). Returns how many records it has.
 fn load_csv_source(
-    load: &mut Load<'_, '_>,
+    load: &mut Load<'_>,
     file: &str,
     path: &Path,
     keyed_by_row: bool,
     source_id: Option<i64>,
 ) -> Result<usize, Error> {
-    let tx = load.tx;
+    let writer = load.writer.clone();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut batch: Batch<SourceRecord> = Batch::new();
     let mut count = 0;
@@ -1523,14 +1606,18 @@ fn load_csv_source(
                     raw: serde_json::to_string(&AsObject(&pairs)).unwrap_or_default(),
                     geometry: None,
                 };
-                batch.push(record, |b| write_source_records(tx, id, b))?;
+                batch.push(record, |b| {
+                    writer.send(move |tx| write_source_records(tx, id, &b).map(drop))
+                })?;
             }
             Ok(())
         },
         |_| {},
     )?;
     if let Some(id) = source_id {
-        batch.finish(load.writing(), |b| write_source_records(tx, id, b))?;
+        batch.finish(load.writing(), |b| {
+            writer.send(move |tx| write_source_records(tx, id, &b).map(drop))
+        })?;
     }
     Ok(count)
 }
@@ -1538,7 +1625,7 @@ fn load_csv_source(
 /// A source GeoJSON: the record id is property `id`, else the feature's `id`, else its first
 /// property. Returns how many records it has.
 fn load_geojson_source(
-    load: &mut Load<'_, '_>,
+    load: &mut Load<'_>,
     file: &str,
     path: &Path,
     source_id: Option<i64>,
@@ -1546,7 +1633,7 @@ fn load_geojson_source(
     let Some(bytes) = read_file(path, file, &mut load.problems) else {
         return Ok(0);
     };
-    let tx = load.tx;
+    let writer = load.writer.clone();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut batch: Batch<SourceRecord> = Batch::new();
     let mut count = 0;
@@ -1605,13 +1692,17 @@ fn load_geojson_source(
                     raw: serde_json::to_string(&AsObject(&props.0)).unwrap_or_default(),
                     geometry,
                 };
-                batch.push(record, |b| write_source_records(tx, id, b))?;
+                batch.push(record, |b| {
+                    writer.send(move |tx| write_source_records(tx, id, &b).map(drop))
+                })?;
             }
             Ok(())
         },
     )?;
     if let Some(id) = source_id {
-        batch.finish(load.writing(), |b| write_source_records(tx, id, b))?;
+        batch.finish(load.writing(), |b| {
+            writer.send(move |tx| write_source_records(tx, id, &b).map(drop))
+        })?;
     }
     Ok(count)
 }

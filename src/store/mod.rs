@@ -895,22 +895,23 @@ pub(crate) fn write_source(
     path: Option<&str>,
     records: &[SourceRecord],
 ) -> Result<i64> {
-    let id = write_source_row(tx, name, kind, path)?;
+    let id = write_source_row(tx, None, name, kind, path)?;
     write_source_records(tx, id, records)?;
     set_source_count(tx, id, records.len() as u64)?;
     Ok(id)
 }
 
-/// Registers a source with no records yet; returns its id.
+/// Registers a source with no records yet, with the given id or a new one; returns its id.
 pub(crate) fn write_source_row(
     tx: &Transaction<'_>,
+    id: Option<i64>,
     name: &str,
     kind: &str,
     path: Option<&str>,
 ) -> Result<i64> {
     tx.execute(
-        "INSERT INTO sources (name, kind, path, record_count) VALUES (?1, ?2, ?3, 0)",
-        params![name, kind, path],
+        "INSERT INTO sources (id, name, kind, path, record_count) VALUES (?1, ?2, ?3, ?4, 0)",
+        params![id, name, kind, path],
     )?;
     Ok(tx.last_insert_rowid())
 }
