@@ -958,7 +958,8 @@ fn load_addresses(load: &mut Load<'_>, building_ids: &HashSet<String>) -> Result
                     writer.send(move |tx| write_links(tx, &l).map(drop))
                 })?;
             }
-            // Addresses before links: a link's address must exist by the final check.
+            // Links may reach the store before their addresses: foreign keys are checked once,
+            // after everything is written.
             addresses.push((address, text), |a| {
                 writer.send(move |tx| write_address_rows(tx, &a))
             })
