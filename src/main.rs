@@ -391,7 +391,8 @@ fn build(
             *shown = true;
         }
         bar.set_message(stage.label());
-        bar.set_length(total.max(1));
+        // A total of 0 means unknown: let the bar grow with the work.
+        bar.set_length(total.max(done).max(1));
         bar.set_position(done);
     };
     let result = dizhi::store::build(source_dir, data, &progress);

@@ -39,7 +39,15 @@ pub fn geometry_to_wkb(geometry: &Geometry<f64>) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// A polygon from WKB; anything but a polygon is an error.
+/// A polygon from WKB; anything but a polygon, or bytes that are not WKB, is an error.
+///
+/// # Examples
+/// ```
+/// use dizhi::store::{geometry_to_wkb, polygon_from_wkb};
+/// let point = geo::Geometry::Point(geo::Point::new(121.0, 31.0));
+/// assert!(polygon_from_wkb(&geometry_to_wkb(&point).unwrap()).is_err());
+/// assert!(polygon_from_wkb(b"not wkb").is_err());
+/// ```
 pub fn polygon_from_wkb(bytes: &[u8]) -> Result<Polygon<f64>> {
     let wkb = wkb::reader::read_wkb(bytes).map_err(Error::wkb)?;
     match wkb.to_geometry() {
@@ -107,6 +115,25 @@ mod tests {
             polygon_from_wkb(&bytes).is_err(),
             "a multipolygon is not a polygon"
         );
+    }
+
+    proptest::proptest! {
+        // Any coordinates (not just nice ones) come back bit for bit, holes included.
+        #[test]
+        fn any_polygon_round_trips(
+            exterior in proptest::collection::vec((-180.0f64..180.0, -90.0f64..90.0), 3..40),
+            hole in proptest::collection::vec((-180.0f64..180.0, -90.0f64..90.0), 0..10),
+        ) {
+            let holes = if hole.len() >= 3 { vec![LineString::from(hole)] } else { vec![] };
+            let p = Polygon::new(LineString::from(exterior), holes);
+            proptest::prop_assert_eq!(polygon_from_wkb(&polygon_to_wkb(&p).unwrap()).unwrap(), p);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = polygon_from_wkb(&bytes);
+            let _ = geometry_from_wkb(&bytes);
+        }
     }
 
     #[test]

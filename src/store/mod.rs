@@ -1,9 +1,19 @@
 //! The embedded database of a data directory: one SQLite file, `DIR/dizhi.sqlite`.
 //!
-//! It holds the standard addresses, building footprints (WKB, WGS84 lon/lat), roads, 居/村委
-//! areas, every raw record of every source, address–building links, and — for the governance
-//! issues — anomalies, reviews, an audit log and the tag vocabulary. The schema is versioned
-//! ([`MIGRATIONS`]); opening an older store migrates it.
+//! | table | holds |
+//! |---|---|
+//! | `addresses` | standard addresses: full text, components, kind, `building_id`, lon/lat, tags (JSON), status |
+//! | `buildings` | footprints as WKB polygons (WGS84 lon/lat) with their bounding box, kind, floors, tags |
+//! | `roads`, `areas` | road centre lines and 居/村委 boundaries (WKB) |
+//! | `sources`, `source_records` | every source and every raw record of it, columns as a JSON object |
+//! | `links` | address ↔ building, with who says so, how, and how sure |
+//! | `anomalies`, `reviews`, `audit_log`, `tags` | data governance (filled by later stages) |
+//! | `meta` | what the store was built from: source dir, seed, counts, `built_at` |
+//!
+//! The schema is versioned ([`MIGRATIONS`], `PRAGMA user_version`); opening an older store
+//! migrates it, a newer one is refused. Stores are opened in WAL mode with foreign keys on, so
+//! readers never wait for a writer. A [`Store`] is one connection: use one per thread, and open
+//! another for each concurrent reader.
 //!
 //! [`build()`] fills a data directory from a synthetic-district source directory, all or nothing.
 
@@ -232,6 +242,8 @@ impl Store {
         // WAL: readers (the server) never block on a writer (a review, an import).
         let _: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // 64 MiB of page cache (the default is 2 MiB): bulk writes touch every index's pages.
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
@@ -244,6 +256,16 @@ impl Store {
     /// Creates a fresh store at `path` (which must not exist, or be an empty file), tuned for
     /// one bulk load: no journal and no syncs, because the caller renames the file into place
     /// only once it is complete and closed.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("new.sqlite");
+    /// let store = dizhi::store::Store::create_at(&path).unwrap();
+    /// assert_eq!(store.summary().unwrap().addresses, 0);
+    /// drop(store);
+    /// assert!(dizhi::store::Store::create_at(&path).is_err(), "not over an existing store");
+    /// ```
     pub fn create_at(path: &Path) -> Result<Store> {
         if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
             return Err(Error::io(
@@ -322,6 +344,27 @@ impl Store {
     }
 
     /// Inserts address–building links in one transaction.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::store::{Link, Store};
+    /// use dizhi::{AddressKind, Building, BuildingKind, StandardAddress};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Store::open(dir.path()).unwrap();
+    /// use geo::{line_string, polygon};
+    /// let footprint = polygon![(x: 121.0, y: 31.0), (x: 121.001, y: 31.0), (x: 121.001, y: 31.001)];
+    /// store.insert_buildings(&[Building { id: "B1".into(), footprint, kind: BuildingKind::Office, floors: 5, tags: vec![] }]).unwrap();
+    /// let mut a = StandardAddress::new("A1", AddressKind::Industrial);
+    /// a.building_id = Some("B1".into());
+    /// store.insert_addresses(&[a]).unwrap();
+    /// let link = Link { address_id: "A1".into(), building_id: "B1".into(), source: "mps".into(), method: "contains".into(), confidence: 0.9 };
+    /// store.insert_links(&[link.clone()]).unwrap();
+    /// assert_eq!(store.links_of_address("A1").unwrap(), vec![link]);
+    /// assert_eq!(store.addresses_of_building("B1").unwrap()[0].id, "A1");
+    /// // A link to a building that does not exist is refused (foreign keys are on).
+    /// let bad = Link { address_id: "A1".into(), building_id: "B9".into(), source: "mps".into(), method: "given".into(), confidence: 1.0 };
+    /// assert!(store.insert_links(&[bad]).is_err());
+    /// ```
     pub fn insert_links(&mut self, links: &[Link]) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let n = write_links(&tx, links)?;
@@ -330,6 +373,18 @@ impl Store {
     }
 
     /// Inserts roads in one transaction.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::store::{RoadRecord, Store};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = Store::open(dir.path()).unwrap();
+    /// use geo::line_string;
+    /// let line = line_string![(x: 121.0, y: 31.0), (x: 121.01, y: 31.0)];
+    /// let road = RoadRecord { id: "R1".into(), name: "华腾路".into(), town_code: None, geometry: Some(line.into()) };
+    /// store.insert_roads(&[road.clone()]).unwrap();
+    /// assert_eq!(store.roads().unwrap(), vec![road]);
+    /// ```
     pub fn insert_roads(&mut self, roads: &[RoadRecord]) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let n = write_roads(&tx, roads)?;
@@ -371,6 +426,16 @@ impl Store {
     }
 
     /// Sets a `meta` entry.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// store.set_meta("seed", "1").unwrap();
+    /// store.set_meta("seed", "2").unwrap();
+    /// assert_eq!(store.meta("seed").unwrap().as_deref(), Some("2"));
+    /// assert_eq!(store.meta("nope").unwrap(), None);
+    /// ```
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         write_meta(&self.conn, key, value)
     }
@@ -576,6 +641,19 @@ impl Store {
     }
 
     /// Counts of everything, per town and per kind.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::{AddressKind, AdminRef, StandardAddress};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// let mut a = StandardAddress::new("A1", AddressKind::Village);
+    /// a.town = AdminRef { code: "310118103000".into(), name: "练塘镇".into() };
+    /// store.insert_addresses(&[a]).unwrap();
+    /// let summary = store.summary().unwrap();
+    /// assert_eq!(summary.addresses_per_town["练塘镇"], 1);
+    /// assert_eq!(summary.addresses_per_kind["village"], 1);
+    /// ```
     pub fn summary(&self) -> Result<Summary> {
         let count = |table: &str| -> Result<u64> {
             Ok(self
@@ -817,20 +895,55 @@ pub(crate) fn write_source(
     path: Option<&str>,
     records: &[SourceRecord],
 ) -> Result<i64> {
+    let id = write_source_row(tx, None, name, kind, path)?;
+    write_source_records(tx, id, records)?;
+    set_source_count(tx, id, records.len() as u64)?;
+    Ok(id)
+}
+
+/// Registers a source with no records yet, with the given id or a new one; returns its id.
+pub(crate) fn write_source_row(
+    tx: &Transaction<'_>,
+    id: Option<i64>,
+    name: &str,
+    kind: &str,
+    path: Option<&str>,
+) -> Result<i64> {
     tx.execute(
-        "INSERT INTO sources (name, kind, path, record_count) VALUES (?1, ?2, ?3, ?4)",
-        params![name, kind, path, records.len() as i64],
+        "INSERT INTO sources (id, name, kind, path, record_count) VALUES (?1, ?2, ?3, ?4, 0)",
+        params![id, name, kind, path],
     )?;
-    let id = tx.last_insert_rowid();
+    Ok(tx.last_insert_rowid())
+}
+
+pub(crate) fn write_source_records(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    records: &[SourceRecord],
+) -> Result<usize> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO source_records (source_id, record_key, line, raw, geometry) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for r in records {
         let line = r.line.map(|l| l as i64);
-        stmt.execute(params![id, r.key, line, r.raw, optional_wkb(&r.geometry)?])?;
+        stmt.execute(params![
+            source_id,
+            r.key,
+            line,
+            r.raw,
+            optional_wkb(&r.geometry)?
+        ])?;
     }
-    Ok(id)
+    Ok(records.len())
+}
+
+pub(crate) fn set_source_count(tx: &Transaction<'_>, source_id: i64, count: u64) -> Result<()> {
+    tx.execute(
+        "UPDATE sources SET record_count = ?2 WHERE id = ?1",
+        params![source_id, count as i64],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn write_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
