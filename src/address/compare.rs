@@ -59,10 +59,11 @@ pub fn standard_levels(p: &Parse) -> Vec<(Level, String)> {
         }
     }
     let has = |out: &[(Level, String)], level: Level| out.iter().any(|(l, _)| *l == level);
-    if has(&out, Level::Lane) && !has(&out, Level::Number) {
-        if let Some(b) = out.iter_mut().find(|(l, _)| *l == Level::Building) {
-            b.0 = Level::Number;
-        }
+    if has(&out, Level::Lane)
+        && !has(&out, Level::Number)
+        && let Some(b) = out.iter_mut().find(|(l, _)| *l == Level::Building)
+    {
+        b.0 = Level::Number;
     }
     out.sort_by_key(|(l, _)| *l);
     out.dedup_by(|a, b| a.0 == b.0);

@@ -19,10 +19,10 @@ pub(crate) fn suggest_keys(a: &StandardAddress, canonical: &str) -> Vec<String> 
         .strip_prefix(&a.town.name)
         .unwrap_or(without_district);
     let mut keys = vec![without_district.to_string(), without_town.to_string()];
-    if a.kind == AddressKind::Residential {
-        if let (Some(poi), Some(number)) = (&a.poi, &a.number) {
-            keys.push(format!("{poi}{number}号"));
-        }
+    if a.kind == AddressKind::Residential
+        && let (Some(poi), Some(number)) = (&a.poi, &a.number)
+    {
+        keys.push(format!("{poi}{number}号"));
     }
     keys.sort();
     keys.dedup();
@@ -97,10 +97,10 @@ pub fn build_index(store: &Store, dir: &Path) -> Result<u64> {
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 400_000_000)?;
     let mut failed = None;
     let n = store.for_each_address(|a, canonical| {
-        if failed.is_none() {
-            if let Err(e) = writer.add_document(document(&fields, &a, &canonical)) {
-                failed = Some(e);
-            }
+        if failed.is_none()
+            && let Err(e) = writer.add_document(document(&fields, &a, &canonical))
+        {
+            failed = Some(e);
         }
     })?;
     if let Some(e) = failed {

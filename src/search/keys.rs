@@ -18,10 +18,10 @@ const ROAD_SUFFIXES: [&str; 8] = ["公路", "大道", "大街", "支路", "路",
 /// ```
 pub fn road_stem(name: &str) -> &str {
     for suffix in ROAD_SUFFIXES {
-        if let Some(stem) = name.strip_suffix(suffix) {
-            if !stem.is_empty() {
-                return stem;
-            }
+        if let Some(stem) = name.strip_suffix(suffix)
+            && !stem.is_empty()
+        {
+            return stem;
         }
     }
     name

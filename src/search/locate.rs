@@ -55,17 +55,18 @@ impl Wanted {
         }
         // In a compound (its lane, or its name standing for road+lane), 3号楼 is the door number.
         let in_compound = w.lane.is_some() || (w.poi.is_some() && w.road.is_none());
-        if in_compound && w.number.is_none() {
-            if let Some(b) = w.building.take() {
-                if let Some(c) = p.component(Level::Building) {
-                    corrections.push(Correction {
-                        from: c.text.clone(),
-                        to: format!("{b}号"),
-                        why: CorrectionKind::Variant,
-                    });
-                }
-                w.number = Some(b);
+        if in_compound
+            && w.number.is_none()
+            && let Some(b) = w.building.take()
+        {
+            if let Some(c) = p.component(Level::Building) {
+                corrections.push(Correction {
+                    from: c.text.clone(),
+                    to: format!("{b}号"),
+                    why: CorrectionKind::Variant,
+                });
             }
+            w.number = Some(b);
         }
         let detail: String = [
             (Level::Unit, "单元"),
@@ -361,30 +362,30 @@ impl Matcher {
             || w.group.is_some()
             || w.building.is_some();
         let sure = if asked_more { 0.4 } else { 0.9 };
-        if let Some(c) = &w.community {
-            if let Some(code) = self.codes.get(c) {
-                m.level = MatchLevel::Community;
-                m.community = Some(c.clone());
-                m.community_code = Some(code.clone());
-                m.address = Some(c.clone());
-                m.score = sure;
-                let town_code = format!("{}000", code.get(..9).unwrap_or(code));
-                if let Some(town) = self.codes.iter().find(|(_, tc)| **tc == town_code) {
-                    m.town = Some(town.0.clone());
-                    m.town_code = Some(town.1.clone());
-                }
-                return;
+        if let Some(c) = &w.community
+            && let Some(code) = self.codes.get(c)
+        {
+            m.level = MatchLevel::Community;
+            m.community = Some(c.clone());
+            m.community_code = Some(code.clone());
+            m.address = Some(c.clone());
+            m.score = sure;
+            let town_code = format!("{}000", code.get(..9).unwrap_or(code));
+            if let Some(town) = self.codes.iter().find(|(_, tc)| **tc == town_code) {
+                m.town = Some(town.0.clone());
+                m.town_code = Some(town.1.clone());
             }
+            return;
         }
-        if let Some(t) = &w.town {
-            if let Some(code) = self.codes.get(t) {
-                m.level = MatchLevel::Town;
-                m.town = Some(t.clone());
-                m.town_code = Some(code.clone());
-                m.address = Some(format!("青浦区{t}"));
-                m.score = sure;
-                return;
-            }
+        if let Some(t) = &w.town
+            && let Some(code) = self.codes.get(t)
+        {
+            m.level = MatchLevel::Town;
+            m.town = Some(t.clone());
+            m.town_code = Some(code.clone());
+            m.address = Some(format!("青浦区{t}"));
+            m.score = sure;
+            return;
         }
         if w.district {
             m.level = MatchLevel::District;

@@ -218,11 +218,11 @@ fn say(a: &StandardAddress, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> (Stri
         }
     } else {
         let mut village = community_address_name(&a.community.name).to_string();
-        if rng.random_bool(0.05) {
-            if let Some(h) = homophone(&village, rng) {
-                village = h;
-                noise.push("homophone".into());
-            }
+        if rng.random_bool(0.05)
+            && let Some(h) = homophone(&village, rng)
+        {
+            village = h;
+            noise.push("homophone".into());
         }
         s.push_str(&village);
         if let Some(g) = &a.group {
