@@ -1,8 +1,10 @@
 //! The integration tests, as one binary (one link, one run). Each area adds its own module.
 
+mod common;
 mod parse_eval;
 mod parse_golden;
 mod parse_props;
+mod search;
 mod spatial;
 mod store_build;
 mod synth_fixture;

@@ -1,0 +1,23 @@
+//! What several test areas share: the fixture district built once per test binary.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The committed fixture district's source directory.
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qingpu-20k")
+}
+
+/// A data directory with the fixture's store and search index, built once for the whole test
+/// binary (it lives in a temporary directory removed at exit).
+pub fn fixture_data() -> &'static Path {
+    static DATA: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        dizhi::store::build(&fixture_dir(), dir.path(), &|_, _, _| {}).expect("fixture builds");
+        let store = dizhi::store::Store::open(dir.path()).expect("store opens");
+        dizhi::search::build_index(&store, &dizhi::search::AddressIndex::dir(dir.path()))
+            .expect("index builds");
+        dir
+    });
+    DATA.path()
+}
