@@ -501,18 +501,44 @@ impl Matcher {
                 .map(|a| (Occur::Should, term(a.field, &a.value)))
                 .collect(),
         ));
-        let mut clauses = vec![(Occur::Must, anchor_query)];
-        for (field, value) in [
+        let given: Vec<(Field, &String)> = [
             (f.lane, &w.lane),
             (f.number, &w.number),
             (f.building, &w.building),
             (f.group, &w.group),
             (f.poi, &w.poi),
-        ] {
-            if let Some(v) = value {
-                clauses.push((Occur::Should, term(field, v)));
+        ]
+        .into_iter()
+        .filter_map(|(field, v)| v.as_ref().map(|v| (field, v)))
+        .collect();
+        // Everything asked for, required: an intersection of short posting lists, usually one
+        // document. Only when that finds nothing, the levels become optional and the rerank
+        // decides how deep the best candidates go.
+        if !given.is_empty() {
+            let mut clauses = vec![(Occur::Must, anchor_query.box_clone())];
+            clauses.extend(
+                given
+                    .iter()
+                    .filter(|(field, _)| *field != f.poi)
+                    .map(|(field, v)| (Occur::Must, term(*field, v))),
+            );
+            let top = searcher.search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(CANDIDATES).order_by_score(),
+            )?;
+            if !top.is_empty() {
+                return top
+                    .into_iter()
+                    .map(|(_, addr)| self.hit(searcher, addr))
+                    .collect();
             }
         }
+        let mut clauses = vec![(Occur::Must, anchor_query)];
+        clauses.extend(
+            given
+                .iter()
+                .map(|(field, v)| (Occur::Should, term(*field, v))),
+        );
         let query = BooleanQuery::new(clauses);
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
         top.into_iter()
