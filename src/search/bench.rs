@@ -37,6 +37,8 @@ pub struct BenchReport {
     pub parallel_rate: f64,
     /// Threads used for `parallel_rate`.
     pub threads: usize,
+    /// Suggestion latency percentiles (top 10 for a typed prefix): p50, p99, max.
+    pub suggest_latency: [Duration; 3],
     /// Wrong answers, for reading (query, answer).
     pub failures: Vec<(NoisyQuery, Match)>,
 }
@@ -70,13 +72,27 @@ pub fn run(matcher: &Matcher, queries: &[NoisyQuery], threads: usize) -> BenchRe
     });
     let parallel = queries.len() as f64 / started.elapsed().as_secs_f64();
 
+    // What an operator sees while typing: a prefix of each query.
+    let mut suggest_times: Vec<Duration> = queries
+        .iter()
+        .take(2_000)
+        .enumerate()
+        .map(|(i, q)| {
+            let prefix: String = q.text.chars().take(3 + i % 6).collect();
+            let t = Instant::now();
+            std::hint::black_box(matcher.suggest(&prefix, 10).ok());
+            t.elapsed()
+        })
+        .collect();
+    suggest_times.sort();
     times.sort();
-    let pct = |p: f64| {
+    let pct_of = |times: &[Duration], p: f64| {
         times
             .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
             .copied()
             .unwrap_or_default()
     };
+    let pct = |p: f64| pct_of(&times, p);
     let mut report = BenchReport {
         queries: queries.len(),
         in_library: (0, 0),
@@ -88,6 +104,11 @@ pub fn run(matcher: &Matcher, queries: &[NoisyQuery], threads: usize) -> BenchRe
             pct(0.9),
             pct(0.99),
             times.last().copied().unwrap_or_default(),
+        ],
+        suggest_latency: [
+            pct_of(&suggest_times, 0.5),
+            pct_of(&suggest_times, 0.99),
+            suggest_times.last().copied().unwrap_or_default(),
         ],
         single_thread_rate: single,
         parallel_rate: parallel,
@@ -166,6 +187,13 @@ impl BenchReport {
             ms(self.latency[1]),
             ms(self.latency[2]),
             ms(self.latency[3])
+        );
+        let _ = writeln!(
+            s,
+            "suggest (top 10 for a typed prefix): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            ms(self.suggest_latency[0]),
+            ms(self.suggest_latency[1]),
+            ms(self.suggest_latency[2])
         );
         let _ = writeln!(
             s,
