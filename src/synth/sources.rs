@@ -323,23 +323,27 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
             record_faults.push((FaultKind::BuildingMarkerVariant, "楼幢号"));
         }
         m.insert("地址全称", gongan_full_text(&m, "幢"));
-        let id = push_gongan(&m, &mut gongan.rows);
-        for (kind, field) in &record_faults {
-            faults.push(Fault {
+        // The record's faults and its truth link; a duplicate carries the same ones.
+        let record_truth = |id: &str, faults: &mut Vec<Fault>, links: &mut Vec<TruthLink>| {
+            for (kind, field) in &record_faults {
+                faults.push(Fault {
+                    source: GONGAN,
+                    record_id: id.to_string(),
+                    kind: *kind,
+                    field,
+                    true_value: clean[field].clone(),
+                    given_value: m[field].clone(),
+                });
+            }
+            links.push(TruthLink {
                 source: GONGAN,
-                record_id: id.clone(),
-                kind: *kind,
-                field,
-                true_value: clean[field].clone(),
-                given_value: m[field].clone(),
+                record_id: id.to_string(),
+                address_id: a.id.clone(),
+                building_id: a.building_id.clone().unwrap_or_default(),
             });
-        }
-        links.push(TruthLink {
-            source: GONGAN,
-            record_id: id.clone(),
-            address_id: a.id.clone(),
-            building_id: a.building_id.clone().unwrap_or_default(),
-        });
+        };
+        let id = push_gongan(&m, &mut gongan.rows);
+        record_truth(&id, &mut faults, &mut links);
         if rng.random_bool(0.005) {
             let dup = push_gongan(&m, &mut gongan.rows);
             faults.push(Fault {
@@ -350,22 +354,7 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
                 true_value: id.clone(),
                 given_value: dup.clone(),
             });
-            for (kind, field) in &record_faults {
-                faults.push(Fault {
-                    source: GONGAN,
-                    record_id: dup.clone(),
-                    kind: *kind,
-                    field,
-                    true_value: clean[field].clone(),
-                    given_value: m[field].clone(),
-                });
-            }
-            links.push(TruthLink {
-                source: GONGAN,
-                record_id: dup,
-                address_id: a.id.clone(),
-                building_id: a.building_id.clone().unwrap_or_default(),
-            });
+            record_truth(&dup, &mut faults, &mut links);
         }
         if a.kind == AddressKind::Street && rng.random_bool(0.004) {
             // A plate for a door that does not exist: far beyond the road's last number.

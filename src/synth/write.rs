@@ -76,25 +76,8 @@ pub(super) fn write_district(d: &District, out: &Path) -> Result<()> {
     let path = out.join("addresses.csv");
     write_csv(
         &path,
-        &[
-            "id",
-            "address",
-            "district",
-            "town_code",
-            "town",
-            "community_code",
-            "community",
-            "road",
-            "lane",
-            "number",
-            "group",
-            "poi",
-            "building",
-            "kind",
-            "building_id",
-            "lon",
-            "lat",
-        ],
+        // The same header the store's build requires.
+        &crate::store::ADDRESS_HEADER,
         d.addresses.iter().map(|a| {
             let (lon, lat) = a.point.map(|p| (p.x(), p.y())).unwrap_or_default();
             vec![
