@@ -27,12 +27,15 @@ pub fn road_stem(name: &str) -> &str {
     name
 }
 
-/// The sound of a name: the toneless pinyin of each character, characters without pinyin kept.
+/// The sound of a name: the toneless pinyin of each character, folded the way a Shanghai ear and
+/// a pinyin keyboard confuse it (zh/z, ch/c, sh/s, n/l; -ng/-n), characters without pinyin kept.
 ///
 /// # Examples
 /// ```
 /// use dizhi::search::keys::sound;
 /// assert_eq!(sound("华腾"), sound("华藤"));
+/// assert_eq!(sound("联民"), sound("联明")); // min / ming
+/// assert_eq!(sound("崇"), sound("从")); // chong / cong
 /// assert_ne!(sound("华腾"), sound("华新"));
 /// ```
 pub fn sound(name: &str) -> String {
@@ -42,11 +45,33 @@ pub fn sound(name: &str) -> String {
             out.push(' ');
         }
         match p {
-            Some(p) => out.push_str(p.plain()),
+            Some(p) => fold_syllable(p.plain(), &mut out),
             None => out.push(c),
         }
     }
     out
+}
+
+/// Folds one toneless syllable onto its fuzzy-pinyin class.
+fn fold_syllable(syllable: &str, out: &mut String) {
+    let (initial, rest) = ["zh", "ch", "sh", "n"]
+        .iter()
+        .find_map(|i| syllable.strip_prefix(i).map(|rest| (*i, rest)))
+        .unwrap_or(("", syllable));
+    out.push_str(match initial {
+        "zh" => "z",
+        "ch" => "c",
+        "sh" => "s",
+        "n" => "l",
+        other => other,
+    });
+    match rest.strip_suffix("ng") {
+        Some(stem) if !stem.is_empty() => {
+            out.push_str(stem);
+            out.push('n');
+        }
+        _ => out.push_str(rest),
+    }
 }
 
 /// The character bigrams of a name (a single character is its own gram).
