@@ -64,6 +64,9 @@ const SHARES: [(AddressKind, f64); 5] = [
     (AddressKind::Village, 0.25),
 ];
 
+/// The most 组 a village has.
+const MAX_GROUPS: u32 = 30;
+
 /// The door number at distance `s` along a road: odd numbers on one side, even on the other, one
 /// pair every 8 m.
 fn door_number(s: f64, odd: bool) -> u32 {
@@ -107,8 +110,10 @@ struct Builder<'a> {
     roads: &'a [Road],
     rng: ChaCha8Rng,
     names: HashSet<String>,
-    /// The last group number given in each village.
+    /// How many groups (clusters) each village has been given.
     groups: Vec<u32>,
+    /// The next house number of each (village, group).
+    next_house: std::collections::HashMap<(usize, u32), u32>,
     out: Places,
 }
 
@@ -396,8 +401,9 @@ impl Builder<'_> {
         let mut cluster = cluster.clone();
         for attempt in 0..4 {
             if occupancy.try_claim(&cluster.rect) {
+                // Real villages have a few dozen 组; past that, clusters join existing groups.
                 self.groups[cluster.community] += 1;
-                cluster.group = self.groups[cluster.community];
+                cluster.group = (self.groups[cluster.community] - 1) % MAX_GROUPS + 1;
                 return self.build_cluster(&cluster, budget);
             }
             let step = 25.0 * (attempt + 1) as f64;
@@ -411,7 +417,8 @@ impl Builder<'_> {
     fn build_cluster(&mut self, cluster: &Cluster, budget: usize) -> usize {
         let before = self.out.addresses.len();
         let floors = self.rng.random_range(2..=3);
-        let mut number = 1u32;
+        let key = (cluster.community, cluster.group);
+        let mut number = self.next_house.get(&key).copied().unwrap_or(1);
         for r in 0..cluster.rows {
             for c in 0..cluster.cols {
                 if self.out.addresses.len() - before >= budget {
@@ -444,6 +451,7 @@ impl Builder<'_> {
                 addr.number = Some(number.to_string());
                 addr.building_id = Some(id);
                 number += 1;
+                self.next_house.insert(key, number);
                 self.add_address(addr, p, None);
             }
         }
@@ -622,6 +630,7 @@ pub fn build_places(
         rng,
         names: HashSet::new(),
         groups: vec![0; layout.communities.len()],
+        next_house: std::collections::HashMap::new(),
         out: Places {
             addresses: Vec::with_capacity(target),
             buildings: Vec::new(),
