@@ -29,10 +29,13 @@
 //! - [`spatial`]: building footprints in an R-tree ([`spatial::FootprintIndex`]: containing
 //!   building, k nearest and all within a distance in metres, box and polygon queries), reverse
 //!   lookup ([`spatial::reverse()`]), coordinate systems ([`spatial::Crs`]: WGS84, GCJ-02, BD-09).
+//! - [`batch`]: CSV/TSV (UTF-8 or GBK) and XLSX files normalized row by row over all cores,
+//!   every row back in input order with `dizhi_` columns and a status; resumable.
 //! - [`gis`]: GeoJSON, GeoPackage and Shapefile (UTF-8/GBK) in and out, invalid geometries
 //!   reported with the feature id and geo's reason.
 
 pub mod address;
+pub mod batch;
 pub mod dictionaries;
 pub mod eval;
 pub mod gis;

@@ -1,0 +1,507 @@
+//! Reading a batch input: CSV/TSV records decoded one at a time (UTF-8 with or without BOM, or
+//! GB18030/GBK, detected from the first megabyte), or the rows of an XLSX sheet.
+
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use calamine::{Data, Reader};
+use csv::ByteRecord;
+
+use super::{BatchOptions, ColumnRef, Error, Inspection, Result};
+
+/// How much of a CSV input is read to detect its encoding.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// The text encoding of a CSV/TSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (a leading BOM is skipped).
+    Utf8,
+    /// GB18030, which decodes GBK and GB2312 too.
+    Gb18030,
+}
+
+impl Encoding {
+    /// The encoding's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gb18030 => "GB18030",
+        }
+    }
+
+    /// Decodes one field; `Err` carries a lossy decoding when the bytes are not valid.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::batch::Encoding;
+    /// let (gbk, _, _) = encoding_rs::GBK.encode("华腾路");
+    /// assert_eq!(Encoding::Gb18030.decode(&gbk).unwrap(), "华腾路");
+    /// assert!(Encoding::Utf8.decode(&gbk).is_err());
+    /// ```
+    pub fn decode(self, bytes: &[u8]) -> std::result::Result<String, String> {
+        match self {
+            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(s.to_string()),
+                Err(_) => Err(String::from_utf8_lossy(bytes).into_owned()),
+            },
+            Encoding::Gb18030 => {
+                match encoding_rs::GB18030
+                    .decode_without_bom_handling_and_without_replacement(bytes)
+                {
+                    Some(s) => Ok(s.into_owned()),
+                    None => Err(encoding_rs::GB18030
+                        .decode_without_bom_handling(bytes)
+                        .0
+                        .into_owned()),
+                }
+            }
+        }
+    }
+
+    /// Detects the encoding of the start of a file: a UTF-8 BOM (returned as the bytes to skip),
+    /// else UTF-8 when most lines with non-ASCII bytes are valid UTF-8, else GB18030. `complete`:
+    /// the sample is the whole file (else its last, possibly cut, line is not judged).
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::batch::Encoding;
+    /// let (gbk, _, _) = encoding_rs::GBK.encode("地址\n青浦区\n");
+    /// assert_eq!(Encoding::detect(&gbk, true).unwrap(), (Encoding::Gb18030, 0));
+    /// assert_eq!(Encoding::detect("\u{feff}地址\n".as_bytes(), true).unwrap(), (Encoding::Utf8, 3));
+    /// ```
+    pub fn detect(sample: &[u8], complete: bool) -> Result<(Encoding, usize)> {
+        if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            return Ok((Encoding::Utf8, 3));
+        }
+        if sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]) {
+            return Err(Error::Encoding(
+                "UTF-16 is not supported: save the file as UTF-8 or GBK CSV".into(),
+            ));
+        }
+        let mut lines: Vec<&[u8]> = sample.split(|&b| b == b'\n').collect();
+        if !complete && lines.len() > 1 {
+            lines.pop();
+        }
+        let (mut good, mut bad) = (0usize, 0usize);
+        for line in lines.iter().filter(|l| !l.is_ascii()) {
+            if std::str::from_utf8(line).is_ok() {
+                good += 1;
+            } else {
+                bad += 1;
+            }
+        }
+        Ok((
+            if bad > good {
+                Encoding::Gb18030
+            } else {
+                Encoding::Utf8
+            },
+            0,
+        ))
+    }
+}
+
+impl FromStr for Encoding {
+    type Err = String;
+
+    /// `utf-8`/`utf8`, or `gbk`/`gb2312`/`gb18030`/`cp936` (any case).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gb18030),
+            other => Err(format!(
+                "unknown encoding {other:?} (utf-8, gbk, gb2312 or gb18030)"
+            )),
+        }
+    }
+}
+
+/// The kind of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// CSV-like text with this field delimiter (`,` CSV, `\t` TSV).
+    Delimited(u8),
+    /// An Excel workbook (`.xlsx`, also `.xlsm`, `.xlsb`, `.xls`, `.ods` through calamine).
+    Xlsx,
+}
+
+impl InputFormat {
+    /// The format a file's extension implies: `.xlsx`/`.xlsm`/`.xlsb`/`.xls`/`.ods` → XLSX,
+    /// `.tsv`/`.tab` → tab-delimited, else CSV.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::batch::InputFormat;
+    /// assert_eq!(InputFormat::from_path("a.XLSX".as_ref()), InputFormat::Xlsx);
+    /// assert_eq!(InputFormat::from_path("a.tsv".as_ref()), InputFormat::Delimited(b'\t'));
+    /// ```
+    pub fn from_path(path: &Path) -> InputFormat {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => InputFormat::Xlsx,
+            "tsv" | "tab" => InputFormat::Delimited(b'\t'),
+            _ => InputFormat::Delimited(b','),
+        }
+    }
+}
+
+/// One input row: its fields (always as many as the header has) and, when it cannot be
+/// processed, why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct InRow {
+    pub fields: Vec<String>,
+    pub problem: Option<String>,
+}
+
+/// A CSV/TSV input being read record by record.
+pub(crate) struct DelimitedSource {
+    rdr: csv::Reader<Box<dyn Read + Send>>,
+    encoding: Encoding,
+    header: Vec<String>,
+    record: ByteRecord,
+    delimiter: u8,
+    total_bytes: Option<u64>,
+}
+
+/// An XLSX sheet (calamine reads a sheet whole; the rows are handed out one by one).
+pub(crate) struct XlsxSource {
+    range: calamine::Range<Data>,
+    header: Vec<String>,
+    next: usize,
+}
+
+/// A batch input.
+pub(crate) enum Source {
+    Delimited(Box<DelimitedSource>),
+    Xlsx(XlsxSource),
+}
+
+impl Source {
+    /// Opens a file as the options (or its extension) say.
+    pub fn open(path: &Path, options: &BatchOptions) -> Result<Source> {
+        match options
+            .input_format
+            .unwrap_or_else(|| InputFormat::from_path(path))
+        {
+            InputFormat::Xlsx => Source::open_xlsx(path, options.sheet.as_deref()),
+            InputFormat::Delimited(_) => {
+                let file = File::open(path)?;
+                let len = file.metadata().ok().map(|m| m.len());
+                let mut opts = options.clone();
+                if opts.input_format.is_none() {
+                    opts.input_format = Some(InputFormat::from_path(path));
+                }
+                Source::from_reader(Box::new(file), len, &opts)
+            }
+        }
+    }
+
+    /// A CSV/TSV stream; `total_bytes` (when known) lets progress estimate the row count.
+    pub fn from_reader(
+        mut input: Box<dyn Read + Send>,
+        total_bytes: Option<u64>,
+        options: &BatchOptions,
+    ) -> Result<Source> {
+        let delimiter = match options.input_format {
+            Some(InputFormat::Delimited(d)) => d,
+            None => b',',
+            Some(InputFormat::Xlsx) => {
+                return Err(Error::Usage(
+                    "an XLSX input must be read from a file, not a stream".into(),
+                ));
+            }
+        };
+        let mut sample = Vec::with_capacity(64 * 1024);
+        (&mut input)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut sample)?;
+        let complete = sample.len() < SNIFF_BYTES;
+        let (detected, bom) = Encoding::detect(&sample, complete)?;
+        let encoding = options.encoding.unwrap_or(detected);
+        sample.drain(..bom);
+        let chained: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(input));
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(256 * 1024)
+            .from_reader(chained);
+        let mut record = ByteRecord::new();
+        if !rdr.read_byte_record(&mut record)? {
+            return Err(Error::Empty);
+        }
+        let header = record
+            .iter()
+            .map(|f| {
+                encoding
+                    .decode(f)
+                    .map(|s| s.trim().to_string())
+                    .map_err(|_| {
+                        Error::Encoding(format!(
+                            "the header row is not valid {} (try --encoding)",
+                            encoding.name()
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Source::Delimited(Box::new(DelimitedSource {
+            rdr,
+            encoding,
+            header,
+            record,
+            delimiter,
+            total_bytes,
+        })))
+    }
+
+    fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source> {
+        let mut book = calamine::open_workbook_auto(path)?;
+        let names = book.sheet_names();
+        let name = match sheet {
+            Some(s) => names
+                .iter()
+                .find(|n| n.as_str() == s)
+                .cloned()
+                .ok_or_else(|| Error::Sheet(s.to_string(), names.join(", ")))?,
+            None => names.first().cloned().ok_or(Error::Empty)?,
+        };
+        let range = book.worksheet_range(&name)?;
+        if range.height() == 0 {
+            return Err(Error::Empty);
+        }
+        let header = (0..range.width())
+            .map(|c| cell_text(range.get((0, c))).trim().to_string())
+            .collect();
+        Ok(Source::Xlsx(XlsxSource {
+            range,
+            header,
+            next: 1,
+        }))
+    }
+
+    /// The input's header.
+    pub fn header(&self) -> &[String] {
+        match self {
+            Source::Delimited(d) => &d.header,
+            Source::Xlsx(x) => &x.header,
+        }
+    }
+
+    /// The input's text encoding.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Source::Delimited(d) => d.encoding.name(),
+            Source::Xlsx(_) => "xlsx",
+        }
+    }
+
+    /// The header, the address columns the options name, and the encoding.
+    pub fn inspection(&self, options: &BatchOptions) -> Result<Inspection> {
+        let header = self.header().to_vec();
+        let address_columns = address_columns(&header, &options.columns)?;
+        Ok(Inspection {
+            header,
+            address_columns,
+            encoding: self.encoding_name().to_string(),
+        })
+    }
+
+    /// The next row; `skip`: only step over it (it was written by an earlier run).
+    pub fn next_row(&mut self, skip: bool) -> Result<Option<InRow>> {
+        match self {
+            Source::Delimited(d) => d.next_row(skip),
+            Source::Xlsx(x) => Ok(x.next_row(skip)),
+        }
+    }
+
+    /// Rows in the whole input, estimated from the bytes read for `rows_read` rows (CSV) or
+    /// exact (XLSX); `None` for a stream of unknown length.
+    pub fn total_estimate(&self, rows_read: u64) -> Option<u64> {
+        match self {
+            Source::Delimited(d) => {
+                let total = d.total_bytes?;
+                let read = d.rdr.position().byte().max(1);
+                Some(((rows_read as f64) * (total as f64) / (read as f64)).round() as u64)
+            }
+            Source::Xlsx(x) => Some(x.range.height().saturating_sub(1) as u64),
+        }
+    }
+}
+
+impl DelimitedSource {
+    fn next_row(&mut self, skip: bool) -> Result<Option<InRow>> {
+        if !self.rdr.read_byte_record(&mut self.record)? {
+            return Ok(None);
+        }
+        if skip {
+            return Ok(Some(InRow::default()));
+        }
+        let width = self.header.len();
+        let mut row = InRow {
+            fields: Vec::with_capacity(width),
+            problem: None,
+        };
+        let mut undecodable = None;
+        for (i, f) in self.record.iter().enumerate() {
+            match self.encoding.decode(f) {
+                Ok(s) => row.fields.push(s),
+                Err(lossy) => {
+                    undecodable.get_or_insert(i);
+                    row.fields.push(lossy);
+                }
+            }
+        }
+        let found = row.fields.len();
+        if found != width {
+            let extra: Vec<String> = row.fields.drain(found.min(width)..).collect();
+            row.fields.resize(width, String::new());
+            let mut why = format!("{found} fields, expected {width}");
+            if !extra.is_empty() {
+                let sep = char::from(self.delimiter).to_string();
+                let joined: String = extra.join(&sep).chars().take(200).collect();
+                why.push_str(&format!(" (dropped: {joined})"));
+            }
+            row.problem = Some(why);
+        } else if let Some(i) = undecodable {
+            row.problem = Some(format!(
+                "column {} has bytes that are not {}",
+                i + 1,
+                self.encoding.name()
+            ));
+        }
+        Ok(Some(row))
+    }
+}
+
+impl XlsxSource {
+    fn next_row(&mut self, skip: bool) -> Option<InRow> {
+        if self.next >= self.range.height() {
+            return None;
+        }
+        let r = self.next;
+        self.next += 1;
+        if skip {
+            return Some(InRow::default());
+        }
+        Some(InRow {
+            fields: (0..self.header.len())
+                .map(|c| cell_text(self.range.get((r, c))))
+                .collect(),
+            problem: None,
+        })
+    }
+}
+
+/// A cell as text (numbers as Excel shows them in general format: 12 not 12.0).
+fn cell_text(cell: Option<&Data>) -> String {
+    match cell {
+        None | Some(Data::Empty) => String::new(),
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Some(d) => d.to_string(),
+    }
+}
+
+/// The 0-based address columns: those named, else the first header containing 地址 or address.
+fn address_columns(header: &[String], wanted: &[ColumnRef]) -> Result<Vec<usize>> {
+    let listing = || header.join(", ");
+    if wanted.is_empty() {
+        return header
+            .iter()
+            .position(|h| h.contains("地址") || h.to_ascii_lowercase().contains("address"))
+            .map(|i| vec![i])
+            .ok_or_else(|| {
+                Error::Column(format!(
+                    "no column named like 地址 or address; give --column NAME or --column-index N (columns: {})",
+                    listing()
+                ))
+            });
+    }
+    wanted
+        .iter()
+        .map(|w| match w {
+            ColumnRef::Name(name) => {
+                header.iter().position(|h| h == name.trim()).ok_or_else(|| {
+                    Error::Column(format!("no column {name:?} (columns: {})", listing()))
+                })
+            }
+            ColumnRef::Index(i) if *i < header.len() => Ok(*i),
+            ColumnRef::Index(i) => Err(Error::Column(format!(
+                "column index {} is past the last column ({} columns: {})",
+                i + 1,
+                header.len(),
+                listing()
+            ))),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> BatchOptions {
+        BatchOptions::default()
+    }
+
+    fn rows(input: &[u8]) -> (Source, Vec<InRow>) {
+        let mut s = Source::from_reader(Box::new(Cursor::new(input.to_vec())), None, &opts())
+            .expect("source");
+        let mut out = Vec::new();
+        while let Some(r) = s.next_row(false).expect("row") {
+            out.push(r);
+        }
+        (s, out)
+    }
+
+    #[test]
+    fn gbk_is_detected_and_decoded() {
+        let (bytes, _, _) = encoding_rs::GBK.encode("编号,地址\n1,青浦区华新镇华腾路8号\n");
+        let (s, r) = rows(&bytes);
+        assert_eq!(s.encoding_name(), "GB18030");
+        assert_eq!(s.header(), ["编号", "地址"]);
+        assert_eq!(r[0].fields[1], "青浦区华新镇华腾路8号");
+    }
+
+    #[test]
+    fn utf8_with_a_few_bad_rows_stays_utf8() {
+        let mut input = "id,地址\n1,华腾路8号\n2,华腾路9号\n".as_bytes().to_vec();
+        input.extend_from_slice(b"3,\xff\xfe\xb0\n4,\xe5\xbc\n");
+        let (s, r) = rows(&input);
+        assert_eq!(s.encoding_name(), "UTF-8");
+        assert_eq!(r.len(), 4);
+        assert!(r[0].problem.is_none());
+        assert!(r[2].problem.as_deref().unwrap().contains("not UTF-8"));
+        assert!(r[3].problem.is_some());
+    }
+
+    #[test]
+    fn bom_is_skipped_and_widths_are_checked() {
+        let (s, r) = rows("\u{feff}id,地址\n1,a\n2\n3,b,c,d\n".as_bytes());
+        assert_eq!(s.header(), ["id", "地址"]);
+        assert!(r[0].problem.is_none());
+        assert_eq!(r[1].fields, ["2", ""]);
+        assert_eq!(r[1].problem.as_deref(), Some("1 fields, expected 2"));
+        assert_eq!(r[2].fields, ["3", "b"]);
+        assert!(r[2].problem.as_deref().unwrap().contains("dropped: c,d"));
+    }
+
+    #[test]
+    fn address_columns_by_name_index_or_guess() {
+        let h: Vec<String> = ["id", "门牌地址", "备注"].map(String::from).to_vec();
+        assert_eq!(address_columns(&h, &[]).unwrap(), [1]);
+        assert_eq!(
+            address_columns(&h, &[ColumnRef::Name("备注".into()), ColumnRef::Index(0)]).unwrap(),
+            [2, 0]
+        );
+        assert!(address_columns(&h, &[ColumnRef::Index(3)]).is_err());
+        assert!(address_columns(&h, &[ColumnRef::Name("x".into())]).is_err());
+    }
+}
