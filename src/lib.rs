@@ -29,10 +29,13 @@
 //! - [`spatial`]: building footprints in an R-tree ([`spatial::FootprintIndex`]: containing
 //!   building, k nearest and all within a distance in metres, box and polygon queries), reverse
 //!   lookup ([`spatial::reverse()`]), coordinate systems ([`spatial::Crs`]: WGS84, GCJ-02, BD-09).
+//! - [`api`]: the HTTP service (axum): [`api::AppState`] built once, [`api::app`] the router,
+//!   keys with roles, one error shape, request ids, Prometheus metrics, the OpenAPI document.
 //! - [`gis`]: GeoJSON, GeoPackage and Shapefile (UTF-8/GBK) in and out, invalid geometries
 //!   reported with the feature id and geo's reason.
 
 pub mod address;
+pub mod api;
 pub mod dictionaries;
 pub mod eval;
 pub mod gis;
