@@ -133,6 +133,8 @@ fn ensure_error_shape(response: Response) -> Response {
 /// Masks phone and ID-card numbers in text meant for logs: any run of 7 or more digits (ASCII or
 /// full-width, single `-` or space between digits allowed; an ID card's final `X` included) keeps
 /// its first 3 and last 2 digits, the rest become `*`. Door numbers and postcodes are shorter.
+/// A separator only joins groups of at most 4 digits (`138 1234 5678`), so two numbers written
+/// one after the other stay two numbers.
 ///
 /// # Examples
 /// ```
@@ -140,6 +142,8 @@ fn ensure_error_shape(response: Response) -> Response {
 /// assert_eq!(mask_personal("华腾路88号 13812345678"), "华腾路88号 138******78");
 /// assert_eq!(mask_personal("身份证31011819900101123X"), "身份证310*************3X");
 /// assert_eq!(mask_personal("电话021-5987-1234"), "电话021-****-**34");
+/// assert_eq!(mask_personal("138 1234 5678"), "138 **** **78");
+/// assert_eq!(mask_personal("13812345678 13912345678"), "138******78 139******78");
 /// assert_eq!(mask_personal("1288弄3号502室 201700"), "1288弄3号502室 201700");
 /// ```
 pub fn mask_personal(text: &str) -> String {
@@ -156,15 +160,20 @@ pub fn mask_personal(text: &str) -> String {
         // A run: digits with single separators between them, maybe an X after 17 digits.
         let mut j = i;
         let mut digits = 0;
+        // Digits since the last separator: phone numbers are written in groups of 3-4.
+        let mut group = 0;
         while j < chars.len() {
             if is_digit(chars[j]) {
                 digits += 1;
+                group += 1;
                 j += 1;
             } else if matches!(chars[j], '-' | ' ')
+                && group <= 4
                 && j + 1 < chars.len()
                 && is_digit(chars[j + 1])
                 && j > i
             {
+                group = 0;
                 j += 1;
             } else {
                 break;
