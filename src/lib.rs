@@ -31,10 +31,13 @@
 //!   lookup ([`spatial::reverse()`]), coordinate systems ([`spatial::Crs`]: WGS84, GCJ-02, BD-09).
 //! - [`batch`]: CSV/TSV (UTF-8 or GBK) and XLSX files normalized row by row over all cores,
 //!   every row back in input order with `dizhi_` columns and a status; resumable.
+//! - [`api`]: the HTTP service (axum): [`api::AppState`] built once, [`api::app`] the router,
+//!   keys with roles, one error shape, request ids, Prometheus metrics, the OpenAPI document.
 //! - [`gis`]: GeoJSON, GeoPackage and Shapefile (UTF-8/GBK) in and out, invalid geometries
 //!   reported with the feature id and geo's reason.
 
 pub mod address;
+pub mod api;
 pub mod batch;
 pub mod dictionaries;
 pub mod eval;

@@ -30,13 +30,18 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Open the data directory (building the bundled 青浦 district on first start) and serve it.
+    /// Open the data directory (building the bundled 青浦 district on first start) and serve the
+    /// HTTP API on it until Ctrl-C.
     ///
-    /// Until the HTTP service lands, this prints a summary of the loaded district and what to try.
+    /// Without --config, lookups need no key on a loopback address, and an admin key is created
+    /// in the data directory on first start. Logs: RUST_LOG (default `info`).
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// The server config (TOML): keys with roles, limits, CORS origins.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Generate a synthetic 青浦 district (deterministic for a seed).
     Synth {
@@ -243,7 +248,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Build { source_dir } => build(&source_dir, &cli.data),
-        Command::Serve { addr } => serve(&cli.data, &addr),
+        Command::Serve { addr, config } => serve(&cli.data, &addr, config.as_deref()),
         Command::Parse { address, format } => run_parse(address, format),
         Command::Normalize { address, format } => run_normalize(&cli.data, address, format),
         Command::Suggest { typed, limit } => {
@@ -336,34 +341,79 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// `dizhi serve`: for now, the loaded district and what to try.
-fn serve(data: &std::path::Path, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let dicts = dizhi::Dictionaries::embedded()?;
-    let (store, built) = dizhi::setup::open_or_build_bundled(data, &dicts)?;
-    if built {
-        println!("built the bundled 青浦 district into {}", data.display());
+/// `dizhi serve`: the HTTP API until Ctrl-C (or SIGTERM), then the requests in flight finish.
+fn serve(
+    data: &std::path::Path,
+    addr: &str,
+    config: Option<&std::path::Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = config.map(dizhi::api::Config::read).transpose()?;
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("--addr {addr}: {e} (expected IP:PORT)"))?;
+    let started = std::time::Instant::now();
+    let (state, startup) = dizhi::api::AppState::build(data, config, addr.ip().is_loopback())?;
+    if startup.built {
+        eprintln!("built the bundled 青浦 district into {}", data.display());
     }
-    let summary = store.summary()?;
-    println!(
-        "{}: {} addresses, {} buildings, {} roads, {} 居/村委 areas, {} sources ({} records)",
-        store.path().display(),
-        summary.addresses,
-        summary.buildings,
-        summary.roads,
-        summary.areas,
-        summary.sources,
-        summary.source_records
-    );
-    for (town, n) in &summary.addresses_per_town {
-        println!("  {town:<8} {n:>8}");
+    if let Some(file) = &startup.admin_key_file {
+        eprintln!(
+            "created an admin API key: it is in {} (readable by you only); use it as `Authorization: Bearer KEY`",
+            file.display()
+        );
     }
-    println!(
-        "The HTTP API and web page at {addr} are not built yet. Try:\n  \
-         dizhi parse \"青浦华新镇华腾路1288弄3号502室\"\n  \
-         dizhi build fixtures/qingpu-20k --data {}",
-        data.display()
+    eprintln!(
+        "{}: {} addresses, {} buildings, loaded in {:.1} s; lookups {}",
+        data.display(),
+        startup.addresses,
+        startup.buildings,
+        started.elapsed().as_secs_f64(),
+        if startup.anonymous_lookups {
+            "need no key"
+        } else {
+            "need a key"
+        }
     );
-    Ok(())
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        eprintln!("serving http://{local}/ (API docs: http://{local}/docs)");
+        dizhi::api::serve(listener, dizhi::api::app(state), shutdown_signal()).await?;
+        eprintln!("stopped");
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }
 
 /// `dizhi build`: a progress bar on a terminal once the build has run for a second, then a short

@@ -1,0 +1,278 @@
+//! The HTTP API: the whole engine over JSON under `/v1`, with keys and roles, limits, one error
+//! shape, request ids, Prometheus metrics and an OpenAPI document.
+//!
+//! Start-up is explicit: [`AppState::build`] opens (or first builds) the data directory, loads the
+//! matcher, the footprint R-tree and the keys once; [`app`] turns a state into a [`Router`], so
+//! tests can serve it on any listener. [`serve`] runs it until Ctrl-C.
+//!
+//! | layer | file |
+//! |---|---|
+//! | state, router, serve | `mod.rs` |
+//! | errors → responses, JSON/query/path extractors | [`error`] |
+//! | keys, roles, the `Authorized` extractor | [`auth`] |
+//! | request id, limits, access log, metrics recording | [`observe`] |
+//! | the audit log of writes | [`audit`] |
+//! | Prometheus text | [`metrics`] |
+//! | the OpenAPI document and the docs page | [`openapi`] |
+//! | handlers, one file per resource | `routes/` |
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod observe;
+pub mod openapi;
+mod routes;
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+pub use auth::{Config, Limits, Role};
+pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+pub use observe::mask_personal;
+
+use crate::Dictionaries;
+use crate::search::{AddressIndex, Matcher};
+use crate::spatial::FootprintIndex;
+use crate::store::Store;
+
+/// What can stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The dictionaries did not load.
+    #[error("dictionaries: {0}")]
+    Dictionaries(#[from] crate::dictionaries::DictionaryError),
+    /// The data directory could not be opened or built.
+    #[error(transparent)]
+    Setup(#[from] crate::setup::Error),
+    /// The search index could not be opened.
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The keys could not be read or the first admin key written.
+    #[error("keys: {0}")]
+    Keys(String),
+}
+
+/// A few store connections: `Store` is `Send` but not `Sync`, so each is used by one request at
+/// a time, on a blocking thread.
+pub struct StorePool {
+    stores: Vec<std::sync::Mutex<Store>>,
+    next: AtomicUsize,
+}
+
+impl StorePool {
+    /// `n` connections to the store of `data_dir`.
+    pub fn open(data_dir: &Path, n: usize) -> Result<StorePool, crate::store::Error> {
+        let stores = (0..n.max(1))
+            .map(|_| Store::open(data_dir).map(std::sync::Mutex::new))
+            .collect::<Result<_, _>>()?;
+        Ok(StorePool {
+            stores,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f` with one of the connections (blocking: call it from a blocking thread).
+    pub fn with<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        let n = self.stores.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        // A free connection if there is one, else wait for ours.
+        for k in 0..n {
+            if let Ok(store) = self.stores[(start + k) % n].try_lock() {
+                return f(&store);
+            }
+        }
+        let store = self.stores[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        f(&store)
+    }
+}
+
+/// Everything a request may need, built once at start-up and shared.
+pub struct Inner {
+    /// The normalizer (parser, index, alias tables).
+    pub matcher: Matcher,
+    /// Building footprints in an R-tree.
+    pub footprints: FootprintIndex,
+    /// Store connections.
+    pub stores: StorePool,
+    /// API keys.
+    pub keys: auth::KeyRing,
+    /// Request metrics.
+    pub metrics: metrics::Metrics,
+    /// Request limits.
+    pub limits: Limits,
+    /// CORS origins (empty: CORS off).
+    pub cors_origins: Vec<String>,
+    /// Permits for requests in flight.
+    pub in_flight: Arc<Semaphore>,
+    /// The prefix of generated request ids (random per process).
+    pub id_prefix: u32,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Addresses in the store at start-up.
+    pub addresses: u64,
+}
+
+/// The shared state of the API (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// What [`AppState::build`] did besides building the state.
+#[derive(Debug, Clone)]
+pub struct Startup {
+    /// The bundled district was just built into the data directory.
+    pub built: bool,
+    /// Where a fresh admin key was written, if one was created.
+    pub admin_key_file: Option<PathBuf>,
+    /// Whether lookups need no key.
+    pub anonymous_lookups: bool,
+    /// Addresses and buildings loaded.
+    pub addresses: u64,
+    /// Buildings loaded.
+    pub buildings: usize,
+}
+
+impl AppState {
+    /// Opens `data_dir` (building the bundled district into an empty one), loads the matcher, the
+    /// footprints and the keys. `config` is the `--config` file if one was given; `loopback` says
+    /// whether the server listens on a loopback address only.
+    ///
+    /// Without a config, lookups need no key on loopback; with one, only if it says
+    /// `anonymous_lookups = true`. When no admin key exists, one is created in the data directory.
+    pub fn build(
+        data_dir: &Path,
+        config: Option<Config>,
+        loopback: bool,
+    ) -> Result<(AppState, Startup), StartError> {
+        let dicts = Dictionaries::embedded()?;
+        let (store, built) = crate::setup::open_or_build_bundled(data_dir, &dicts)?;
+        let addresses = store.summary()?.addresses;
+        let footprints = crate::spatial::answer::index_from_store(&store)?;
+        drop(store);
+        let matcher = Matcher::new(AddressIndex::open(data_dir)?, &dicts)?;
+        let stores = StorePool::open(data_dir, 4)?;
+        let anonymous_lookups = match &config {
+            None => loopback,
+            Some(c) => c.anonymous_lookups.unwrap_or(false),
+        };
+        let config = config.unwrap_or_default();
+        let keys =
+            auth::KeyRing::load(data_dir, &config, anonymous_lookups).map_err(StartError::Keys)?;
+        let admin_key_file = auth::ensure_admin_key(&keys, data_dir).map_err(StartError::Keys)?;
+        let metrics = metrics::Metrics::new(
+            openapi::operations()
+                .iter()
+                .map(|(m, p)| (m.as_str(), p.as_str())),
+        );
+        let mut prefix = [0u8; 4];
+        rand::fill(&mut prefix[..]);
+        let startup = Startup {
+            built,
+            admin_key_file,
+            anonymous_lookups,
+            addresses,
+            buildings: footprints.len(),
+        };
+        let state = Inner {
+            matcher,
+            footprints,
+            stores,
+            keys,
+            metrics,
+            in_flight: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
+            limits: config.limits,
+            cors_origins: config.cors_origins,
+            id_prefix: u32::from_le_bytes(prefix),
+            data_dir: data_dir.to_path_buf(),
+            addresses,
+        };
+        Ok((AppState(Arc::new(state)), startup))
+    }
+
+    /// Runs `f` with a store connection on a blocking thread.
+    pub async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState, &Store) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.stores.with(|store| f(&state, store)))
+            .await
+            .map_err(ApiError::internal)?
+    }
+}
+
+/// The API as a router over `state`: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
+/// `/docs` and everything under `/v1`, behind the limits, the error shape and the request log.
+pub fn app(state: AppState) -> Router {
+    let limits = &state.limits;
+    let mut router = routes::router()
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(limits.request_timeout_ms.max(1)),
+        ));
+    if !state.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = state
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A JSON response with a status.
+pub(crate) fn json_status(status: StatusCode, body: impl serde::Serialize) -> Response {
+    (status, axum::Json(body)).into_response()
+}

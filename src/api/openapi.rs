@@ -1,0 +1,412 @@
+//! The OpenAPI 3.0 document of the API, written out here (one place, checked by the tests and by
+//! schemathesis against the live server), and a docs page that renders it with no assets from
+//! elsewhere.
+//!
+//! Written by hand rather than derived (utoipa) so the library's types need no HTTP annotations;
+//! `tests/api` checks that every route of the router is in the document and the other way round.
+
+use std::sync::LazyLock;
+
+use axum::http::Method;
+use serde_json::{Value, json};
+
+fn qp(name: &str, description: &str, required: bool, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema})
+}
+
+fn pp(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn crs_param() -> Value {
+    qp(
+        "crs",
+        "Coordinate system of points in and out: wgs84 (default, = CGCS2000), gcj02 (Amap), bd09 (Baidu).",
+        false,
+        json!({"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}),
+    )
+}
+
+fn r(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn geo_ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/geo+json": {"schema": schema}}})
+}
+
+/// The error responses every operation may give.
+fn responses(success: (&str, Value)) -> Value {
+    let error = json!({"description": "An error: 400 bad parameter or JSON, 401 no or bad key, 403 wrong role, 404 no such entity, 405, 409, 413 body or batch too large, 414 query too long, 415 not JSON, 422 JSON of the wrong shape, 503 busy or too slow, 500 internal.",
+        "content": {"application/json": {"schema": r("Error")}}});
+    json!({ success.0: success.1, "default": error })
+}
+
+fn op(
+    tag: &str,
+    summary: &str,
+    description: &str,
+    role: &str,
+    params: Vec<Value>,
+    success: (&str, Value),
+) -> Value {
+    let security = match role {
+        "none" => json!([]),
+        // Lookups: anonymous when the server allows it, else any key.
+        "hotline" => json!([{}, {"bearer": []}]),
+        _ => json!([{"bearer": []}]),
+    };
+    json!({
+        "tags": [tag],
+        "summary": summary,
+        "description": format!("{description}\n\nRole: {role}."),
+        "parameters": params,
+        "security": security,
+        "responses": responses(success),
+    })
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": t, "nullable": true})
+}
+
+fn schemas() -> Value {
+    let level_enum = json!([
+        "province",
+        "city",
+        "district",
+        "devzone",
+        "town",
+        "community",
+        "group",
+        "road",
+        "subroad",
+        "lane",
+        "number",
+        "poi",
+        "subpoi",
+        "building",
+        "unit",
+        "floor",
+        "room"
+    ]);
+    let match_level = json!([
+        "building",
+        "number",
+        "lane",
+        "poi",
+        "road",
+        "community",
+        "town",
+        "district",
+        "outside",
+        "none"
+    ]);
+    let mut m = serde_json::Map::new();
+    m.insert("Error".into(), json!({"type": "object", "required": ["error"], "additionalProperties": false, "properties": {
+            "error": {"type": "object", "required": ["code", "message"], "additionalProperties": false, "properties": {
+                "code": {"type": "string", "example": "not_found"},
+                "message": {"type": "string"}}}}}));
+    m.insert("Candidate".into(), json!({"type": "object", "required": ["id", "address", "level", "score", "tie"], "properties": {
+            "id": {"type": "string"}, "address": {"type": "string"},
+            "level": {"type": "string", "enum": match_level}, "score": {"type": "number"}, "tie": {"type": "boolean"}}}));
+    m.insert(
+        "Correction".into(),
+        json!({"type": "object", "required": ["from", "to", "why"], "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"},
+            "why": {"type": "string", "enum": ["typo", "homophone", "old_name", "variant"]}}}),
+    );
+    m.insert("Match".into(), json!({"type": "object", "description": "A normalization result (the contract's fields).",
+            "required": ["input", "id", "address", "level", "score", "town_code", "town", "community_code", "community", "building_id", "lon", "lat", "detail", "corrections", "candidates"],
+            "properties": {
+                "input": {"type": "string"}, "id": nullable("string"), "address": nullable("string"),
+                "level": {"type": "string", "enum": match_level},
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+                "town_code": nullable("string"), "town": nullable("string"),
+                "community_code": nullable("string"), "community": nullable("string"),
+                "building_id": nullable("string"), "lon": nullable("number"), "lat": nullable("number"),
+                "detail": nullable("string"),
+                "corrections": {"type": "array", "items": r("Correction")},
+                "candidates": {"type": "array", "items": r("Candidate")}}}));
+    m.insert("NormalizeRequest".into(), json!({"type": "object", "required": ["addresses"], "additionalProperties": false, "properties": {
+            "addresses": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 1000},
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}}}));
+    m.insert(
+        "NormalizeResults".into(),
+        json!({"type": "object", "required": ["results"], "properties": {
+            "results": {"type": "array", "items": r("Match")}}}),
+    );
+    m.insert("Suggestions".into(), json!({"type": "object", "required": ["suggestions"], "properties": {
+            "suggestions": {"type": "array", "items": {"type": "object", "required": ["id", "address"], "properties": {
+                "id": {"type": "string"}, "address": {"type": "string"}}}}}}));
+    m.insert("Component".into(), json!({"type": "object", "required": ["level", "text", "value", "start", "end", "confidence"], "properties": {
+            "level": {"type": "string", "enum": level_enum}, "text": {"type": "string"}, "value": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+            "confidence": {"type": "number"}}}));
+    m.insert("Parse".into(), json!({"type": "object", "required": ["input", "components", "near", "masked", "outside", "reason"], "properties": {
+            "input": {"type": "string"},
+            "components": {"type": "array", "items": r("Component")},
+            "near": {"type": "object", "nullable": true},
+            "masked": {"type": "array", "items": {"type": "object", "required": ["kind", "masked", "start", "end"], "properties": {
+                "kind": {"type": "string", "enum": ["phone", "id_card"]}, "masked": {"type": "string"},
+                "start": {"type": "integer"}, "end": {"type": "integer"}}}},
+            "outside": {"type": "object", "nullable": true},
+            "reason": nullable("string"),
+            "inferred": {"type": "array", "items": {"type": "object"}},
+            "ambiguous": {"type": "array", "items": {"type": "object"}}}}));
+    m.insert("Comparison".into(), json!({"type": "object", "required": ["a", "b", "relation", "parted_at", "shared"], "properties": {
+            "a": {"type": "string"}, "b": {"type": "string"},
+            "relation": {"type": "string", "enum": ["same", "contains", "within", "different"]},
+            "parted_at": {"type": "string", "enum": level_enum, "nullable": true},
+            "shared": {"type": "array", "items": {"type": "string", "enum": level_enum}}}}));
+    m.insert("AddressRef".into(), json!({"type": "object", "required": ["id", "address", "lon", "lat"], "properties": {
+            "id": {"type": "string"}, "address": {"type": "string"}, "lon": nullable("number"), "lat": nullable("number")}}));
+    m.insert("ReverseAnswer".into(), json!({"type": "object", "required": ["lon", "lat", "crs", "building_id", "inside", "distance_m", "addresses"], "properties": {
+            "lon": {"type": "number"}, "lat": {"type": "number"},
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+            "building_id": nullable("string"), "inside": {"type": "boolean"}, "distance_m": nullable("number"),
+            "kind": {"type": "string"}, "floors": {"type": "integer"},
+            "addresses": {"type": "array", "items": r("AddressRef")}}}));
+    m.insert("BuildingProperties".into(), json!({"type": "object", "required": ["building_id", "kind", "floors", "addresses"], "properties": {
+            "building_id": {"type": "string"}, "kind": {"type": "string"}, "floors": {"type": "integer"},
+            "distance_m": {"type": "number"},
+            "addresses": {"type": "array", "items": r("AddressRef")}}}));
+    m.insert("Polygon".into(), json!({"type": "object", "required": ["type", "coordinates"], "properties": {
+            "type": {"type": "string", "enum": ["Polygon"]},
+            "coordinates": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}}}}}));
+    m.insert("BuildingFeature".into(), json!({"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
+            "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+            "geometry": r("Polygon"), "properties": r("BuildingProperties")}}));
+    m.insert("BuildingCollection".into(), json!({"type": "object", "required": ["type", "features", "matched", "truncated"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": r("BuildingFeature")},
+            "matched": {"type": "integer", "description": "How many buildings matched before the limit."},
+            "truncated": {"type": "boolean"}}}));
+    m.insert("GeoJsonArea".into(), json!({"type": "object", "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them.",
+            "required": ["type"], "properties": {
+            "type": {"type": "string", "enum": ["Polygon", "MultiPolygon", "Feature", "FeatureCollection"]}}}));
+    m.insert("Address".into(), json!({"type": "object", "required": ["id", "address", "district", "kind", "status", "building_id", "lon", "lat", "crs", "tags", "links"], "properties": {
+            "id": {"type": "string"}, "address": {"type": "string"}, "district": {"type": "string"},
+            "town_code": nullable("string"), "town": nullable("string"),
+            "community_code": nullable("string"), "community": nullable("string"),
+            "road": nullable("string"), "lane": nullable("string"), "number": nullable("string"),
+            "group": nullable("string"), "poi": nullable("string"), "building": nullable("string"),
+            "kind": {"type": "string"}, "status": {"type": "string"},
+            "building_id": nullable("string"), "lon": nullable("number"), "lat": nullable("number"),
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "links": {"type": "array", "items": {"type": "object", "required": ["building_id", "source", "method", "confidence"], "properties": {
+                "building_id": {"type": "string"}, "source": {"type": "string"}, "method": {"type": "string"}, "confidence": {"type": "number"}}}}}}));
+    m.insert(
+        "Role".into(),
+        json!({"type": "string", "enum": ["hotline", "gis", "steward", "admin"]}),
+    );
+    m.insert("CreateKey".into(), json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {
+            "role": r("Role"),
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Default: ROLE-RANDOM."},
+            "note": {"type": "string", "maxLength": 200}}}));
+    m.insert("CreatedKey".into(), json!({"type": "object", "required": ["id", "role", "key"], "properties": {
+            "id": {"type": "string"}, "role": r("Role"), "note": nullable("string"),
+            "key": {"type": "string", "description": "The key: shown once, stored only as a salted hash."}}}));
+    m.insert("KeyList".into(), json!({"type": "object", "required": ["keys"], "properties": {
+            "keys": {"type": "array", "items": {"type": "object", "required": ["id", "role", "source"], "properties": {
+                "id": {"type": "string"}, "role": r("Role"),
+                "source": {"type": "string", "enum": ["config", "data"]}, "note": {"type": "string"}}}}}}));
+    m.insert("AuditEntries".into(), json!({"type": "object", "required": ["entries"], "properties": {
+            "entries": {"type": "array", "items": {"type": "object", "required": ["id", "at", "actor", "action", "entity", "before", "after"], "properties": {
+                "id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
+                "action": {"type": "string"}, "entity": {"type": "string"},
+                "before": {"type": "object", "nullable": true}, "after": {"type": "object", "nullable": true}}}}}}));
+    m.insert("Health".into(), json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}));
+    m.insert("Ready".into(), json!({"type": "object", "required": ["status", "addresses", "buildings"], "properties": {
+            "status": {"type": "string"}, "addresses": {"type": "integer"}, "buildings": {"type": "integer"},
+            "indexed_buildings": {"type": "integer"}}}));
+    Value::Object(m)
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let addr_q =
+        |name: &str, d: &str| qp(name, d, true, json!({"type": "string", "maxLength": 512}));
+    let lon = |req: bool| {
+        qp(
+            "lon",
+            "Longitude (in crs).",
+            req,
+            json!({"type": "number", "minimum": -180, "maximum": 180}),
+        )
+    };
+    let lat = |req: bool| {
+        qp(
+            "lat",
+            "Latitude (in crs).",
+            req,
+            json!({"type": "number", "minimum": -90, "maximum": 90}),
+        )
+    };
+    let limit = qp(
+        "limit",
+        "At most this many buildings (default 1000).",
+        false,
+        json!({"type": "integer", "minimum": 1, "maximum": 10000}),
+    );
+    let mut normalize_post = op(
+        "lookup",
+        "Normalize many addresses",
+        "Up to 1,000 addresses in one request; results in input order.",
+        "hotline",
+        vec![],
+        (
+            "200",
+            ok("One result per address, in order.", r("NormalizeResults")),
+        ),
+    );
+    normalize_post["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": r("NormalizeRequest")}}});
+    let mut within = op(
+        "spatial",
+        "Buildings within a polygon",
+        "Buildings intersecting the GeoJSON polygons of the body (with contained=true: entirely inside), as a FeatureCollection.",
+        "gis",
+        vec![
+            qp(
+                "contained",
+                "Only buildings entirely inside.",
+                false,
+                json!({"type": "boolean"}),
+            ),
+            limit.clone(),
+            crs_param(),
+        ],
+        ("200", geo_ok("Buildings.", r("BuildingCollection"))),
+    );
+    within["requestBody"] =
+        json!({"required": true, "content": {"application/json": {"schema": r("GeoJsonArea")}}});
+    let mut create_key = op(
+        "admin",
+        "Create an API key",
+        "A new key with a role. The key is returned once; only its salted hash is stored. Audited.",
+        "admin",
+        vec![],
+        ("201", ok("The key.", r("CreatedKey"))),
+    );
+    create_key["requestBody"] =
+        json!({"required": true, "content": {"application/json": {"schema": r("CreateKey")}}});
+    let text = |d: &str| json!({"description": d, "content": {"text/plain": {"schema": {"type": "string"}}}});
+    let html = json!({"description": "The docs page.", "content": {"text/html": {"schema": {"type": "string"}}}});
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "dizhi",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Chinese address standardization and building footprints for 青浦区, Shanghai. Errors are always {\"error\": {\"code\", \"message\"}}. Keys: Authorization: Bearer KEY; roles hotline (lookups), gis (lookups, spatial, export), steward (lookups, spatial, writes), admin (everything)."
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "lookup", "description": "Text lookups (role hotline and up)."},
+            {"name": "spatial", "description": "Buildings and points (reverse and one building: hotline; queries and export: gis)."},
+            {"name": "admin", "description": "Keys and the audit log (role admin)."},
+            {"name": "ops", "description": "Health, readiness, metrics, this document."}
+        ],
+        "paths": {
+            "/healthz": {"get": op("ops", "Liveness", "The process is up.", "none", vec![], ("200", ok("Up.", r("Health"))))},
+            "/readyz": {"get": op("ops", "Readiness", "The store answers and the indexes are loaded.", "none", vec![], ("200", ok("Ready.", r("Ready"))))},
+            "/metrics": {"get": op("ops", "Prometheus metrics", "Request counts and latency histograms per route.", "none", vec![], ("200", text("Prometheus text format.")))},
+            "/openapi.json": {"get": op("ops", "This document", "The OpenAPI 3.0 document.", "none", vec![], ("200", ok("The document.", json!({"type": "object"}))))},
+            "/docs": {"get": op("ops", "Docs page", "A readable rendering of this document.", "none", vec![], ("200", html))},
+            "/v1/normalize": {
+                "get": op("lookup", "Normalize an address",
+                    "Free text → the standard address, match level, calibrated score, codes, building and point.", "hotline",
+                    vec![addr_q("q", "The address text."), crs_param()],
+                    ("200", ok("The result.", r("Match")))),
+                "post": normalize_post
+            },
+            "/v1/suggest": {"get": op("lookup", "Suggest completions",
+                "Standard addresses completing a partially typed input.", "hotline",
+                vec![addr_q("q", "What has been typed."), qp("limit", "How many (default 10).", false, json!({"type": "integer", "minimum": 1, "maximum": 50}))],
+                ("200", ok("Completions.", r("Suggestions"))))},
+            "/v1/parse": {"get": op("lookup", "Parse an address",
+                "Components with levels, values and character spans; phone and ID numbers masked.", "hotline",
+                vec![addr_q("q", "The address text.")], ("200", ok("The parse.", r("Parse"))))},
+            "/v1/compare": {"get": op("lookup", "Compare two addresses",
+                "Same, contains, within or different, and the level where they part.", "hotline",
+                vec![addr_q("a", "The first address."), addr_q("b", "The second address.")],
+                ("200", ok("The comparison.", r("Comparison"))))},
+            "/v1/reverse": {"get": op("spatial", "Reverse lookup",
+                "The building containing the point, or the nearest within radius metres, with its addresses.", "hotline",
+                vec![lon(true), lat(true), qp("radius", "Metres (default 50).", false, json!({"type": "number", "minimum": 0, "maximum": 5000})), crs_param()],
+                ("200", ok("The answer (building_id null when nothing is near).", r("ReverseAnswer"))))},
+            "/v1/addresses/{id}": {"get": op("lookup", "A standard address",
+                "One standard address with its components, codes, building, point and links.", "hotline",
+                vec![pp("id", "The standard address id."), crs_param()], ("200", ok("The address.", r("Address"))))},
+            "/v1/buildings/{id}": {"get": op("spatial", "A building",
+                "One building as a GeoJSON Feature with its addresses.", "hotline",
+                vec![pp("id", "The building id."), crs_param()], ("200", geo_ok("The building.", r("BuildingFeature"))))},
+            "/v1/buildings": {"get": op("spatial", "Buildings in a box, at or near a point",
+                "bbox=MINLON,MINLAT,MAXLON,MAXLAT: buildings intersecting the box. lon&lat: the building containing the point. lon&lat&radius: buildings within radius metres, nearest first. A GeoJSON FeatureCollection.", "gis",
+                vec![qp("bbox", "MINLON,MINLAT,MAXLON,MAXLAT (in crs).", false, json!({"type": "string"})), lon(false), lat(false),
+                     qp("radius", "Metres, with lon and lat.", false, json!({"type": "number", "minimum": 0, "maximum": 5000})), limit.clone(), crs_param()],
+                ("200", geo_ok("Buildings.", r("BuildingCollection"))))},
+            "/v1/buildings/within": {"post": within},
+            "/v1/export/buildings": {"get": op("spatial", "Export buildings",
+                "Every building with its first address, as GeoJSON or GeoPackage (QGIS opens both).", "gis",
+                vec![qp("format", "geojson (default) or gpkg.", false, json!({"type": "string", "enum": ["geojson", "gpkg"]}))],
+                ("200", json!({"description": "The file.", "content": {
+                    "application/geo+json": {"schema": {"type": "object"}},
+                    "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}})))},
+            "/v1/admin/keys": {
+                "get": op("admin", "List API keys", "Every key's id, role and source; never secrets.", "admin", vec![], ("200", ok("Keys.", r("KeyList")))),
+                "post": create_key
+            },
+            "/v1/admin/keys/{id}": {"delete": op("admin", "Revoke an API key",
+                "Revokes a key created through the API (config keys are changed in the config). Audited.", "admin",
+                vec![pp("id", "The key id.")], ("204", json!({"description": "Revoked."})))},
+            "/v1/admin/audit": {"get": op("admin", "The audit log",
+                "The most recent writes, newest first.", "admin",
+                vec![qp("limit", "How many (default 100).", false, json!({"type": "integer", "minimum": 1, "maximum": 1000}))],
+                ("200", ok("Entries.", r("AuditEntries"))))}
+            // BATCH JOBS: /v1/batch (POST upload), /v1/batch/{id} (GET status), /v1/batch/{id}/result
+            // (GET download) go here, with the router's routes.
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key: dzk_ID_SECRET."}},
+            "schemas": schemas()
+        }
+    })
+}
+
+/// The document as JSON text, made once.
+pub fn document_json() -> &'static str {
+    static DOC: LazyLock<String> = LazyLock::new(|| document().to_string());
+    &DOC
+}
+
+/// Every (method, path) of the document.
+///
+/// # Examples
+/// ```
+/// let ops = dizhi::api::openapi::operations();
+/// assert!(ops.iter().any(|(m, p)| m == "GET" && p == "/v1/normalize"));
+/// assert!(ops.iter().any(|(m, p)| m == "POST" && p == "/v1/normalize"));
+/// ```
+pub fn operations() -> Vec<(Method, String)> {
+    let doc = document();
+    let mut out = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item.as_object().into_iter().flat_map(|o| o.keys()) {
+                if let Ok(m) = Method::from_bytes(method.to_ascii_uppercase().as_bytes()) {
+                    out.push((m, path.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The docs page: fetches /openapi.json and lists every operation with its parameters, role and
+/// responses, and a form to try the GET ones. No CDN, no external assets.
+pub const DOCS_HTML: &str = include_str!("docs.html");

@@ -1,0 +1,176 @@
+//! Lookups on text: normalize (one, or up to the batch limit), suggest, parse, compare.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::api::auth::{Authorized, Lookup};
+use crate::api::{ApiError, ApiJson, ApiQuery, AppState};
+use crate::search::Match;
+use crate::spatial::Crs;
+
+#[derive(Deserialize)]
+pub(super) struct NormalizeQuery {
+    q: String,
+    crs: Option<String>,
+}
+
+/// A `crs=` parameter: wgs84 (default), gcj02 or bd09.
+pub(crate) fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
+    match crs {
+        None => Ok(Crs::Wgs84),
+        Some(s) => s
+            .parse()
+            .map_err(|e: crate::spatial::crs::UnknownCrs| ApiError::BadRequest(e.to_string())),
+    }
+}
+
+/// Rejects an address text over the limit.
+pub(crate) fn check_text(state: &AppState, name: &str, text: &str) -> Result<(), ApiError> {
+    let n = text.chars().count();
+    if n > state.limits.max_address_chars {
+        return Err(ApiError::BadRequest(format!(
+            "{name} is {n} characters; the limit is {}",
+            state.limits.max_address_chars
+        )));
+    }
+    Ok(())
+}
+
+fn in_crs(mut m: Match, crs: Crs) -> Match {
+    if crs != Crs::Wgs84
+        && let (Some(lon), Some(lat)) = (m.lon, m.lat)
+    {
+        let (x, y) = crs.from_wgs84(lon, lat);
+        m.lon = Some((x * 1e7).round() / 1e7);
+        m.lat = Some((y * 1e7).round() / 1e7);
+    }
+    m
+}
+
+/// `GET /v1/normalize?q=`: one address → a normalization result.
+pub(super) async fn normalize_one(
+    _: Authorized<Lookup>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<NormalizeQuery>,
+) -> Result<Response, ApiError> {
+    check_text(&state, "q", &q.q)?;
+    let crs = parse_crs(q.crs.as_deref())?;
+    let m = in_crs(state.matcher.normalize(&q.q), crs);
+    Ok(axum::Json(m).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NormalizeBody {
+    addresses: Vec<String>,
+    #[serde(default)]
+    crs: Option<String>,
+}
+
+/// `POST /v1/normalize`: `{"addresses": [...]}` → `{"results": [...]}`, in order.
+pub(super) async fn normalize_many(
+    _: Authorized<Lookup>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NormalizeBody>,
+) -> Result<Response, ApiError> {
+    if body.addresses.len() > state.limits.max_batch {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "{} addresses; at most {} per request (use a batch job for more)",
+            body.addresses.len(),
+            state.limits.max_batch
+        )));
+    }
+    for (i, a) in body.addresses.iter().enumerate() {
+        check_text(&state, &format!("addresses[{i}]"), a)?;
+    }
+    let crs = parse_crs(body.crs.as_deref())?;
+    let results = if body.addresses.len() <= 4 {
+        body.addresses
+            .iter()
+            .map(|a| in_crs(state.matcher.normalize(a), crs))
+            .collect::<Vec<_>>()
+    } else {
+        // Many: off the async workers, so one big request does not stall the small ones.
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || {
+            body.addresses
+                .iter()
+                .map(|a| in_crs(st.matcher.normalize(a), crs))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(ApiError::internal)?
+    };
+    Ok(axum::Json(serde_json::json!({ "results": results })).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct SuggestQuery {
+    q: String,
+    limit: Option<usize>,
+}
+
+/// Most completions per request.
+const MAX_SUGGEST: usize = 50;
+
+/// `GET /v1/suggest?q=&limit=`: completions of what has been typed.
+pub(super) async fn suggest(
+    _: Authorized<Lookup>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SuggestQuery>,
+) -> Result<Response, ApiError> {
+    check_text(&state, "q", &q.q)?;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=MAX_SUGGEST).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_SUGGEST}"
+        )));
+    }
+    let suggestions = state
+        .matcher
+        .suggest(&q.q, limit)
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(serde_json::json!({ "suggestions": suggestions })).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct ParseQuery {
+    q: String,
+}
+
+/// `GET /v1/parse?q=`: components with levels and spans.
+pub(super) async fn parse(
+    _: Authorized<Lookup>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ParseQuery>,
+) -> Result<Response, ApiError> {
+    check_text(&state, "q", &q.q)?;
+    Ok(axum::Json(state.matcher.parser().parse(&q.q)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CompareQuery {
+    a: String,
+    b: String,
+}
+
+/// `GET /v1/compare?a=&b=`: same, contains, within or different, and where they part.
+pub(super) async fn compare(
+    _: Authorized<Lookup>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> Result<Response, ApiError> {
+    check_text(&state, "a", &q.a)?;
+    check_text(&state, "b", &q.b)?;
+    let parser = state.matcher.parser();
+    let c = crate::address::compare(&parser.parse(&q.a), &parser.parse(&q.b));
+    Ok(axum::Json(serde_json::json!({
+        "a": q.a,
+        "b": q.b,
+        "relation": c.relation,
+        "parted_at": c.parted_at,
+        "shared": c.shared,
+    }))
+    .into_response())
+}

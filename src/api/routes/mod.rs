@@ -1,0 +1,57 @@
+//! The routes, one file per resource. Every route here is also in the OpenAPI document
+//! ([`super::openapi`]); a test checks that they agree.
+
+mod addresses;
+mod admin;
+mod buildings;
+mod health;
+mod lookup;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::AppState;
+
+/// Every route of the API.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        // Operations.
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi_json))
+        .route("/docs", get(health::docs))
+        // Lookups (role hotline and up; anonymous on loopback without a config).
+        .route(
+            "/v1/normalize",
+            get(lookup::normalize_one).post(lookup::normalize_many),
+        )
+        .route("/v1/suggest", get(lookup::suggest))
+        .route("/v1/parse", get(lookup::parse))
+        .route("/v1/compare", get(lookup::compare))
+        .route("/v1/reverse", get(buildings::reverse))
+        .route("/v1/addresses/{id}", get(addresses::address))
+        .route("/v1/buildings/{id}", get(buildings::building))
+        // Spatial queries and export (role gis and up).
+        .route("/v1/buildings", get(buildings::query))
+        .route("/v1/buildings/within", post(buildings::within))
+        .route("/v1/export/buildings", get(buildings::export))
+        // Admin (role admin): keys and the audit log. Every write is audited.
+        .route(
+            "/v1/admin/keys",
+            get(admin::list_keys).post(admin::create_key),
+        )
+        .route(
+            "/v1/admin/keys/{id}",
+            axum::routing::delete(admin::revoke_key),
+        )
+        .route("/v1/admin/audit", get(admin::audit))
+    // BATCH JOBS (issue 7, batch engineer): add here, with `Authorized<auth::Spatial>` or a new
+    // `Needs` marker, and the same paths in `openapi::document()`:
+    //   POST /v1/batch              upload CSV/XLSX → 202 {job}
+    //   GET  /v1/batch/{id}         status with progress
+    //   GET  /v1/batch/{id}/result  download the result file
+    //
+    // STEWARD WRITES (fusion issue): add here with `Authorized<auth::Write>`, and record each
+    // write with `audit::record` in the same blocking call as the write (see admin.rs).
+}
