@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let dicts = dizhi::Dictionaries::embedded()?;
-    let store = dizhi::store::Store::open(data)?;
+    let store = dizhi::store::Store::open(std::path::Path::new(data))?;
     let queries =
         dizhi::search::noisy::noisy_queries(&store, &dicts, rows.parse()?, seed.parse()?)?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(out)?));

@@ -1,6 +1,7 @@
 //! The integration tests, as one binary (one link, one run). Each area adds its own module.
 
 mod api;
+mod batch;
 mod common;
 mod parse_eval;
 mod parse_golden;
