@@ -35,6 +35,7 @@
 pub mod address;
 pub mod dictionaries;
 pub mod eval;
+pub mod fuse;
 pub mod gis;
 pub mod search;
 pub mod setup;
