@@ -177,7 +177,9 @@ pub fn evaluate(store: &Store, source_dir: &Path) -> Result<FusionEval> {
     let mut named: HashMap<(String, String), HashSet<(String, String)>> = HashMap::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT rule, kind, source, record_key FROM anomalies WHERE source IS NOT NULL",
+            "SELECT rule, kind, source, record_key FROM anomalies a WHERE source IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.anomaly_id = a.id \
+             AND r.reviewer = 'fuse' AND r.decision = 'stale')",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {

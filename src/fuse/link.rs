@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use geo::{BoundingRect, Centroid, Point, Polygon, Rect};
+use geo::{BoundingRect, Centroid, InteriorPoint, MapCoords, Point, Polygon, Rect};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -320,9 +320,10 @@ impl Reference {
         let town_aliases = dicts
             .aliases
             .iter()
-            .filter(|a| a.level == Level::Town && a.to.len() == 1)
+            .filter(|a| a.level == Level::Town && !a.to.is_empty())
             .filter(|a| matches!(a.kind, AliasKind::Typo | AliasKind::OldName))
-            .map(|a| (a.from.clone(), (a.to[0].clone(), a.kind)))
+            // An old unit split into several (青浦镇) is still an old name; the first is named.
+            .map(|a| (a.from.clone(), (a.to.join("|"), a.kind)))
             .collect();
         let buildings = store.buildings()?;
         let mut extent: Option<Rect<f64>> = None;
@@ -622,8 +623,11 @@ impl Ctx<'_> {
                         format!("街镇 {t} for {to}"),
                         serde_json::json!({"field": "town", "given": t, "standard": to}),
                     );
-                    norm.insert(Field::Town, to.clone());
-                    town = Some(to.clone());
+                    // For a split old unit the standard address says which of its successors.
+                    if !to.contains('|') {
+                        norm.insert(Field::Town, to.clone());
+                        town = Some(to.clone());
+                    }
                 } else {
                     self.push(
                         out,
@@ -999,8 +1003,12 @@ impl Ctx<'_> {
             );
         }
         for c in &m.corrections {
+            let same_sound = crate::search::keys::sound(&c.from) == crate::search::keys::sound(&c.to);
             let kind = match c.why {
                 CorrectionKind::Homophone => "homophone",
+                // A name the text runs into (青浦湾通路 for 湾通路) is no misspelling.
+                CorrectionKind::Typo if c.from.contains(c.to.as_str()) => continue,
+                CorrectionKind::Typo if same_sound => "homophone",
                 CorrectionKind::Typo => "typo",
                 CorrectionKind::OldName => "old_name",
                 CorrectionKind::Variant => continue,
@@ -1181,7 +1189,8 @@ impl Ctx<'_> {
         let Some(polygon) = polygon else {
             return;
         };
-        let (Some(c), Some(bbox)) = (polygon.centroid(), polygon.bounding_rect()) else {
+        // A point inside the footprint (an L-shaped building's centroid is outside it).
+        let (Some(c), Some(bbox)) = (polygon.interior_point(), polygon.bounding_rect()) else {
             return;
         };
         let same_box = |i: usize, bbox: Rect<f64>, tol: f64| {
@@ -1205,8 +1214,11 @@ impl Ctx<'_> {
                 let (x, y) = gcj02_to_wgs84(p.x, p.y);
                 geo::Coord { x, y }
             };
-            let cc = conv(c.0);
-            let cbox = Rect::new(conv(bbox.min()), conv(bbox.max()));
+            let converted = polygon.map_coords(conv);
+            let cc = converted.interior_point().map(|p| p.0).unwrap_or_else(|| conv(c.0));
+            let cbox = converted
+                .bounding_rect()
+                .unwrap_or_else(|| Rect::new(conv(bbox.min()), conv(bbox.max())));
             if let Some(i) = r
                 .footprints
                 .containing_index(Point(cc))
@@ -1370,8 +1382,61 @@ fn write_fused(
         }
     }
     let new = insert_findings(&tx, findings)?;
+    retire_stale(&tx, source, findings)?;
     tx.commit()?;
     Ok((links, new))
+}
+
+/// Open anomalies of a source that fusion no longer finds (the data or the rules changed) are
+/// resolved by `fuse`, with a `stale` review and an audit entry; reviewed ones are left alone.
+fn retire_stale(tx: &rusqlite::Transaction<'_>, source: &str, findings: &[Finding]) -> Result<()> {
+    let current: HashSet<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.kind.as_str(), f.entity_id.as_str()))
+        .collect();
+    let stale: Vec<i64> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, rule, kind, entity_id FROM anomalies WHERE source = ?1 \
+             AND status = 'open' AND rule != 'objection'",
+        )?;
+        let rows = stmt.query_map([source], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rule, kind, entity) = row?;
+            if !current.contains(&(rule.as_str(), kind.as_str(), entity.as_str())) {
+                out.push(id);
+            }
+        }
+        out
+    };
+    for id in stale {
+        tx.execute(
+            "UPDATE anomalies SET status = 'resolved', \
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            [id],
+        )?;
+        tx.execute(
+            "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) VALUES \
+             (?1, 'fuse', 'stale', 'no longer found by fusion', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            [id],
+        )?;
+        super::audit(
+            tx,
+            "fuse",
+            "anomaly.stale",
+            &format!("anomaly:{id}"),
+            Some(r#"{"status":"open"}"#),
+            Some(r#"{"status":"resolved","why":"no longer found by fusion"}"#),
+        )?;
+    }
+    Ok(())
 }
 
 fn write_findings(store: &mut Store, findings: &[Finding]) -> Result<usize> {
