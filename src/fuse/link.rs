@@ -569,15 +569,27 @@ impl Ctx<'_> {
         name: &'n str,
         known: &dyn Fn(&str) -> bool,
         sounds: &'n HashMap<String, Vec<String>>,
+        prefer: &dyn Fn(&str) -> bool,
     ) -> Option<(String, bool)> {
+        let same = sounds.get(&crate::search::keys::sound(name));
         if known(name) {
+            // A known name can itself be a homophone of another (珠和路 for 朱和路): when only
+            // the other has this door plate, it is the other.
+            if !prefer(name)
+                && let Some(other) = same.and_then(|s| s.iter().find(|n| *n != name && prefer(n)))
+            {
+                return Some((other.clone(), true));
+            }
             return Some((name.to_string(), false));
         }
-        let same = sounds.get(&crate::search::keys::sound(name))?;
-        match same.as_slice() {
-            [one] => Some((one.clone(), true)),
-            _ => None,
-        }
+        // Several known names may sound alike (港华路, 港花路): it is a homophone of one of
+        // them either way; take the one `prefer` picks (the one with this door plate), else the
+        // first.
+        let same = same?;
+        same.iter()
+            .find(|n| prefer(n))
+            .or_else(|| same.first())
+            .map(|n| (n.clone(), true))
     }
 
     /// A structured door plate; returns its normalized fields for the duplicate check.
@@ -640,11 +652,22 @@ impl Ctx<'_> {
                 }
             }
         }
-        // Road or village.
+        // Road or village; among names that sound alike, the one with this door plate.
+        let has_plate = |n: &str| {
+            let g = |f: Field| fields.get(&f).map(String::as_str).unwrap_or("");
+            let b = strip_building_marker(g(Field::Building)).0;
+            r.by_key
+                .contains_key(&key(n, g(Field::Lane), g(Field::Number), g(Field::Group), &b))
+        };
         let mut name_known = false;
         let mut name = String::new();
         if let Some(road) = fields.get(&Field::Road) {
-            match self.known_or_homophone(road, &|n| r.roads.contains_key(n), &r.road_sound) {
+            match self.known_or_homophone(
+                road,
+                &|n| r.roads.contains_key(n),
+                &r.road_sound,
+                &has_plate,
+            ) {
                 Some((n, fixed)) => {
                     if fixed {
                         self.push(
@@ -671,7 +694,12 @@ impl Ctx<'_> {
             }
         }
         if let Some(c) = fields.get(&Field::Community) {
-            match self.known_or_homophone(c, &|n| r.communities.contains(n), &r.community_sound) {
+            match self.known_or_homophone(
+                c,
+                &|n| r.communities.contains(n),
+                &r.community_sound,
+                &|n| has_plate(community_address_name(n)),
+            ) {
                 Some((n, fixed)) => {
                     if fixed {
                         self.push(
@@ -1115,7 +1143,11 @@ impl Ctx<'_> {
         let mut std_name = name.clone();
         if !table.contains_key(name) {
             let fixed = if level == "road" {
-                self.known_or_homophone(name, &|n| r.roads.contains_key(n), &r.road_sound)
+                self.known_or_homophone(name, &|n| r.roads.contains_key(n), &r.road_sound, &|n| {
+                    given_town
+                        .as_ref()
+                        .is_some_and(|t| r.roads.get(n).is_some_and(|i| i.towns.contains_key(t)))
+                })
             } else {
                 None
             };
