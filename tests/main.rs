@@ -1,5 +1,6 @@
 //! The integration tests, as one binary (one link, one run). Each area adds its own module.
 
+mod fusion;
 mod parse_eval;
 mod parse_golden;
 mod parse_props;
