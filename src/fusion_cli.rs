@@ -108,7 +108,10 @@ fn usage(msg: impl std::fmt::Display) -> ! {
     std::process::exit(2)
 }
 
-fn reference(data: &Path, store: &dizhi::store::Store) -> Result<fuse::Reference, Box<dyn std::error::Error>> {
+fn reference(
+    data: &Path,
+    store: &dizhi::store::Store,
+) -> Result<fuse::Reference, Box<dyn std::error::Error>> {
     let dicts = dizhi::Dictionaries::embedded()?;
     let matcher = match dizhi::search::AddressIndex::open(data) {
         Ok(index) => Some(dizhi::search::Matcher::new(index, &dicts)?),
@@ -240,7 +243,9 @@ pub fn check(
     report: Option<&Path>,
 ) -> CliResult {
     let Some(file) = file else {
-        let report = report.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+        let report = report
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/dev/stdout"));
         return fuse_store(data, rules_file, Some(&report));
     };
     let store = dizhi::store::Store::open(data)?;
@@ -261,7 +266,11 @@ pub fn check(
         None => write_findings_csv(&mut std::io::stdout().lock(), &findings)?,
     }
     eprint!("{}", summary(&findings));
-    eprintln!("{} records checked, {} findings", input.records.len(), findings.len());
+    eprintln!(
+        "{} records checked, {} findings",
+        input.records.len(),
+        findings.len()
+    );
     Ok(())
 }
 
@@ -305,7 +314,15 @@ pub fn anomaly(data: &Path, cmd: AnomalyCommand) -> CliResult {
                 }
                 OutFormat::Csv => {
                     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-                    w.write_record(["id", "rule", "kind", "status", "assignee", "entity_id", "message"])?;
+                    w.write_record([
+                        "id",
+                        "rule",
+                        "kind",
+                        "status",
+                        "assignee",
+                        "entity_id",
+                        "message",
+                    ])?;
                     for a in &list {
                         w.write_record([
                             a.id.to_string().as_str(),
@@ -343,7 +360,6 @@ pub fn anomaly(data: &Path, cmd: AnomalyCommand) -> CliResult {
                 }
                 Err(e) => return Err(e.into()),
             };
-            drop(q);
             let audit = fuse::audit_log(&store, Some(&format!("anomaly:{id}")))?;
             let mut v = serde_json::to_value(&a)?;
             v["audit"] = serde_json::to_value(audit)?;
@@ -391,7 +407,10 @@ pub fn tag(data: &Path, cmd: TagCommand) -> CliResult {
             let after = fuse::tags::set(&mut store, &address_id, &tags, &remove, &actor)?;
             println!("{address_id}\t{}", after.join(","));
         }
-        TagCommand::Query { tag: Some(tag), limit } => {
+        TagCommand::Query {
+            tag: Some(tag),
+            limit,
+        } => {
             for id in fuse::tags::query(&store, &tag, limit)? {
                 let text = store.address_text(&id)?.unwrap_or_default();
                 println!("{id}\t{text}");

@@ -421,7 +421,8 @@ impl<'a> Anomalies<'a> {
             rusqlite::params![id, actor, text],
         )?;
         let state = state_json(status, assignee.as_deref());
-        let after = serde_json::json!({"status": status.as_str(), "assignee": assignee, "comment": text});
+        let after =
+            serde_json::json!({"status": status.as_str(), "assignee": assignee, "comment": text});
         audit(
             &tx,
             actor,

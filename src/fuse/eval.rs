@@ -198,9 +198,9 @@ pub fn evaluate(store: &Store, source_dir: &Path) -> Result<FusionEval> {
         let t = truth.get(kind.as_str()).cloned().unwrap_or_default();
         let mut flagged: HashSet<(String, String)> = HashSet::new();
         for ((rule, k), recs) in &named {
-            let hit = rules_for(kind).iter().any(|(r, want)| {
-                r.as_str() == rule && want.is_none_or(|w| w == k)
-            });
+            let hit = rules_for(kind)
+                .iter()
+                .any(|(r, want)| r.as_str() == rule && want.is_none_or(|w| w == k));
             if hit {
                 flagged.extend(recs.iter().cloned());
             }
@@ -229,8 +229,8 @@ pub fn evaluate(store: &Store, source_dir: &Path) -> Result<FusionEval> {
         .map(|k| k.f1)
         .fold(1.0, f64::min);
     // Links.
-    let mut fused: HashMap<(String, String), (Option<String>, Option<String>, Option<String>)> =
-        HashMap::new();
+    type Got = (Option<String>, Option<String>, Option<String>);
+    let mut fused: HashMap<(String, String), Got> = HashMap::new();
     {
         let mut stmt = conn.prepare(
             "SELECT source, record_key, address_id, building_id, link_method FROM fused_records",
@@ -276,10 +276,7 @@ pub fn evaluate(store: &Store, source_dir: &Path) -> Result<FusionEval> {
         address_right,
         link_right,
         building_right,
-        by_method: by_method
-            .into_iter()
-            .map(|(m, (r, t))| (m, r, t))
-            .collect(),
+        by_method: by_method.into_iter().map(|(m, (r, t))| (m, r, t)).collect(),
         min_f1,
     })
 }

@@ -155,7 +155,9 @@ impl Field {
             "id" | "编号" | "门牌编号" | "地名代码" | "建筑编号" | "工单编号" | "record_id" => {
                 Field::Id
             }
-            "address" | "地址" | "地址全称" | "诉求地址" | "详细地址" | "标准地址" => Field::Address,
+            "address" | "地址" | "地址全称" | "诉求地址" | "详细地址" | "标准地址" => {
+                Field::Address
+            }
             "district" | "区县" | "区" => Field::District,
             "town" | "街镇" | "所属街镇" | "街道" | "乡镇" => Field::Town,
             "community" | "居委会" | "居委" | "村居委" | "社区" => Field::Community,
@@ -232,7 +234,10 @@ impl Mapping {
     }
 
     /// The record's fields: each mapped column's value (trimmed, empty values left out).
-    pub fn apply(&self, raw: &serde_json::Map<String, serde_json::Value>) -> BTreeMap<Field, String> {
+    pub fn apply(
+        &self,
+        raw: &serde_json::Map<String, serde_json::Value>,
+    ) -> BTreeMap<Field, String> {
         let mut out = BTreeMap::new();
         for (col, field) in &self.columns {
             let text = match raw.get(col) {
@@ -377,7 +382,10 @@ fn records_from_rows(
     let mut records = Vec::new();
     let mut problems = Vec::new();
     for (line, row) in rows {
-        let key = row.first().map(|k| k.trim().to_string()).unwrap_or_default();
+        let key = row
+            .first()
+            .map(|k| k.trim().to_string())
+            .unwrap_or_default();
         if key.is_empty() {
             problems.push(format!("line {line}: no record id in the first column"));
             continue;
@@ -490,7 +498,11 @@ fn read_geojson(path: &Path) -> Result<Read> {
             problems.push(format!("feature {i}: repeated record id {key}"));
             continue;
         }
-        let geometry = match f.geometry.as_ref().map(|g| Geometry::<f64>::try_from(&g.value)) {
+        let geometry = match f
+            .geometry
+            .as_ref()
+            .map(|g| Geometry::<f64>::try_from(&g.value))
+        {
             None => None,
             Some(Ok(g)) => Some(g),
             Some(Err(e)) => {
@@ -576,7 +588,9 @@ pub fn stored_sources(store: &Store) -> Result<Vec<(i64, String, Role, Mapping)>
             None => {
                 let keys: Vec<String> = first
                     .as_deref()
-                    .and_then(|f| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(f).ok())
+                    .and_then(|f| {
+                        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(f).ok()
+                    })
                     .map(|m| m.keys().cloned().collect())
                     .unwrap_or_default();
                 Mapping::infer(keys.iter().map(String::as_str), &[])?

@@ -31,8 +31,8 @@ use super::{Error, Result};
 use crate::address::community_address_name;
 use crate::dictionaries::AliasKind;
 use crate::search::{CorrectionKind, Matcher};
-use crate::spatial::crs::gcj02_to_wgs84;
 use crate::spatial::FootprintIndex;
+use crate::spatial::crs::gcj02_to_wgs84;
 use crate::spatial::distance::{degree_margins, metres_between, metres_to_polygon};
 use crate::store::{SourceRecord, Store};
 use crate::{Dictionaries, Level};
@@ -238,7 +238,11 @@ impl Reference {
     /// let reference = dizhi::fuse::Reference::load(&store, &dicts, None).unwrap();
     /// assert_eq!(reference.address_count(), 0);
     /// ```
-    pub fn load(store: &Store, dicts: &Dictionaries, matcher: Option<Matcher>) -> Result<Reference> {
+    pub fn load(
+        store: &Store,
+        dicts: &Dictionaries,
+        matcher: Option<Matcher>,
+    ) -> Result<Reference> {
         let mut addrs = Vec::new();
         let mut by_key = HashMap::new();
         let mut roads: HashMap<String, NameInfo> = HashMap::new();
@@ -394,7 +398,8 @@ impl Reference {
             rules,
             source: &input.name,
         };
-        let per: Vec<(FusedRecord, Vec<Finding>, Option<BTreeMap<Field, String>>)> = input
+        type PerRecord = (FusedRecord, Vec<Finding>, Option<BTreeMap<Field, String>>);
+        let per: Vec<PerRecord> = input
             .records
             .par_iter()
             .map(|rec| {
@@ -656,8 +661,13 @@ impl Ctx<'_> {
         let has_plate = |n: &str| {
             let g = |f: Field| fields.get(&f).map(String::as_str).unwrap_or("");
             let b = strip_building_marker(g(Field::Building)).0;
-            r.by_key
-                .contains_key(&key(n, g(Field::Lane), g(Field::Number), g(Field::Group), &b))
+            r.by_key.contains_key(&key(
+                n,
+                g(Field::Lane),
+                g(Field::Number),
+                g(Field::Group),
+                &b,
+            ))
         };
         let mut name_known = false;
         let mut name = String::new();
@@ -786,7 +796,11 @@ impl Ctx<'_> {
                         RuleId::SourcesDisagreeTown,
                         "town",
                         Some(a.town.clone()),
-                        format!("街镇 {} but the standard address is in {}", get(Field::Town), a.town),
+                        format!(
+                            "街镇 {} but the standard address is in {}",
+                            get(Field::Town),
+                            a.town
+                        ),
                         serde_json::json!({"given": get(Field::Town), "standard": a.town}),
                     );
                 }
@@ -814,9 +828,9 @@ impl Ctx<'_> {
                     } else {
                         r.villages.get(&name)
                     };
-                    let town = town.clone().or_else(|| {
-                        range.and_then(|i| i.majority().map(|(t, _)| t.to_string()))
-                    });
+                    let town = town
+                        .clone()
+                        .or_else(|| range.and_then(|i| i.majority().map(|(t, _)| t.to_string())));
                     let n: Option<u32> = [Field::Lane, Field::Number]
                         .iter()
                         .find_map(|f| norm.get(f))
@@ -831,7 +845,10 @@ impl Ctx<'_> {
                                 RuleId::NumberOutOfRange,
                                 "",
                                 town.clone(),
-                                format!("{name} {n} outside its known range {}–{}", info.min, info.max),
+                                format!(
+                                    "{name} {n} outside its known range {}–{}",
+                                    info.min, info.max
+                                ),
                                 serde_json::json!({"number": n, "min": info.min, "max": info.max}),
                             );
                         }
@@ -923,10 +940,19 @@ impl Ctx<'_> {
                 let d = metres_between(p, ap);
                 let conv = gcj02_to_wgs84(p.x(), p.y());
                 let dc = metres_between(Point::new(conv.0, conv.1), ap);
-                if d > self.rules.param(RuleId::Gcj02ShiftSuspected, "min_offset_m", 100.0)
+                if d > self
+                    .rules
+                    .param(RuleId::Gcj02ShiftSuspected, "min_offset_m", 100.0)
                     && dc < 25.0
                 {
-                    self.push(out, RuleId::Gcj02ShiftSuspected, "point", town, format!("the point is {d:.0} m off its address; as GCJ-02 it is {dc:.0} m"), serde_json::json!({"offset_m": d, "residual_m": dc}));
+                    self.push(
+                        out,
+                        RuleId::Gcj02ShiftSuspected,
+                        "point",
+                        town,
+                        format!("the point is {d:.0} m off its address; as GCJ-02 it is {dc:.0} m"),
+                        serde_json::json!({"offset_m": d, "residual_m": dc}),
+                    );
                 }
             }
             return;
@@ -988,7 +1014,10 @@ impl Ctx<'_> {
                 RuleId::PointInDisagreeingBuilding,
                 "",
                 town,
-                format!("the point is in building {} whose addresses are elsewhere", bid.as_deref().unwrap_or("?")),
+                format!(
+                    "the point is in building {} whose addresses are elsewhere",
+                    bid.as_deref().unwrap_or("?")
+                ),
                 serde_json::json!({"building_id": bid, "offset_m": d}),
             );
         } else {
@@ -1031,7 +1060,8 @@ impl Ctx<'_> {
             );
         }
         for c in &m.corrections {
-            let same_sound = crate::search::keys::sound(&c.from) == crate::search::keys::sound(&c.to);
+            let same_sound =
+                crate::search::keys::sound(&c.from) == crate::search::keys::sound(&c.to);
             let kind = match c.why {
                 CorrectionKind::Homophone => "homophone",
                 // A name the text runs into (青浦湾通路 for 湾通路) is no misspelling.
@@ -1090,11 +1120,7 @@ impl Ctx<'_> {
                 serde_json::json!({"given": v}),
             );
         }
-        let found = m
-            .id
-            .as_ref()
-            .and_then(|id| r.addr(id))
-            .cloned();
+        let found = m.id.as_ref().and_then(|id| r.addr(id)).cloned();
         match found {
             Some(a) => {
                 out.fused.address_id = Some(a.id.clone());
@@ -1133,7 +1159,10 @@ impl Ctx<'_> {
         let Some(name) = fields.get(&Field::Name) else {
             return;
         };
-        let category = fields.get(&Field::Category).map(String::as_str).unwrap_or("");
+        let category = fields
+            .get(&Field::Category)
+            .map(String::as_str)
+            .unwrap_or("");
         let given_town = fields.get(&Field::Town).cloned();
         let (table, level) = match category {
             "道路" => (&r.roads, "road"),
@@ -1247,7 +1276,10 @@ impl Ctx<'_> {
                 geo::Coord { x, y }
             };
             let converted = polygon.map_coords(conv);
-            let cc = converted.interior_point().map(|p| p.0).unwrap_or_else(|| conv(c.0));
+            let cc = converted
+                .interior_point()
+                .map(|p| p.0)
+                .unwrap_or_else(|| conv(c.0));
             let cbox = converted
                 .bounding_rect()
                 .unwrap_or_else(|| Rect::new(conv(bbox.min()), conv(bbox.max())));
@@ -1257,13 +1289,22 @@ impl Ctx<'_> {
                 .filter(|&i| same_box(i, cbox, 3e-6))
             {
                 let d = metres_between(c, Point(cc));
-                if d >= self.rules.param(RuleId::Gcj02ShiftSuspected, "min_offset_m", 100.0) {
+                if d >= self
+                    .rules
+                    .param(RuleId::Gcj02ShiftSuspected, "min_offset_m", 100.0)
+                {
                     self.push(
                         out,
                         RuleId::Gcj02ShiftSuspected,
                         "footprint",
                         self.building_town(i),
-                        format!("the footprint is {d:.0} m off; read as GCJ-02 it is building {}", r.footprints.building(i).map(|b| b.id.as_str()).unwrap_or("?")),
+                        format!(
+                            "the footprint is {d:.0} m off; read as GCJ-02 it is building {}",
+                            r.footprints
+                                .building(i)
+                                .map(|b| b.id.as_str())
+                                .unwrap_or("?")
+                        ),
                         serde_json::json!({"offset_m": d}),
                     );
                 }
@@ -1366,7 +1407,10 @@ pub fn fuse_store(
     report.new_anomalies += write_findings(store, &extra)?;
     all.extend(extra);
     for f in &all {
-        *report.findings.entry(f.rule.as_str().to_string()).or_default() += 1;
+        *report
+            .findings
+            .entry(f.rule.as_str().to_string())
+            .or_default() += 1;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok((report, all))

@@ -35,10 +35,7 @@ pub fn file(store: &mut Store, address_id: &str, reporter: &str, note: &str) -> 
         "",
         "address",
         address_id,
-        &format!(
-            "objection to {}",
-            text.as_deref().unwrap_or(address_id)
-        ),
+        &format!("objection to {}", text.as_deref().unwrap_or(address_id)),
         serde_json::json!({"reporter": reporter, "note": note}),
         town.as_deref().filter(|t| !t.is_empty()),
         reporter,

@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use dizhi::fuse::{
-    self, Anomalies, AnomalyFilter, Finding, Mapping, Reference, Role, RuleSet, SourceInput,
-    Status,
+    self, Anomalies, AnomalyFilter, Finding, Mapping, Reference, Role, RuleSet, SourceInput, Status,
 };
 use dizhi::spatial::crs::wgs84_to_gcj02;
 use dizhi::store::{SourceRecord, Store};
@@ -65,7 +64,11 @@ fn reimporting_a_source_gives_the_same_store() {
 fn map_overrides_the_inferred_columns() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("dept.csv");
-    std::fs::write(&csv, "编号,addr,street,x,y\nD1,华腾路8号,华腾路,121.1,31.1\n").unwrap();
+    std::fs::write(
+        &csv,
+        "编号,addr,street,x,y\nD1,华腾路8号,华腾路,121.1,31.1\n",
+    )
+    .unwrap();
     let mut store = Store::open(dir.path().join("data")).unwrap();
     let r = fuse::import_file(
         &mut store,
@@ -81,10 +84,19 @@ fn map_overrides_the_inferred_columns() {
     assert_eq!(m["x"], fuse::Field::Lon);
     assert_eq!(m["编号"], fuse::Field::Id);
     let stored = fuse::import::stored_sources(&store).unwrap();
-    assert_eq!(stored[0].3, r.mapping, "the mapping is kept with the source");
+    assert_eq!(
+        stored[0].3, r.mapping,
+        "the mapping is kept with the source"
+    );
     assert!(
-        fuse::import_file(&mut store, &csv, "dept", Role::Addresses, &["addr=nope".into()])
-            .is_err()
+        fuse::import_file(
+            &mut store,
+            &csv,
+            "dept",
+            Role::Addresses,
+            &["addr=nope".into()]
+        )
+        .is_err()
     );
 }
 
@@ -120,11 +132,7 @@ fn tiny() -> (tempfile::TempDir, Store) {
         tags: vec![],
     };
     store
-        .insert_buildings(&[
-            b("B1", 121.20, 2),
-            b("B2", 121.21, 5),
-            b("B3", 121.22, 1),
-        ])
+        .insert_buildings(&[b("B1", 121.20, 2), b("B2", 121.21, 5), b("B3", 121.22, 1)])
         .unwrap();
     let a = |id: &str, number: &str, building: Option<&str>, bid: Option<&str>, lon: f64| {
         let mut a = StandardAddress::new(id, AddressKind::Street);
@@ -255,7 +263,10 @@ fn each_rule_fires_on_its_case_and_not_on_a_clean_record() {
         ("typo", &["non_standard_spelling/typo"]),
         ("old", &["non_standard_spelling/old_name"]),
         ("homophone", &["non_standard_spelling/homophone"]),
-        ("variant", &["non_standard_spelling/building_marker_variant"]),
+        (
+            "variant",
+            &["non_standard_spelling/building_marker_variant"],
+        ),
         ("numerals", &["non_standard_spelling/chinese_numerals"]),
         ("unknown_road", &["unknown_road/road"]),
         ("nonexistent", &["number_out_of_range", "unknown_address"]),
@@ -361,9 +372,10 @@ fn a_rule_left_out_of_the_rules_file_does_not_fire() {
         name: "mp".into(),
         role: Role::Addresses,
         mapping: Mapping::infer(["门牌编号", "街镇", "路名", "门牌号"], &[]).unwrap(),
-        records: vec![
-            plate("a", &[("街镇", ""), ("路名", "不存在路"), ("门牌号", "1")]),
-        ],
+        records: vec![plate(
+            "a",
+            &[("街镇", ""), ("路名", "不存在路"), ("门牌号", "1")],
+        )],
     };
     let f = reference.fuse_source(&input, &rules).1;
     assert_eq!(rules_of(&f, "a"), ["unknown_road/road"]);
@@ -376,15 +388,32 @@ fn anomaly_state_machine_allows_and_refuses_transitions_with_audit() {
     let (_dir, mut store) = tiny();
     let mut q = Anomalies::new(&mut store).unwrap();
     let id = q
-        .raise("unknown_road", "road", "source_record", "mp/R1", "unknown road", Some("华新镇"), "fuse")
+        .raise(
+            "unknown_road",
+            "road",
+            "source_record",
+            "mp/R1",
+            "unknown road",
+            Some("华新镇"),
+            "fuse",
+        )
         .unwrap();
     let again = q
-        .raise("unknown_road", "road", "source_record", "mp/R1", "unknown road", Some("华新镇"), "fuse")
+        .raise(
+            "unknown_road",
+            "road",
+            "source_record",
+            "mp/R1",
+            "unknown road",
+            Some("华新镇"),
+            "fuse",
+        )
         .unwrap();
     assert_eq!(id, again, "raising twice is one anomaly");
     assert!(q.transition(id, Status::Resolved, "s1", None).is_err());
     assert!(q.transition(id, Status::Open, "s1", None).is_err());
-    q.transition(id, Status::Confirmed, "s1", Some("seen on site")).unwrap();
+    q.transition(id, Status::Confirmed, "s1", Some("seen on site"))
+        .unwrap();
     assert!(q.transition(id, Status::Rejected, "s1", None).is_err());
     q.comment(id, "s2", "plate to be replaced").unwrap();
     let a = q.transition(id, Status::Resolved, "s2", None).unwrap();
@@ -400,12 +429,16 @@ fn anomaly_state_machine_allows_and_refuses_transitions_with_audit() {
         })
         .unwrap();
     assert_eq!(listed.len(), 1);
-    drop(q);
     let log = fuse::audit_log(&store, Some(&format!("anomaly:{id}"))).unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["anomaly.create", "anomaly.transition", "anomaly.comment", "anomaly.transition"]
+        [
+            "anomaly.create",
+            "anomaly.transition",
+            "anomaly.comment",
+            "anomaly.transition"
+        ]
     );
     let t = &log[1];
     assert_eq!(t.actor, "s1");
@@ -418,9 +451,26 @@ fn anomaly_state_machine_allows_and_refuses_transitions_with_audit() {
 #[test]
 fn tags_are_set_queried_and_audited() {
     let (_dir, mut store) = tiny();
-    fuse::tags::set(&mut store, "A1", &["学校".into(), "重点单位".into()], &[], "s1").unwrap();
-    fuse::tags::set(&mut store, "A2", &["工业园区".into(), "重点单位".into()], &[], "s1").unwrap();
-    assert_eq!(fuse::tags::query(&store, "重点单位", 10).unwrap(), ["A1", "A2"]);
+    fuse::tags::set(
+        &mut store,
+        "A1",
+        &["学校".into(), "重点单位".into()],
+        &[],
+        "s1",
+    )
+    .unwrap();
+    fuse::tags::set(
+        &mut store,
+        "A2",
+        &["工业园区".into(), "重点单位".into()],
+        &[],
+        "s1",
+    )
+    .unwrap();
+    assert_eq!(
+        fuse::tags::query(&store, "重点单位", 10).unwrap(),
+        ["A1", "A2"]
+    );
     assert_eq!(fuse::tags::query(&store, "学校", 10).unwrap(), ["A1"]);
     let after = fuse::tags::set(&mut store, "A1", &[], &["学校".into()], "s2").unwrap();
     assert_eq!(after, ["重点单位"]);
@@ -460,11 +510,9 @@ fn eval_fusion_on_the_20k_fixture_meets_the_measured_floors() {
     dizhi::store::build(&fixture(), &data, &|_, _, _| {}).unwrap();
     let mut store = Store::open(&data).unwrap();
     dizhi::search::build_index(&store, &dizhi::search::AddressIndex::dir(&data)).unwrap();
-    let matcher = dizhi::search::Matcher::new(
-        dizhi::search::AddressIndex::open(&data).unwrap(),
-        dicts(),
-    )
-    .unwrap();
+    let matcher =
+        dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(&data).unwrap(), dicts())
+            .unwrap();
     let reference = Reference::load(&store, dicts(), Some(matcher)).unwrap();
     let rules = RuleSet::default_rules();
     let (report, _) = fuse::fuse_store(&mut store, &reference, &rules).unwrap();
@@ -484,7 +532,11 @@ fn eval_fusion_on_the_20k_fixture_meets_the_measured_floors() {
     }
     assert!(e.link_accuracy() >= 0.999, "{}", e.to_table());
     assert_eq!(e.building_right.0, e.building_right.1);
-    assert!(e.to_table().trim_end().ends_with(&format!("min f1 {:.4}", e.min_f1)));
+    assert!(
+        e.to_table()
+            .trim_end()
+            .ends_with(&format!("min f1 {:.4}", e.min_f1))
+    );
 }
 
 // ---- durability -----------------------------------------------------------------------------
@@ -503,7 +555,9 @@ fn durability_child() {
     let mut q = Anomalies::new(&mut store).unwrap();
     let mut out = std::io::stdout().lock();
     for id in 1..=100_000i64 {
-        if q.transition(id, Status::Confirmed, "child", Some("bulk review")).is_err() {
+        if q.transition(id, Status::Confirmed, "child", Some("bulk review"))
+            .is_err()
+        {
             break;
         }
         use std::io::Write;
@@ -529,7 +583,12 @@ fn acknowledged_changes_survive_a_sigkill() {
     }
     drop(store);
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "fusion::durability_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "fusion::durability_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -560,14 +619,23 @@ fn acknowledged_changes_survive_a_sigkill() {
     let store = Store::open(dir.path()).unwrap();
     let conn = store.connection();
     let confirmed: i64 = conn
-        .query_row("SELECT count(*) FROM anomalies WHERE status = 'confirmed'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM anomalies WHERE status = 'confirmed'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(confirmed < 3000, "the child was killed before it finished");
     for id in &acknowledged {
         let status: String = conn
-            .query_row("SELECT status FROM anomalies WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT status FROM anomalies WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .unwrap();
-        assert_eq!(status, "confirmed", "acknowledged change to anomaly {id} lost");
+        assert_eq!(
+            status, "confirmed",
+            "acknowledged change to anomaly {id} lost"
+        );
     }
     // Every change on disk (acknowledged or not) has its audit entry, and no entry is without
     // its change.

@@ -265,7 +265,11 @@ mod tests {
     fn the_embedded_rules_parse_and_name_every_rule() {
         let rules = RuleSet::from_toml(DEFAULT_RULES).unwrap();
         for id in RuleId::ALL {
-            assert!(rules.on(id), "{} missing from rules/default.toml", id.as_str());
+            assert!(
+                rules.on(id),
+                "{} missing from rules/default.toml",
+                id.as_str()
+            );
         }
     }
 }
