@@ -8,8 +8,8 @@ use crate::store::Store;
 
 /// Files an objection against a standard address (or, with `address_id` not a known address,
 /// against whatever the caller names — it is still queued, with no assignee). Returns the
-/// anomaly. Objecting twice to the same address returns the open anomaly with the new note
-/// added as a comment.
+/// anomaly. Objecting again to the same address adds the note as a comment to the existing
+/// objection anomaly (whatever its status: reopening a resolved one is left to the steward).
 ///
 /// # Examples
 /// ```
