@@ -41,6 +41,7 @@ pub mod api;
 pub mod batch;
 pub mod dictionaries;
 pub mod eval;
+pub mod fuse;
 pub mod gis;
 pub mod search;
 pub mod setup;

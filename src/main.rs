@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod fusion_cli;
+
 #[derive(Parser)]
 #[command(
     name = "dizhi",
@@ -168,6 +170,64 @@ enum Command {
         #[arg(long, default_value = "utf-8")]
         encoding: dizhi::gis::shp::DbfEncoding,
     },
+    /// Import a source file (CSV/XLSX/GeoJSON/GeoPackage/Shapefile), keeping every raw record;
+    /// re-importing a source replaces it (idempotent).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The source's name.
+        #[arg(long)]
+        source: String,
+        /// What its records are.
+        #[arg(long)]
+        kind: dizhi::fuse::Role,
+        /// Column mapping overrides, `column=field` (fields: id, address, town, community, road,
+        /// lane, number, building, group, name, category, lon, lat, floors, usage …).
+        #[arg(long = "map")]
+        map: Vec<String>,
+    },
+    /// Fuse every source in the store: match, link to buildings, run the rules, queue anomalies.
+    Fuse {
+        /// A rules file (TOML) instead of the embedded rules/default.toml.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Also write every finding to this CSV.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Run the quality rules: on the store (fusing it and queueing anomalies), or on a FILE
+    /// (report only). A CSV report (stdout, or --report) and a summary (stderr).
+    Check {
+        /// A file to check instead of the store.
+        file: Option<PathBuf>,
+        /// A rules file (TOML) instead of the embedded rules/default.toml.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// What the file's records are.
+        #[arg(long, default_value = "addresses")]
+        kind: dizhi::fuse::Role,
+        /// Column mapping overrides for FILE, `column=field`.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Write the CSV report here instead of stdout.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// The anomaly queue and its review.
+    Anomaly {
+        #[command(subcommand)]
+        what: fusion_cli::AnomalyCommand,
+    },
+    /// Address tags (地址标签).
+    Tag {
+        #[command(subcommand)]
+        what: fusion_cli::TagCommand,
+    },
+    /// Objections from outside: "this address is wrong".
+    Objection {
+        #[command(subcommand)]
+        what: fusion_cli::ObjectionCommand,
+    },
 }
 
 /// Output of `dizhi parse`.
@@ -198,6 +258,18 @@ enum BenchCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// Score the store's anomalies and links against a synthetic district's truth: precision and
+    /// recall per fault kind; the last line is the lowest F1 (exit 1 below --min-f1).
+    Fusion {
+        /// The synthetic-district directory (with truth/).
+        source_dir: PathBuf,
+        /// Fail below this lowest F1.
+        #[arg(long, default_value_t = 0.95)]
+        min_f1: f64,
+        /// Fuse again first (otherwise only when the store was never fused).
+        #[arg(long)]
+        refuse: bool,
+    },
     /// Span-exact precision/recall/F1 per label on a character-per-line labelled file.
     Parse {
         /// The labelled file (e.g. ../shared/data/parsing/naacl2019/dev.txt).
@@ -328,6 +400,40 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::Import {
+            file,
+            source,
+            kind,
+            map,
+        } => fusion_cli::import(&cli.data, &file, &source, kind, &map),
+        Command::Fuse { rules, report } => {
+            fusion_cli::fuse_store(&cli.data, rules.as_deref(), report.as_deref())
+        }
+        Command::Check {
+            file,
+            rules,
+            kind,
+            map,
+            report,
+        } => fusion_cli::check(
+            &cli.data,
+            rules.as_deref(),
+            file.as_deref(),
+            kind,
+            &map,
+            report.as_deref(),
+        ),
+        Command::Anomaly { what } => fusion_cli::anomaly(&cli.data, what),
+        Command::Tag { what } => fusion_cli::tag(&cli.data, what),
+        Command::Objection { what } => fusion_cli::objection(&cli.data, what),
+        Command::Eval {
+            what:
+                EvalCommand::Fusion {
+                    source_dir,
+                    min_f1,
+                    refuse,
+                },
+        } => fusion_cli::eval_fusion(&cli.data, &source_dir, min_f1, refuse),
         Command::Eval {
             what: EvalCommand::Parse { file, format },
         } => {

@@ -3,6 +3,7 @@
 mod api;
 mod batch;
 mod common;
+mod fusion;
 mod parse_eval;
 mod parse_golden;
 mod parse_props;

@@ -300,6 +300,11 @@ impl Store {
         &self.conn
     }
 
+    /// The underlying connection, mutable, for layers that write in their own transactions.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Closes the store, reporting any error (dropping it closes silently).
     pub fn close(self) -> Result<()> {
         self.conn.close().map_err(|(_, e)| Error::Sqlite(e))

@@ -162,6 +162,38 @@ CREATE TABLE tags (
     description TEXT
 );
 "#,
+    // 3: fusion and governance — how each source is read, what each source record fused to, and
+    // the review workflow's columns (the source record an anomaly concerns, its assignee).
+    r#"
+ALTER TABLE sources ADD COLUMN role TEXT;
+ALTER TABLE sources ADD COLUMN mapping TEXT;
+
+-- One row per source record after fusion: the standard address and building it stands for, how
+-- they were found, and the fields as this source gives them (normalized) — per-field provenance.
+CREATE TABLE fused_records (
+    source      TEXT NOT NULL,
+    record_key  TEXT NOT NULL,
+    address_id  TEXT,
+    building_id TEXT,
+    match_level TEXT NOT NULL,
+    score       REAL NOT NULL,
+    link_method TEXT,
+    fields      TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source, record_key)
+);
+CREATE INDEX fused_records_address ON fused_records(address_id);
+CREATE INDEX fused_records_building ON fused_records(building_id);
+
+ALTER TABLE anomalies ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE anomalies ADD COLUMN source TEXT;
+ALTER TABLE anomalies ADD COLUMN record_key TEXT;
+ALTER TABLE anomalies ADD COLUMN assignee TEXT;
+ALTER TABLE anomalies ADD COLUMN updated_at TEXT;
+-- Re-running the rules never duplicates an anomaly (nor resets its review).
+CREATE UNIQUE INDEX anomalies_identity ON anomalies(rule, kind, entity_kind, entity_id);
+CREATE INDEX anomalies_source_record ON anomalies(source, record_key);
+CREATE INDEX anomalies_assignee ON anomalies(assignee);
+"#,
 ];
 
 /// The schema version this dizhi writes: the number of [`MIGRATIONS`].

@@ -1,0 +1,463 @@
+//! The anomaly queue and its review workflow (异议核实与处理).
+//!
+//! An anomaly is `open` when a rule (or an objection) raises it; a reviewer `confirmed`s or
+//! `rejected`s it, and a confirmed or rejected anomaly is `resolved` once dealt with. Each
+//! anomaly has the responsible 街镇 as its assignee. Every write — a transition, a comment, a
+//! reassignment — happens in one SQLite transaction together with its `reviews` row and its
+//! `audit_log` row (who, when, before, after), with `synchronous = FULL`: once a call returns,
+//! the change and its audit entry are on disk together, and a crash never leaves one without the
+//! other.
+
+use serde::Serialize;
+
+use super::{Error, Result, audit};
+use crate::store::Store;
+
+/// Where an anomaly is in its review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Raised, not looked at yet.
+    Open,
+    /// A reviewer agrees it is wrong data.
+    Confirmed,
+    /// A reviewer finds the data right.
+    Rejected,
+    /// Dealt with.
+    Resolved,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Confirmed,
+        Status::Rejected,
+        Status::Resolved,
+    ];
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Confirmed => "confirmed",
+            Status::Rejected => "rejected",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    /// Whether a review may move an anomaly from `self` to `to`: open → confirmed | rejected,
+    /// confirmed | rejected → resolved.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::fuse::Status;
+    /// assert!(Status::Open.can_become(Status::Confirmed));
+    /// assert!(Status::Rejected.can_become(Status::Resolved));
+    /// assert!(!Status::Open.can_become(Status::Resolved));
+    /// assert!(!Status::Resolved.can_become(Status::Open));
+    /// ```
+    pub fn can_become(self, to: Status) -> bool {
+        matches!(
+            (self, to),
+            (Status::Open, Status::Confirmed)
+                | (Status::Open, Status::Rejected)
+                | (Status::Confirmed, Status::Resolved)
+                | (Status::Rejected, Status::Resolved)
+        )
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown status {s:?} (open, confirmed, rejected, resolved)"))
+    }
+}
+
+/// A review entry: a decision or a comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    /// Who.
+    pub reviewer: String,
+    /// `confirmed`, `rejected`, `resolved`, `comment`, `assigned`.
+    pub decision: String,
+    /// What they said.
+    pub note: Option<String>,
+    /// When.
+    pub at: String,
+}
+
+/// One anomaly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Anomaly {
+    /// Its id.
+    pub id: i64,
+    /// The rule that raised it (`objection` for one filed from outside).
+    pub rule: String,
+    /// The rule's sub-kind.
+    pub kind: String,
+    /// info | warning | error.
+    pub severity: String,
+    /// `source_record`, `address`, `building`.
+    pub entity_kind: String,
+    /// What it is about.
+    pub entity_id: String,
+    /// The source of the record it is about.
+    pub source: Option<String>,
+    /// The record's key.
+    pub record_key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// Evidence (JSON).
+    pub detail: serde_json::Value,
+    /// Where it is in its review.
+    pub status: Status,
+    /// The responsible 街镇.
+    pub assignee: Option<String>,
+    /// When raised.
+    pub created_at: String,
+    /// When last changed.
+    pub updated_at: Option<String>,
+    /// Its reviews and comments, oldest first (filled by [`Anomalies::get`]).
+    pub reviews: Vec<Review>,
+}
+
+/// Which anomalies to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnomalyFilter {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Only this assignee (街镇).
+    pub assignee: Option<String>,
+    /// Only about records of this source.
+    pub source: Option<String>,
+    /// Only about this entity (`gongan_menpai/GA00000001`, an address id).
+    pub entity_id: Option<String>,
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+    /// Skip this many.
+    pub offset: usize,
+}
+
+/// The anomaly queue of a store.
+///
+/// # Examples
+/// ```
+/// use dizhi::fuse::{Anomalies, AnomalyFilter, Status};
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+/// let mut q = Anomalies::new(&mut store).unwrap();
+/// let id = q.raise("objection", "", "address", "A1", "wrong door number", Some("华新镇"), "op7").unwrap();
+/// q.transition(id, Status::Confirmed, "steward1", Some("checked on site")).unwrap();
+/// assert!(q.transition(id, Status::Open, "steward1", None).is_err());
+/// let a = q.get(id).unwrap();
+/// assert_eq!((a.status, a.reviews.len()), (Status::Confirmed, 1));
+/// assert_eq!(q.list(&AnomalyFilter::default()).unwrap().len(), 1);
+/// ```
+pub struct Anomalies<'a> {
+    store: &'a mut Store,
+}
+
+const COLUMNS: &str = "id, rule, kind, severity, entity_kind, entity_id, source, record_key, \
+                       message, detail, status, assignee, created_at, updated_at";
+
+fn row_to_anomaly(r: &rusqlite::Row<'_>) -> rusqlite::Result<Anomaly> {
+    let detail: String = r.get(9)?;
+    let status: String = r.get(10)?;
+    Ok(Anomaly {
+        id: r.get(0)?,
+        rule: r.get(1)?,
+        kind: r.get(2)?,
+        severity: r.get(3)?,
+        entity_kind: r.get(4)?,
+        entity_id: r.get(5)?,
+        source: r.get(6)?,
+        record_key: r.get(7)?,
+        message: r.get(8)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        status: status.parse().unwrap_or(Status::Open),
+        assignee: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        reviews: Vec::new(),
+    })
+}
+
+fn state_json(status: Status, assignee: Option<&str>) -> String {
+    serde_json::json!({"status": status.as_str(), "assignee": assignee}).to_string()
+}
+
+impl<'a> Anomalies<'a> {
+    /// The queue of a store; its writes are synced to disk before they return.
+    pub fn new(store: &'a mut Store) -> Result<Anomalies<'a>> {
+        store
+            .connection()
+            .pragma_update(None, "synchronous", "FULL")?;
+        Ok(Anomalies { store })
+    }
+
+    /// Anomalies matching the filter, by id.
+    pub fn list(&self, filter: &AnomalyFilter) -> Result<Vec<Anomaly>> {
+        let conn = self.store.connection();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM anomalies WHERE (?1 IS NULL OR status = ?1) \
+             AND (?2 IS NULL OR rule = ?2) AND (?3 IS NULL OR assignee = ?3) \
+             AND (?4 IS NULL OR source = ?4) AND (?5 IS NULL OR entity_id = ?5) \
+             ORDER BY id LIMIT ?6 OFFSET ?7"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params![
+                filter.status.map(Status::as_str),
+                filter.rule,
+                filter.assignee,
+                filter.source,
+                filter.entity_id,
+                filter.limit.unwrap_or(100) as i64,
+                filter.offset as i64
+            ],
+            row_to_anomaly,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Counts per status (for a summary).
+    pub fn counts(&self) -> Result<Vec<(String, String, u64)>> {
+        let conn = self.store.connection();
+        let mut stmt = conn.prepare(
+            "SELECT rule, status, count(*) FROM anomalies GROUP BY rule, status ORDER BY rule, status",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One anomaly with its reviews.
+    pub fn get(&self, id: i64) -> Result<Anomaly> {
+        let conn = self.store.connection();
+        let mut a = conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM anomalies WHERE id = ?1"),
+                [id],
+                row_to_anomaly,
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("anomaly {id}")),
+                e => e.into(),
+            })?;
+        let mut stmt = conn.prepare(
+            "SELECT reviewer, decision, note, at FROM reviews WHERE anomaly_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(Review {
+                reviewer: r.get(0)?,
+                decision: r.get(1)?,
+                note: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })?;
+        a.reviews = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(a)
+    }
+
+    /// Raises a new anomaly (status open) and audits it; returns its id. Raising the same rule,
+    /// kind and entity again returns the existing anomaly's id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn raise(
+        &mut self,
+        rule: &str,
+        kind: &str,
+        entity_kind: &str,
+        entity_id: &str,
+        message: &str,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<i64> {
+        self.raise_with(
+            rule,
+            kind,
+            entity_kind,
+            entity_id,
+            message,
+            serde_json::json!({}),
+            assignee,
+            actor,
+        )
+    }
+
+    /// [`Anomalies::raise`] with evidence.
+    #[allow(clippy::too_many_arguments)]
+    pub fn raise_with(
+        &mut self,
+        rule: &str,
+        kind: &str,
+        entity_kind: &str,
+        entity_id: &str,
+        message: &str,
+        detail: serde_json::Value,
+        assignee: Option<&str>,
+        actor: &str,
+    ) -> Result<i64> {
+        let tx = self.store.connection_mut().transaction()?;
+        let (source, record_key) = match entity_kind {
+            "source_record" => entity_id
+                .split_once('/')
+                .map(|(s, k)| (Some(s.to_string()), Some(k.to_string())))
+                .unwrap_or((None, None)),
+            _ => (None, None),
+        };
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, \
+             message, detail, status, source, record_key, assignee, created_at, updated_at) \
+             VALUES (?1, ?2, 'warning', ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            rusqlite::params![
+                rule,
+                kind,
+                entity_kind,
+                entity_id,
+                message,
+                detail.to_string(),
+                source,
+                record_key,
+                assignee
+            ],
+        )?;
+        let id: i64 = tx.query_row(
+            "SELECT id FROM anomalies WHERE rule = ?1 AND kind = ?2 AND entity_kind = ?3 \
+             AND entity_id = ?4",
+            rusqlite::params![rule, kind, entity_kind, entity_id],
+            |r| r.get(0),
+        )?;
+        if n > 0 {
+            let after = serde_json::json!({"status": "open", "rule": rule, "kind": kind,
+                "entity": entity_id, "assignee": assignee, "message": message});
+            audit(
+                &tx,
+                actor,
+                "anomaly.create",
+                &format!("anomaly:{id}"),
+                None,
+                Some(&after.to_string()),
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn current(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(Status, Option<String>)> {
+        let (status, assignee): (String, Option<String>) = tx
+            .query_row(
+                "SELECT status, assignee FROM anomalies WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("anomaly {id}")),
+                e => e.into(),
+            })?;
+        Ok((status.parse().map_err(Error::Invalid)?, assignee))
+    }
+
+    /// Moves an anomaly to `to` (see [`Status::can_become`]), with the reviewer's comment; the
+    /// status change, its review row and its audit entry are one transaction. A refused
+    /// transition changes nothing.
+    pub fn transition(
+        &mut self,
+        id: i64,
+        to: Status,
+        actor: &str,
+        comment: Option<&str>,
+    ) -> Result<Anomaly> {
+        let tx = self.store.connection_mut().transaction()?;
+        let (from, assignee) = Self::current(&tx, id)?;
+        if !from.can_become(to) {
+            return Err(Error::Invalid(format!(
+                "anomaly {id} is {}: it cannot become {}",
+                from.as_str(),
+                to.as_str()
+            )));
+        }
+        tx.execute(
+            "UPDATE anomalies SET status = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE id = ?1",
+            rusqlite::params![id, to.as_str()],
+        )?;
+        tx.execute(
+            "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
+             VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            rusqlite::params![id, actor, to.as_str(), comment],
+        )?;
+        let mut after = serde_json::json!({"status": to.as_str(), "assignee": assignee});
+        if let Some(c) = comment {
+            after["comment"] = c.into();
+        }
+        audit(
+            &tx,
+            actor,
+            "anomaly.transition",
+            &format!("anomaly:{id}"),
+            Some(&state_json(from, assignee.as_deref())),
+            Some(&after.to_string()),
+        )?;
+        tx.commit()?;
+        self.get(id)
+    }
+
+    /// Adds a comment (audited).
+    pub fn comment(&mut self, id: i64, actor: &str, text: &str) -> Result<Anomaly> {
+        let tx = self.store.connection_mut().transaction()?;
+        let (status, assignee) = Self::current(&tx, id)?;
+        tx.execute(
+            "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
+             VALUES (?1, ?2, 'comment', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            rusqlite::params![id, actor, text],
+        )?;
+        let state = state_json(status, assignee.as_deref());
+        let after =
+            serde_json::json!({"status": status.as_str(), "assignee": assignee, "comment": text});
+        audit(
+            &tx,
+            actor,
+            "anomaly.comment",
+            &format!("anomaly:{id}"),
+            Some(&state),
+            Some(&after.to_string()),
+        )?;
+        tx.commit()?;
+        self.get(id)
+    }
+
+    /// Gives an anomaly to another 街镇 (audited).
+    pub fn assign(&mut self, id: i64, assignee: &str, actor: &str) -> Result<Anomaly> {
+        let tx = self.store.connection_mut().transaction()?;
+        let (status, before) = Self::current(&tx, id)?;
+        tx.execute(
+            "UPDATE anomalies SET assignee = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE id = ?1",
+            rusqlite::params![id, assignee],
+        )?;
+        tx.execute(
+            "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
+             VALUES (?1, ?2, 'assigned', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            rusqlite::params![id, actor, assignee],
+        )?;
+        audit(
+            &tx,
+            actor,
+            "anomaly.assign",
+            &format!("anomaly:{id}"),
+            Some(&state_json(status, before.as_deref())),
+            Some(&state_json(status, Some(assignee))),
+        )?;
+        tx.commit()?;
+        self.get(id)
+    }
+}

@@ -1,0 +1,626 @@
+//! `dizhi import`: a source file into the store, every raw record kept with its provenance.
+//!
+//! CSV (UTF-8, or GBK when it is not UTF-8), XLSX (first sheet), GeoJSON (all properties kept),
+//! GeoPackage and Shapefile (the attributes the GIS readers know: id, kind, floors). The first
+//! column (or the feature id / first property) is the record key. Columns are mapped to
+//! [`Field`]s by their names (Chinese and English synonyms, see [`Field::from_header`]), and
+//! `--map column=field` overrides that; the mapping is stored with the source so fusion reads
+//! the records the same way later. Re-importing a source replaces its records in one transaction:
+//! importing the same file twice leaves the same store.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use geo::Geometry;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use super::{Error, Result};
+use crate::store::{SourceRecord, Store, geometry_to_wkb};
+
+/// What a source's records are: addresses (door plates, gazetteer entries, work orders) or
+/// buildings (footprints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Address records.
+    Addresses,
+    /// Building footprints.
+    Buildings,
+}
+
+impl Role {
+    /// Its name (`addresses`, `buildings`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Addresses => "addresses",
+            Role::Buildings => "buildings",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "addresses" => Ok(Role::Addresses),
+            "buildings" => Ok(Role::Buildings),
+            _ => Err(format!("unknown kind {s:?} (addresses or buildings)")),
+        }
+    }
+}
+
+/// A field fusion understands; source columns are mapped onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// The record's id in its source.
+    Id,
+    /// The full address text.
+    Address,
+    /// 区.
+    District,
+    /// 街镇.
+    Town,
+    /// 居/村委.
+    Community,
+    /// 道路.
+    Road,
+    /// 弄.
+    Lane,
+    /// 号.
+    Number,
+    /// 幢.
+    Building,
+    /// 组.
+    Group,
+    /// A place name of a gazetteer (民政地名 标准名称).
+    Name,
+    /// A gazetteer category (道路, 小区, 单位, 村).
+    Category,
+    /// First door number of a road (门牌起).
+    NumberFrom,
+    /// Last door number of a road (门牌止).
+    NumberTo,
+    /// Longitude.
+    Lon,
+    /// Latitude.
+    Lat,
+    /// Floors above ground.
+    Floors,
+    /// What a building is used for.
+    Usage,
+}
+
+impl Field {
+    /// Every field.
+    pub const ALL: [Field; 18] = [
+        Field::Id,
+        Field::Address,
+        Field::District,
+        Field::Town,
+        Field::Community,
+        Field::Road,
+        Field::Lane,
+        Field::Number,
+        Field::Building,
+        Field::Group,
+        Field::Name,
+        Field::Category,
+        Field::NumberFrom,
+        Field::NumberTo,
+        Field::Lon,
+        Field::Lat,
+        Field::Floors,
+        Field::Usage,
+    ];
+
+    /// The field's name (`--map column=NAME`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Address => "address",
+            Field::District => "district",
+            Field::Town => "town",
+            Field::Community => "community",
+            Field::Road => "road",
+            Field::Lane => "lane",
+            Field::Number => "number",
+            Field::Building => "building",
+            Field::Group => "group",
+            Field::Name => "name",
+            Field::Category => "category",
+            Field::NumberFrom => "number_from",
+            Field::NumberTo => "number_to",
+            Field::Lon => "lon",
+            Field::Lat => "lat",
+            Field::Floors => "floors",
+            Field::Usage => "usage",
+        }
+    }
+
+    /// The field a column header names, by the usual Chinese and English column names.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::fuse::Field;
+    /// assert_eq!(Field::from_header("路名"), Some(Field::Road));
+    /// assert_eq!(Field::from_header("所属街镇"), Some(Field::Town));
+    /// assert_eq!(Field::from_header("诉求地址"), Some(Field::Address));
+    /// assert_eq!(Field::from_header("备注"), None);
+    /// ```
+    pub fn from_header(header: &str) -> Option<Field> {
+        let h = header.trim().to_lowercase();
+        let f = match h.as_str() {
+            "id" | "编号" | "门牌编号" | "地名代码" | "建筑编号" | "工单编号" | "record_id" => {
+                Field::Id
+            }
+            "address" | "地址" | "地址全称" | "诉求地址" | "详细地址" | "标准地址" => {
+                Field::Address
+            }
+            "district" | "区县" | "区" => Field::District,
+            "town" | "街镇" | "所属街镇" | "街道" | "乡镇" => Field::Town,
+            "community" | "居委会" | "居委" | "村居委" | "社区" => Field::Community,
+            "road" | "路名" | "道路" | "街路巷" => Field::Road,
+            "lane" | "弄号" | "弄" => Field::Lane,
+            "number" | "门牌号" | "号" => Field::Number,
+            "building" | "楼幢号" | "幢号" | "楼号" => Field::Building,
+            "group" | "村组" | "组" => Field::Group,
+            "name" | "标准名称" | "地名" | "名称" => Field::Name,
+            "category" | "类别" | "地名类别" => Field::Category,
+            "number_from" | "门牌起" => Field::NumberFrom,
+            "number_to" | "门牌止" => Field::NumberTo,
+            "lon" | "lng" | "longitude" | "经度" | "x" => Field::Lon,
+            "lat" | "latitude" | "纬度" | "y" => Field::Lat,
+            "floors" | "层数" | "地上层数" => Field::Floors,
+            "usage" | "kind" | "用途" | "建筑用途" => Field::Usage,
+            _ => return None,
+        };
+        Some(f)
+    }
+}
+
+impl std::str::FromStr for Field {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Field::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Field::ALL.iter().map(|f| f.as_str()).collect();
+                format!("unknown field {s:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// How a source's columns map to [`Field`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// Column name → field.
+    pub columns: BTreeMap<String, Field>,
+}
+
+impl Mapping {
+    /// The mapping the headers imply ([`Field::from_header`]), then `overrides` (`column=field`).
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::fuse::{Field, Mapping};
+    /// let m = Mapping::infer(["编号", "addr", "x"], &["addr=address".to_string()]).unwrap();
+    /// assert_eq!(m.columns["addr"], Field::Address);
+    /// assert_eq!(m.columns["x"], Field::Lon);
+    /// assert!(Mapping::infer(["a"], &["a=nope".to_string()]).is_err());
+    /// ```
+    pub fn infer<'a>(
+        headers: impl IntoIterator<Item = &'a str>,
+        overrides: &[String],
+    ) -> Result<Mapping> {
+        let mut columns = BTreeMap::new();
+        for h in headers {
+            if let Some(f) = Field::from_header(h) {
+                columns.insert(h.to_string(), f);
+            }
+        }
+        for o in overrides {
+            let (col, field) = o
+                .split_once('=')
+                .ok_or_else(|| Error::Invalid(format!("--map {o:?}: expected column=field")))?;
+            let field: Field = field.trim().parse().map_err(Error::Invalid)?;
+            // A field comes from one column: an override takes it from the inferred one.
+            columns.retain(|_, f| *f != field);
+            columns.insert(col.trim().to_string(), field);
+        }
+        Ok(Mapping { columns })
+    }
+
+    /// The record's fields: each mapped column's value (trimmed, empty values left out).
+    pub fn apply(
+        &self,
+        raw: &serde_json::Map<String, serde_json::Value>,
+    ) -> BTreeMap<Field, String> {
+        let mut out = BTreeMap::new();
+        for (col, field) in &self.columns {
+            let text = match raw.get(col) {
+                Some(serde_json::Value::String(s)) => s.trim().to_string(),
+                Some(serde_json::Value::Null) | None => continue,
+                Some(v) => v.to_string(),
+            };
+            if !text.is_empty() {
+                out.insert(*field, text);
+            }
+        }
+        out
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// The source's name.
+    pub source: String,
+    /// Addresses or buildings.
+    pub role: Role,
+    /// Records stored.
+    pub records: usize,
+    /// Records or features left out, with why (no key, a bad geometry, a repeated key).
+    pub problems: Vec<String>,
+    /// The column → field mapping used.
+    pub mapping: Mapping,
+}
+
+/// A file read as records: header (column order) and rows as JSON objects with keys and lines.
+struct Read {
+    headers: Vec<String>,
+    records: Vec<SourceRecord>,
+    problems: Vec<String>,
+}
+
+/// Imports `path` as source `name`, replacing any earlier import of that name.
+///
+/// # Examples
+/// ```
+/// use dizhi::fuse::{import_file, Role};
+/// let dir = tempfile::tempdir().unwrap();
+/// let csv = dir.path().join("mp.csv");
+/// std::fs::write(&csv, "编号,路名,门牌号\nR1,华腾路,8\nR2,华腾路,10\n").unwrap();
+/// let mut store = dizhi::store::Store::open(dir.path().join("data")).unwrap();
+/// let r = import_file(&mut store, &csv, "mp", Role::Addresses, &[]).unwrap();
+/// assert_eq!(r.records, 2);
+/// let again = import_file(&mut store, &csv, "mp", Role::Addresses, &[]).unwrap();
+/// assert_eq!(again.records, 2);
+/// assert_eq!(store.summary().unwrap().source_records, 2);
+/// ```
+pub fn import_file(
+    store: &mut Store,
+    path: &Path,
+    name: &str,
+    role: Role,
+    map: &[String],
+) -> Result<ImportReport> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let read = match ext.as_str() {
+        "csv" | "txt" | "tsv" => read_csv(path, ext == "tsv")?,
+        "xlsx" | "xls" | "xlsm" => read_xlsx(path)?,
+        "geojson" | "json" => read_geojson(path)?,
+        "gpkg" | "shp" => read_gis(path)?,
+        _ => {
+            return Err(Error::file(
+                path,
+                "unknown format (csv, xlsx, geojson, gpkg, shp)",
+            ));
+        }
+    };
+    let mapping = Mapping::infer(read.headers.iter().map(String::as_str), map)?;
+    let kind = match ext.as_str() {
+        "tsv" | "txt" => "csv".to_string(),
+        "xls" | "xlsm" => "xlsx".to_string(),
+        "json" => "geojson".to_string(),
+        e => e.to_string(),
+    };
+    let mapping_json =
+        serde_json::to_string(&mapping).map_err(|e| Error::Invalid(e.to_string()))?;
+    let path_text = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string();
+    let conn = store.connection_mut();
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM sources WHERE name = ?1", [name])?;
+    tx.execute(
+        "INSERT INTO sources (name, kind, path, record_count, role, mapping) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            name,
+            kind,
+            path_text,
+            read.records.len() as i64,
+            role.as_str(),
+            mapping_json
+        ],
+    )?;
+    let source_id = tx.last_insert_rowid();
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO source_records (source_id, record_key, line, raw, geometry) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for r in &read.records {
+            let wkb = match &r.geometry {
+                Some(g) => Some(geometry_to_wkb(g)?),
+                None => None,
+            };
+            stmt.execute(params![
+                source_id,
+                r.key,
+                r.line.map(|l| l as i64),
+                r.raw,
+                wkb
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(ImportReport {
+        source: name.to_string(),
+        role,
+        records: read.records.len(),
+        problems: read.problems,
+        mapping,
+    })
+}
+
+/// Builds records from rows: key from the first column, raw as an ordered JSON object; repeated
+/// and empty keys are problems.
+fn records_from_rows(
+    headers: &[String],
+    rows: impl Iterator<Item = (u64, Vec<String>)>,
+) -> (Vec<SourceRecord>, Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    for (line, row) in rows {
+        let key = row
+            .first()
+            .map(|k| k.trim().to_string())
+            .unwrap_or_default();
+        if key.is_empty() {
+            problems.push(format!("line {line}: no record id in the first column"));
+            continue;
+        }
+        if !seen.insert(key.clone()) {
+            problems.push(format!("line {line}: repeated record id {key}"));
+            continue;
+        }
+        let mut obj = serde_json::Map::new();
+        for (h, v) in headers.iter().zip(row) {
+            obj.insert(h.clone(), serde_json::Value::String(v));
+        }
+        records.push(SourceRecord {
+            key,
+            line: Some(line),
+            raw: serde_json::Value::Object(obj).to_string(),
+            geometry: None,
+        });
+    }
+    (records, problems)
+}
+
+fn read_csv(path: &Path, tabs: bool) -> Result<Read> {
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
+        Err(_) => encoding_rs::GBK.decode(&bytes).0.into_owned(),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(if tabs { b'\t' } else { b',' })
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::file(path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        match row {
+            Ok(r) => rows.push((i as u64 + 2, r.iter().map(str::to_string).collect())),
+            Err(e) => problems.push(format!("line {}: {e}", i + 2)),
+        }
+    }
+    let (records, mut more) = records_from_rows(&headers, rows.into_iter());
+    problems.append(&mut more);
+    Ok(Read {
+        headers,
+        records,
+        problems,
+    })
+}
+
+fn read_xlsx(path: &Path) -> Result<Read> {
+    use calamine::{Reader, open_workbook_auto};
+    let mut wb = open_workbook_auto(path).map_err(|e| Error::file(path, e))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::file(path, "no sheet"))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| Error::file(path, e))?;
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .unwrap_or_default();
+    let body = rows
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 2, r.iter().map(|c| c.to_string()).collect()));
+    let (records, problems) = records_from_rows(&headers, body);
+    Ok(Read {
+        headers,
+        records,
+        problems,
+    })
+}
+
+fn read_geojson(path: &Path) -> Result<Read> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    let fc: geojson::FeatureCollection = text.parse().map_err(|e| Error::file(path, e))?;
+    let mut headers: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, f) in fc.features.into_iter().enumerate() {
+        let props = f.properties.clone().unwrap_or_default();
+        for k in props.keys() {
+            if !headers.contains(k) {
+                headers.push(k.clone());
+            }
+        }
+        let key = match &f.id {
+            Some(geojson::feature::Id::String(s)) => Some(s.clone()),
+            Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
+            None => props.values().next().map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            }),
+        };
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            problems.push(format!("feature {i}: no record id"));
+            continue;
+        };
+        if !seen.insert(key.clone()) {
+            problems.push(format!("feature {i}: repeated record id {key}"));
+            continue;
+        }
+        let geometry = match f
+            .geometry
+            .as_ref()
+            .map(|g| Geometry::<f64>::try_from(&g.value))
+        {
+            None => None,
+            Some(Ok(g)) => Some(g),
+            Some(Err(e)) => {
+                problems.push(format!("feature {i} ({key}): invalid geometry: {e}"));
+                continue;
+            }
+        };
+        records.push(SourceRecord {
+            key,
+            line: Some(i as u64),
+            raw: serde_json::Value::Object(props).to_string(),
+            geometry,
+        });
+    }
+    Ok(Read {
+        headers,
+        records,
+        problems,
+    })
+}
+
+fn read_gis(path: &Path) -> Result<Read> {
+    let loaded = crate::gis::read_footprints(path).map_err(|e| Error::file(path, e))?;
+    let headers = vec!["id".to_string(), "kind".to_string(), "floors".to_string()];
+    let mut problems: Vec<String> = loaded
+        .problems
+        .iter()
+        .map(|p| format!("feature {}: {}", p.feature, p.reason))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::new();
+    for (i, f) in loaded.footprints.into_iter().enumerate() {
+        if !seen.insert(f.id.clone()) {
+            problems.push(format!("feature {i}: repeated record id {}", f.id));
+            continue;
+        }
+        let raw = serde_json::json!({"id": f.id, "kind": f.kind, "floors": f.floors});
+        let geometry = if f.geometry.0.len() == 1 {
+            Geometry::Polygon(f.geometry.0[0].clone())
+        } else {
+            Geometry::MultiPolygon(f.geometry)
+        };
+        records.push(SourceRecord {
+            key: f.id,
+            line: Some(i as u64),
+            raw: raw.to_string(),
+            geometry: Some(geometry),
+        });
+    }
+    Ok(Read {
+        headers,
+        records,
+        problems,
+    })
+}
+
+/// A stored source as fusion reads it: its name, role and mapping (inferred from the first
+/// record's columns when the source came from `dizhi build`, which stores none).
+pub fn stored_sources(store: &Store) -> Result<Vec<(i64, String, Role, Mapping)>> {
+    let conn = store.connection();
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.name, s.kind, s.role, s.mapping, \
+         (SELECT raw FROM source_records r WHERE r.source_id = s.id ORDER BY r.id LIMIT 1), \
+         (SELECT geometry IS NOT NULL FROM source_records r WHERE r.source_id = s.id ORDER BY r.id LIMIT 1) \
+         FROM sources s WHERE s.kind != 'truth' ORDER BY s.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<bool>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, role, mapping, first, has_geometry) = row?;
+        let mapping = match mapping {
+            Some(m) => serde_json::from_str(&m)
+                .map_err(|e| Error::Invalid(format!("source {name}: mapping {m:?}: {e}")))?,
+            None => {
+                let keys: Vec<String> = first
+                    .as_deref()
+                    .and_then(|f| {
+                        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(f).ok()
+                    })
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                Mapping::infer(keys.iter().map(String::as_str), &[])?
+            }
+        };
+        let role = match role.as_deref() {
+            Some(r) => r.parse().map_err(Error::Invalid)?,
+            None if has_geometry == Some(true) => Role::Buildings,
+            None => Role::Addresses,
+        };
+        out.push((id, name, role, mapping));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_moves_a_field_from_the_inferred_column() {
+        let m = Mapping::infer(["地址全称", "addr2"], &["addr2=address".into()]).unwrap();
+        assert_eq!(m.columns.len(), 1);
+        assert_eq!(m.columns["addr2"], Field::Address);
+    }
+
+    #[test]
+    fn fields_round_trip_by_name() {
+        for f in Field::ALL {
+            assert_eq!(f.as_str().parse::<Field>(), Ok(f));
+        }
+    }
+}
