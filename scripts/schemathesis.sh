@@ -20,9 +20,12 @@ cargo build --profile "$PROFILE" --bin dizhi
 # `cargo run` execs the server, so $! is the server's pid.
 cargo run -q --profile "$PROFILE" --bin dizhi -- --data "$DATA" serve --addr "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 PID=$!
+REPORT_DIR=${REPORT_DIR:-target/schemathesis}
+mkdir -p "$REPORT_DIR"
 cleanup() {
     kill "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
+    cp "$LOG" "$REPORT_DIR/server.log" 2>/dev/null || true
     rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -35,20 +38,20 @@ done
 KEY=$(cat "$DATA/admin-key.txt")
 
 status=0
-schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
     --checks all \
     --header "Authorization: Bearer $KEY" \
     --max-examples "$MAX_EXAMPLES" \
     --seed 1 \
     --workers 2 \
     --no-color \
-    --report-dir "${REPORT_DIR:-target/schemathesis}" \
+    --report-dir "$REPORT_DIR" \
     --report junit || status=$?
 
-internal=$(grep -c 'internal error' "$LOG" || true)
+internal=$(grep -cE 'internal error|panicked' "$LOG" || true)
 echo "server: $(grep -c 'dizhi::access' "$LOG" || true) requests logged, $internal internal errors"
 if [ "$internal" != "0" ]; then
-    grep 'internal error' "$LOG" | head -20
+    grep -E -A3 'internal error|panicked' "$LOG" | head -40
     status=1
 fi
 exit "$status"

@@ -135,7 +135,7 @@ fn schemas() -> Value {
                 "candidates": {"type": "array", "items": r("Candidate")}}}));
     m.insert("NormalizeRequest".into(), json!({"type": "object", "required": ["addresses"], "additionalProperties": false, "properties": {
             "addresses": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 1000},
-            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}}}));
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", null], "nullable": true}}}));
     m.insert(
         "NormalizeResults".into(),
         json!({"type": "object", "required": ["results"], "properties": {
@@ -189,7 +189,7 @@ fn schemas() -> Value {
             "truncated": {"type": "boolean"}}}));
     m.insert(
         "Position".into(),
-        json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}),
+        json!({"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 2, "maxItems": 3}),
     );
     m.insert(
         "PolygonCoordinates".into(),
@@ -220,7 +220,7 @@ fn schemas() -> Value {
         "features": {"type": "array", "minItems": 1, "items": r("AreaFeature")}}}),
     );
     m.insert("GeoJsonArea".into(), json!({
-        "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them (rings of at least 4 positions).",
+        "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them (rings of at least 4 positions, in degrees; at most 2,000 vertices in all, else 413).",
         "oneOf": [r("PolygonGeometry"), r("MultiPolygonGeometry"), r("AreaFeature"), r("AreaFeatureCollection")]}));
     m.insert("Address".into(), json!({"type": "object", "required": ["id", "address", "district", "kind", "status", "building_id", "lon", "lat", "crs", "tags", "links"], "properties": {
             "id": {"type": "string"}, "address": {"type": "string"}, "district": {"type": "string"},
@@ -240,8 +240,8 @@ fn schemas() -> Value {
     );
     m.insert("CreateKey".into(), json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {
             "role": r("Role"),
-            "id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Default: ROLE-RANDOM."},
-            "note": {"type": "string", "maxLength": 200}}}));
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "nullable": true, "description": "Default: ROLE-RANDOM."},
+            "note": {"type": "string", "maxLength": 200, "nullable": true}}}));
     m.insert("CreatedKey".into(), json!({"type": "object", "required": ["id", "role", "key"], "properties": {
             "id": {"type": "string"}, "role": r("Role"), "note": nullable("string"),
             "key": {"type": "string", "description": "The key: shown once, stored only as a salted hash."}}}));

@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use geo::{BoundingRect, Point};
+use std::time::Duration;
+
+use geo::{BoundingRect, Contains, Intersects, Point};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -190,6 +192,7 @@ pub(super) async fn in_box(
         )));
     }
     let rect = crate::spatial::answer::parse_bbox(&bbox, crs).map_err(ApiError::BadRequest)?;
+    let _heavy = state.heavy_permit().await?;
     let body = state
         .blocking(move |state, store| {
             let found: Vec<(&Building, Option<f64>)> = state
@@ -252,6 +255,7 @@ pub(super) async fn near(
         .radius
         .ok_or_else(|| ApiError::BadRequest("give radius (metres)".into()))?;
     let r = radius(Some(r), 0.0)?;
+    let _heavy = state.heavy_permit().await?;
     let body = state
         .blocking(move |state, store| {
             let (x, y) = crs.to_wgs84(lon, lat);
@@ -276,7 +280,11 @@ pub(super) struct WithinQuery {
 
 /// The polygons of a GeoJSON Polygon or MultiPolygon, or a Feature or FeatureCollection of them,
 /// in WGS84. Checked as the OpenAPI schema says: rings of at least 4 positions of 2 or 3 numbers.
-fn polygons(body: &Value, crs: Crs) -> Result<geo::MultiPolygon<f64>, ApiError> {
+fn polygons(
+    body: &Value,
+    crs: Crs,
+    max_vertices: usize,
+) -> Result<geo::MultiPolygon<f64>, ApiError> {
     let bad = |m: &str| ApiError::InvalidBody(m.to_string());
     fn position(v: &Value, crs: Crs) -> Option<geo::Coord<f64>> {
         let a = v.as_array()?;
@@ -284,6 +292,10 @@ fn polygons(body: &Value, crs: Crs) -> Result<geo::MultiPolygon<f64>, ApiError> 
             return None;
         }
         let nums: Vec<f64> = a.iter().map(Value::as_f64).collect::<Option<_>>()?;
+        // Degrees: anything else is a mistake, and huge values overflow the geometry predicates.
+        if nums.iter().any(|v| !(-180.0..=180.0).contains(v)) {
+            return None;
+        }
         let (x, y) = crs.to_wgs84(nums[0], nums[1]);
         (x.is_finite() && y.is_finite()).then_some(geo::coord! { x: x, y: y })
     }
@@ -306,9 +318,9 @@ fn polygons(body: &Value, crs: Crs) -> Result<geo::MultiPolygon<f64>, ApiError> 
     fn geometry(g: &Value, crs: Crs) -> Result<Vec<geo::Polygon<f64>>, &'static str> {
         let coords = g.get("coordinates").ok_or("a geometry needs coordinates")?;
         match g.get("type").and_then(Value::as_str) {
-            Some("Polygon") => polygon(coords, crs)
-                .map(|p| vec![p])
-                .ok_or("bad Polygon coordinates: rings of at least 4 [lon, lat] positions"),
+            Some("Polygon") => polygon(coords, crs).map(|p| vec![p]).ok_or(
+                "bad Polygon coordinates: rings of at least 4 [lon, lat] positions, in degrees",
+            ),
             Some("MultiPolygon") => coords
                 .as_array()
                 .filter(|a| !a.is_empty())
@@ -347,6 +359,15 @@ fn polygons(body: &Value, crs: Crs) -> Result<geo::MultiPolygon<f64>, ApiError> 
         _ => Err("expected a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"),
     }
     .map_err(bad)?;
+    let vertices: usize = found
+        .iter()
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    if vertices > max_vertices {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the polygons have {vertices} vertices; the limit is {max_vertices}"
+        )));
+    }
     let mp = geo::MultiPolygon(found);
     if mp.bounding_rect().is_none() {
         return Err(bad("the polygons are empty"));
@@ -364,20 +385,35 @@ pub(super) async fn within(
 ) -> Result<Response, ApiError> {
     let crs = parse_crs(q.crs.as_deref())?;
     let limit = limit(&state, q.limit)?;
-    let area = polygons(&body, crs)?;
+    let area = polygons(&body, crs, state.limits.max_polygon_vertices)?;
     let relation = if q.contained.unwrap_or(false) {
         PolygonRelation::Within
     } else {
         PolygonRelation::Intersects
     };
+    let _heavy = state.heavy_permit().await?;
+    // The polygon test is the slow part (a relate per candidate): bounded by the request
+    // timeout here too, because a blocking task cannot be cancelled from outside.
+    let deadline =
+        std::time::Instant::now() + Duration::from_millis(state.limits.request_timeout_ms);
     let body = state
         .blocking(move |state, store| {
-            let found: Vec<(&Building, Option<f64>)> = state
-                .footprints
-                .buildings_in_polygon(&area, relation)
-                .into_iter()
-                .map(|b| (b, None))
-                .collect();
+            let Some(rect) = area.bounding_rect() else {
+                return collection(store, &[], limit, crs);
+            };
+            let mut found: Vec<(&Building, Option<f64>)> = Vec::new();
+            for b in state.footprints.buildings_in_box(rect) {
+                if std::time::Instant::now() > deadline {
+                    return Err(ApiError::Timeout);
+                }
+                let hit = match relation {
+                    PolygonRelation::Intersects => area.intersects(&b.footprint),
+                    PolygonRelation::Within => area.contains(&b.footprint),
+                };
+                if hit {
+                    found.push((b, None));
+                }
+            }
             collection(store, &found, limit, crs)
         })
         .await?;
@@ -418,6 +454,7 @@ pub(super) async fn export(
             .unwrap_or_default()
             .replace(|c: char| !c.is_ascii_alphanumeric(), "")
     ));
+    let _heavy = state.heavy_permit().await?;
     let bytes = state
         .blocking(move |_, store| {
             let footprints =
