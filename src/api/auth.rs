@@ -171,6 +171,10 @@ pub struct Limits {
     pub max_batch: usize,
     /// Most buildings in one spatial answer.
     pub max_buildings: usize,
+    /// Most vertices in the polygons of one `POST /v1/buildings/within`.
+    pub max_polygon_vertices: usize,
+    /// Most heavy requests (polygon, box and distance queries, export) running at once; more wait.
+    pub max_heavy: usize,
     /// Longest a request may take.
     pub request_timeout_ms: u64,
     /// Most requests in flight; more get 503.
@@ -185,6 +189,8 @@ impl Default for Limits {
             max_address_chars: 512,
             max_batch: 1000,
             max_buildings: 10_000,
+            max_polygon_vertices: 2_000,
+            max_heavy: 2,
             request_timeout_ms: 30_000,
             max_concurrency: 1024,
         }

@@ -122,6 +122,8 @@ pub struct Inner {
     pub cors_origins: Vec<String>,
     /// Permits for requests in flight.
     pub in_flight: Arc<Semaphore>,
+    /// Permits for heavy requests, so they cannot take every store connection.
+    pub heavy: Semaphore,
     /// The prefix of generated request ids (random per process).
     pub id_prefix: u32,
     /// The data directory.
@@ -174,7 +176,11 @@ impl AppState {
         let footprints = crate::spatial::answer::index_from_store(&store)?;
         drop(store);
         let matcher = Matcher::new(AddressIndex::open(data_dir)?, &dicts)?;
-        let stores = StorePool::open(data_dir, 4)?;
+        // Connections for the heavy requests, and as many again for everything else.
+        let heavy = config
+            .as_ref()
+            .map_or(Limits::default().max_heavy, |c| c.limits.max_heavy);
+        let stores = StorePool::open(data_dir, heavy.max(1) + 4)?;
         let anonymous_lookups = match &config {
             None => loopback,
             Some(c) => c.anonymous_lookups.unwrap_or(false),
@@ -204,6 +210,7 @@ impl AppState {
             keys,
             metrics,
             in_flight: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
+            heavy: Semaphore::new(config.limits.max_heavy.max(1)),
             limits: config.limits,
             cors_origins: config.cors_origins,
             id_prefix: u32::from_le_bytes(prefix),
@@ -211,6 +218,11 @@ impl AppState {
             addresses,
         };
         Ok((AppState(Arc::new(state)), startup))
+    }
+
+    /// Waits for a heavy-request permit (see [`Limits::max_heavy`]).
+    pub async fn heavy_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.heavy.acquire().await.map_err(ApiError::internal)
     }
 
     /// Runs `f` with a store connection on a blocking thread.

@@ -14,8 +14,9 @@ fn qp(name: &str, description: &str, required: bool, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema})
 }
 
-fn pp(name: &str, description: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+fn pp(name: &str, description: &str, example: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+        "schema": {"type": "string"}, "example": example})
 }
 
 fn crs_param() -> Value {
@@ -134,7 +135,7 @@ fn schemas() -> Value {
                 "candidates": {"type": "array", "items": r("Candidate")}}}));
     m.insert("NormalizeRequest".into(), json!({"type": "object", "required": ["addresses"], "additionalProperties": false, "properties": {
             "addresses": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 1000},
-            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}}}));
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", null], "nullable": true}}}));
     m.insert(
         "NormalizeResults".into(),
         json!({"type": "object", "required": ["results"], "properties": {
@@ -186,9 +187,41 @@ fn schemas() -> Value {
             "features": {"type": "array", "items": r("BuildingFeature")},
             "matched": {"type": "integer", "description": "How many buildings matched before the limit."},
             "truncated": {"type": "boolean"}}}));
-    m.insert("GeoJsonArea".into(), json!({"type": "object", "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them.",
-            "required": ["type"], "properties": {
-            "type": {"type": "string", "enum": ["Polygon", "MultiPolygon", "Feature", "FeatureCollection"]}}}));
+    m.insert(
+        "Position".into(),
+        json!({"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 2, "maxItems": 3}),
+    );
+    m.insert(
+        "PolygonCoordinates".into(),
+        json!({"type": "array", "minItems": 1, "items": {
+        "type": "array", "minItems": 4, "items": r("Position")}}),
+    );
+    m.insert(
+        "PolygonGeometry".into(),
+        json!({"type": "object", "required": ["type", "coordinates"], "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]}, "coordinates": r("PolygonCoordinates")}}),
+    );
+    m.insert(
+        "MultiPolygonGeometry".into(),
+        json!({"type": "object", "required": ["type", "coordinates"], "properties": {
+        "type": {"type": "string", "enum": ["MultiPolygon"]},
+        "coordinates": {"type": "array", "minItems": 1, "items": r("PolygonCoordinates")}}}),
+    );
+    m.insert(
+        "AreaFeature".into(),
+        json!({"type": "object", "required": ["type", "geometry"], "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "geometry": {"oneOf": [r("PolygonGeometry"), r("MultiPolygonGeometry")]}}}),
+    );
+    m.insert(
+        "AreaFeatureCollection".into(),
+        json!({"type": "object", "required": ["type", "features"], "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "minItems": 1, "items": r("AreaFeature")}}}),
+    );
+    m.insert("GeoJsonArea".into(), json!({
+        "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them (rings of at least 4 positions, in degrees; at most 2,000 vertices in all, else 413).",
+        "oneOf": [r("PolygonGeometry"), r("MultiPolygonGeometry"), r("AreaFeature"), r("AreaFeatureCollection")]}));
     m.insert("Address".into(), json!({"type": "object", "required": ["id", "address", "district", "kind", "status", "building_id", "lon", "lat", "crs", "tags", "links"], "properties": {
             "id": {"type": "string"}, "address": {"type": "string"}, "district": {"type": "string"},
             "town_code": nullable("string"), "town": nullable("string"),
@@ -207,8 +240,8 @@ fn schemas() -> Value {
     );
     m.insert("CreateKey".into(), json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {
             "role": r("Role"),
-            "id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Default: ROLE-RANDOM."},
-            "note": {"type": "string", "maxLength": 200}}}));
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "nullable": true, "description": "Default: ROLE-RANDOM."},
+            "note": {"type": "string", "maxLength": 200, "nullable": true}}}));
     m.insert("CreatedKey".into(), json!({"type": "object", "required": ["id", "role", "key"], "properties": {
             "id": {"type": "string"}, "role": r("Role"), "note": nullable("string"),
             "key": {"type": "string", "description": "The key: shown once, stored only as a salted hash."}}}));
@@ -227,6 +260,9 @@ fn schemas() -> Value {
             "indexed_buildings": {"type": "integer"}}}));
     Value::Object(m)
 }
+
+/// The syntax of a `bbox=` parameter: four plain decimal numbers.
+pub const BBOX_PATTERN: &str = r"^ *-?[0-9]+(\.[0-9]+)? *(, *-?[0-9]+(\.[0-9]+)? *){3}$";
 
 /// The OpenAPI document.
 pub fn document() -> Value {
@@ -341,14 +377,22 @@ pub fn document() -> Value {
                 ("200", ok("The answer (building_id null when nothing is near).", r("ReverseAnswer"))))},
             "/v1/addresses/{id}": {"get": op("lookup", "A standard address",
                 "One standard address with its components, codes, building, point and links.", "hotline",
-                vec![pp("id", "The standard address id."), crs_param()], ("200", ok("The address.", r("Address"))))},
+                vec![pp("id", "The standard address id.", "A00000001"), crs_param()], ("200", ok("The address.", r("Address"))))},
             "/v1/buildings/{id}": {"get": op("spatial", "A building",
                 "One building as a GeoJSON Feature with its addresses.", "hotline",
-                vec![pp("id", "The building id."), crs_param()], ("200", geo_ok("The building.", r("BuildingFeature"))))},
-            "/v1/buildings": {"get": op("spatial", "Buildings in a box, at or near a point",
-                "bbox=MINLON,MINLAT,MAXLON,MAXLAT: buildings intersecting the box. lon&lat: the building containing the point. lon&lat&radius: buildings within radius metres, nearest first. A GeoJSON FeatureCollection.", "gis",
-                vec![qp("bbox", "MINLON,MINLAT,MAXLON,MAXLAT (in crs).", false, json!({"type": "string"})), lon(false), lat(false),
-                     qp("radius", "Metres, with lon and lat.", false, json!({"type": "number", "minimum": 0, "maximum": 5000})), limit.clone(), crs_param()],
+                vec![pp("id", "The building id.", "B00000002"), crs_param()], ("200", geo_ok("The building.", r("BuildingFeature"))))},
+            "/v1/buildings": {"get": op("spatial", "Buildings in a box",
+                "Buildings intersecting the box, as a GeoJSON FeatureCollection.", "gis",
+                vec![qp("bbox", "MINLON,MINLAT,MAXLON,MAXLAT (in crs), plain decimal numbers.", true,
+                        json!({"type": "string", "pattern": BBOX_PATTERN})), limit.clone(), crs_param()],
+                ("200", geo_ok("Buildings.", r("BuildingCollection"))))},
+            "/v1/buildings/at": {"get": op("spatial", "The building at a point",
+                "The building containing the point (none or one), as a GeoJSON FeatureCollection.", "gis",
+                vec![lon(true), lat(true), crs_param()],
+                ("200", geo_ok("Buildings.", r("BuildingCollection"))))},
+            "/v1/buildings/near": {"get": op("spatial", "Buildings near a point",
+                "Buildings within radius metres of the point, nearest first, as a GeoJSON FeatureCollection.", "gis",
+                vec![lon(true), lat(true), qp("radius", "Metres.", true, json!({"type": "number", "minimum": 0, "maximum": 5000})), limit.clone(), crs_param()],
                 ("200", geo_ok("Buildings.", r("BuildingCollection"))))},
             "/v1/buildings/within": {"post": within},
             "/v1/export/buildings": {"get": op("spatial", "Export buildings",
@@ -363,7 +407,7 @@ pub fn document() -> Value {
             },
             "/v1/admin/keys/{id}": {"delete": op("admin", "Revoke an API key",
                 "Revokes a key created through the API (config keys are changed in the config). Audited.", "admin",
-                vec![pp("id", "The key id.")], ("204", json!({"description": "Revoked."})))},
+                vec![pp("id", "The key id.", "no-such-key")], ("204", json!({"description": "Revoked."})))},
             "/v1/admin/audit": {"get": op("admin", "The audit log",
                 "The most recent writes, newest first.", "admin",
                 vec![qp("limit", "How many (default 100).", false, json!({"type": "integer", "minimum": 1, "maximum": 1000}))],

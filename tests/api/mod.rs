@@ -558,13 +558,13 @@ fn buildings_by_id_point_box_and_distance_as_geojson() {
     assert!(!f["properties"]["addresses"].as_array().unwrap().is_empty());
     get(&OPEN, "/v1/buildings/B99999999", None).error(404, "not_found");
 
-    let at = get(&OPEN, &format!("/v1/buildings?lon={lon}&lat={lat}"), gis).json();
+    let at = get(&OPEN, &format!("/v1/buildings/at?lon={lon}&lat={lat}"), gis).json();
     assert_eq!(at["type"], "FeatureCollection");
     assert_eq!(at["features"][0]["id"], building);
 
     let near = get(
         &OPEN,
-        &format!("/v1/buildings?lon={lon}&lat={lat}&radius=80&limit=3"),
+        &format!("/v1/buildings/near?lon={lon}&lat={lat}&radius=80&limit=3"),
         gis,
     )
     .json();
@@ -580,16 +580,19 @@ fn buildings_by_id_point_box_and_distance_as_geojson() {
 
     get(&OPEN, "/v1/buildings", gis).error(400, "bad_request");
     get(&OPEN, "/v1/buildings?bbox=1,2,3", gis).error(400, "bad_request");
+    get(&OPEN, "/v1/buildings?bbox=1e2,2,3,4", gis).error(400, "bad_request");
+    get(&OPEN, "/v1/buildings?bbox=NaN,2,3,4", gis).error(400, "bad_request");
+    get(&OPEN, &format!("/v1/buildings?bbox={bbox}&limit=0"), gis).error(400, "bad_request");
+    get(&OPEN, "/v1/buildings/at?lon=121.1", gis).error(400, "bad_request");
     get(
         &OPEN,
-        &format!("/v1/buildings?bbox={bbox}&lon=1&lat=2"),
+        &format!("/v1/buildings/near?lon={lon}&lat={lat}"),
         gis,
     )
     .error(400, "bad_request");
-    get(&OPEN, &format!("/v1/buildings?bbox={bbox}&limit=0"), gis).error(400, "bad_request");
     get(
         &OPEN,
-        &format!("/v1/buildings?lon={lon}&lat={lat}&radius=1e9"),
+        &format!("/v1/buildings/near?lon={lon}&lat={lat}&radius=1e9"),
         gis,
     )
     .error(400, "bad_request");
@@ -606,7 +609,7 @@ fn buildings_within_a_geojson_polygon() {
         [lon - d, lat + d],
         [lon - d, lat - d]
     ]);
-    let body = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}});
+    let body = json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring.clone()]}});
     let r = post_json(&OPEN, "/v1/buildings/within", Some(&OPEN.admin), &body);
     assert_eq!(r.status, 200, "{}", r.text);
     let ids: Vec<Value> = r.json()["features"]

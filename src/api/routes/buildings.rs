@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use geo::{BoundingRect, MapCoords, Point};
+use std::time::Duration;
+
+use geo::{BoundingRect, Contains, Intersects, Point};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -154,8 +156,59 @@ fn geojson_response(body: Value) -> Response {
 }
 
 #[derive(Deserialize)]
-pub(super) struct BuildingsQuery {
+pub(super) struct BoxQuery {
     bbox: Option<String>,
+    limit: Option<usize>,
+    crs: Option<String>,
+}
+
+/// Whether `s` is a plain decimal number (`-12`, `121.5`), as the OpenAPI pattern says.
+fn plain_number(s: &str) -> bool {
+    let s = s.trim_matches(' ');
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
+}
+
+/// `GET /v1/buildings?bbox=`: buildings intersecting a box, a GeoJSON FeatureCollection.
+pub(super) async fn in_box(
+    _: Authorized<Spatial>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<BoxQuery>,
+) -> Result<Response, ApiError> {
+    let crs = parse_crs(q.crs.as_deref())?;
+    let limit = limit(&state, q.limit)?;
+    let bbox = q
+        .bbox
+        .ok_or_else(|| ApiError::BadRequest("give bbox=MINLON,MINLAT,MAXLON,MAXLAT".into()))?;
+    let parts: Vec<&str> = bbox.split(',').collect();
+    if parts.len() != 4 || !parts.iter().all(|p| plain_number(p)) {
+        return Err(ApiError::BadRequest(format!(
+            "bad bbox {bbox:?}: expected MINLON,MINLAT,MAXLON,MAXLAT as decimal numbers"
+        )));
+    }
+    let rect = crate::spatial::answer::parse_bbox(&bbox, crs).map_err(ApiError::BadRequest)?;
+    let _heavy = state.heavy_permit().await?;
+    let body = state
+        .blocking(move |state, store| {
+            let found: Vec<(&Building, Option<f64>)> = state
+                .footprints
+                .buildings_in_box(rect)
+                .into_iter()
+                .map(|b| (b, None))
+                .collect();
+            collection(store, &found, limit, crs)
+        })
+        .await?;
+    Ok(geojson_response(body))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PointQuery {
     lon: Option<f64>,
     lat: Option<f64>,
     radius: Option<f64>,
@@ -163,64 +216,55 @@ pub(super) struct BuildingsQuery {
     crs: Option<String>,
 }
 
-/// `GET /v1/buildings?bbox=` | `?lon=&lat=` (containing) | `?lon=&lat=&radius=` (near, nearest
-/// first): a GeoJSON FeatureCollection.
-pub(super) async fn query(
+/// `GET /v1/buildings/at?lon=&lat=`: the building containing the point, a FeatureCollection of
+/// none or one.
+pub(super) async fn at(
     _: Authorized<Spatial>,
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<BuildingsQuery>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> Result<Response, ApiError> {
+    let crs = parse_crs(q.crs.as_deref())?;
+    let (lon, lat) =
+        point(q.lon, q.lat)?.ok_or_else(|| ApiError::BadRequest("give lon and lat".into()))?;
+    let body = state
+        .blocking(move |state, store| {
+            let (x, y) = crs.to_wgs84(lon, lat);
+            let found: Vec<(&Building, Option<f64>)> = state
+                .footprints
+                .containing_building(Point::new(x, y))
+                .map(|b| (b, Some(0.0)))
+                .into_iter()
+                .collect();
+            collection(store, &found, 1, crs)
+        })
+        .await?;
+    Ok(geojson_response(body))
+}
+
+/// `GET /v1/buildings/near?lon=&lat=&radius=`: buildings within the radius, nearest first.
+pub(super) async fn near(
+    _: Authorized<Spatial>,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PointQuery>,
 ) -> Result<Response, ApiError> {
     let crs = parse_crs(q.crs.as_deref())?;
     let limit = limit(&state, q.limit)?;
-    let at = point(q.lon, q.lat)?;
-    enum Query {
-        Box(geo::Rect<f64>),
-        At(f64, f64),
-        Near(f64, f64, f64),
-    }
-    let query = match (&q.bbox, at, q.radius) {
-        (Some(b), None, None) => {
-            Query::Box(crate::spatial::answer::parse_bbox(b, crs).map_err(ApiError::BadRequest)?)
-        }
-        (None, Some((lon, lat)), None) => Query::At(lon, lat),
-        (None, Some((lon, lat)), Some(r)) => Query::Near(lon, lat, radius(Some(r), 0.0)?),
-        (None, None, _) => {
-            return Err(ApiError::BadRequest(
-                "give bbox, or lon and lat (with radius for buildings near the point)".into(),
-            ));
-        }
-        _ => {
-            return Err(ApiError::BadRequest(
-                "give either bbox or lon and lat, not both".into(),
-            ));
-        }
-    };
+    let (lon, lat) =
+        point(q.lon, q.lat)?.ok_or_else(|| ApiError::BadRequest("give lon and lat".into()))?;
+    let r = q
+        .radius
+        .ok_or_else(|| ApiError::BadRequest("give radius (metres)".into()))?;
+    let r = radius(Some(r), 0.0)?;
+    let _heavy = state.heavy_permit().await?;
     let body = state
         .blocking(move |state, store| {
-            let index = &state.footprints;
-            let found: Vec<(&Building, Option<f64>)> = match query {
-                Query::Box(rect) => index
-                    .buildings_in_box(rect)
-                    .into_iter()
-                    .map(|b| (b, None))
-                    .collect(),
-                Query::At(lon, lat) => {
-                    let (x, y) = crs.to_wgs84(lon, lat);
-                    index
-                        .containing_building(Point::new(x, y))
-                        .map(|b| (b, Some(0.0)))
-                        .into_iter()
-                        .collect()
-                }
-                Query::Near(lon, lat, r) => {
-                    let (x, y) = crs.to_wgs84(lon, lat);
-                    index
-                        .buildings_within_distance(Point::new(x, y), r)
-                        .into_iter()
-                        .map(|h| (h.building, Some(h.distance_m)))
-                        .collect()
-                }
-            };
+            let (x, y) = crs.to_wgs84(lon, lat);
+            let found: Vec<(&Building, Option<f64>)> = state
+                .footprints
+                .buildings_within_distance(Point::new(x, y), r)
+                .into_iter()
+                .map(|h| (h.building, Some(h.distance_m)))
+                .collect();
             collection(store, &found, limit, crs)
         })
         .await?;
@@ -234,47 +278,99 @@ pub(super) struct WithinQuery {
     crs: Option<String>,
 }
 
-/// The polygons of a GeoJSON geometry, Feature or FeatureCollection, in WGS84.
-fn polygons(body: &Value, crs: Crs) -> Result<geo::MultiPolygon<f64>, ApiError> {
-    let gj: geojson::GeoJson = body
-        .to_string()
-        .parse()
-        .map_err(|e| ApiError::InvalidBody(format!("not GeoJSON: {e}")))?;
-    let geometries: Vec<geojson::Geometry> = match gj {
-        geojson::GeoJson::Geometry(g) => vec![g],
-        geojson::GeoJson::Feature(f) => f.geometry.into_iter().collect(),
-        geojson::GeoJson::FeatureCollection(c) => {
-            c.features.into_iter().filter_map(|f| f.geometry).collect()
+/// The polygons of a GeoJSON Polygon or MultiPolygon, or a Feature or FeatureCollection of them,
+/// in WGS84. Checked as the OpenAPI schema says: rings of at least 4 positions of 2 or 3 numbers.
+fn polygons(
+    body: &Value,
+    crs: Crs,
+    max_vertices: usize,
+) -> Result<geo::MultiPolygon<f64>, ApiError> {
+    let bad = |m: &str| ApiError::InvalidBody(m.to_string());
+    fn position(v: &Value, crs: Crs) -> Option<geo::Coord<f64>> {
+        let a = v.as_array()?;
+        if !(2..=3).contains(&a.len()) {
+            return None;
         }
-    };
-    let mut out = Vec::new();
-    for g in &geometries {
-        match geo::Geometry::<f64>::try_from(&g.value) {
-            Ok(geo::Geometry::Polygon(p)) => out.push(p),
-            Ok(geo::Geometry::MultiPolygon(mp)) => out.extend(mp.0),
-            Ok(_) => {
-                return Err(ApiError::InvalidBody(
-                    "only Polygon and MultiPolygon geometries are accepted".into(),
-                ));
+        let nums: Vec<f64> = a.iter().map(Value::as_f64).collect::<Option<_>>()?;
+        // Degrees: anything else is a mistake, and huge values overflow the geometry predicates.
+        if nums.iter().any(|v| !(-180.0..=180.0).contains(v)) {
+            return None;
+        }
+        let (x, y) = crs.to_wgs84(nums[0], nums[1]);
+        (x.is_finite() && y.is_finite()).then_some(geo::coord! { x: x, y: y })
+    }
+    fn polygon(v: &Value, crs: Crs) -> Option<geo::Polygon<f64>> {
+        let rings = v.as_array()?;
+        let mut rings = rings.iter().map(|r| {
+            let ps = r.as_array()?;
+            if ps.len() < 4 {
+                return None;
             }
-            Err(e) => return Err(ApiError::InvalidBody(format!("bad geometry: {e}"))),
+            ps.iter()
+                .map(|p| position(p, crs))
+                .collect::<Option<Vec<_>>>()
+                .map(geo::LineString::new)
+        });
+        let exterior = rings.next()??;
+        let interiors = rings.collect::<Option<Vec<_>>>()?;
+        Some(geo::Polygon::new(exterior, interiors))
+    }
+    fn geometry(g: &Value, crs: Crs) -> Result<Vec<geo::Polygon<f64>>, &'static str> {
+        let coords = g.get("coordinates").ok_or("a geometry needs coordinates")?;
+        match g.get("type").and_then(Value::as_str) {
+            Some("Polygon") => polygon(coords, crs).map(|p| vec![p]).ok_or(
+                "bad Polygon coordinates: rings of at least 4 [lon, lat] positions, in degrees",
+            ),
+            Some("MultiPolygon") => coords
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .and_then(|a| {
+                    a.iter()
+                        .map(|p| polygon(p, crs))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or("bad MultiPolygon coordinates"),
+            _ => Err("only Polygon and MultiPolygon geometries are accepted"),
         }
     }
-    if out.is_empty() {
-        return Err(ApiError::InvalidBody("no polygon in the body".into()));
+    fn feature(f: &Value, crs: Crs) -> Result<Vec<geo::Polygon<f64>>, &'static str> {
+        match f.get("geometry") {
+            Some(g) if g.is_object() => geometry(g, crs),
+            _ => Err("a Feature needs a Polygon or MultiPolygon geometry"),
+        }
     }
-    let mp = geo::MultiPolygon(out).map_coords(|c| {
-        let (x, y) = crs.to_wgs84(c.x, c.y);
-        geo::coord! { x: x, y: y }
-    });
-    if mp.bounding_rect().is_none()
-        || mp
-            .0
-            .iter()
-            .flat_map(|p| p.exterior().0.iter())
-            .any(|c| !c.x.is_finite() || !c.y.is_finite())
-    {
-        return Err(ApiError::InvalidBody("the polygon has no area".into()));
+    let found = match body.get("type").and_then(Value::as_str) {
+        Some("Polygon" | "MultiPolygon") => geometry(body, crs),
+        Some("Feature") => feature(body, crs),
+        Some("FeatureCollection") => match body.get("features").and_then(Value::as_array) {
+            Some(fs) if !fs.is_empty() => fs
+                .iter()
+                .map(|f| {
+                    if f.get("type").and_then(Value::as_str) == Some("Feature") {
+                        feature(f, crs)
+                    } else {
+                        Err("features must be Features")
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.into_iter().flatten().collect()),
+            _ => Err("a FeatureCollection needs at least one feature"),
+        },
+        _ => Err("expected a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"),
+    }
+    .map_err(bad)?;
+    let vertices: usize = found
+        .iter()
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    if vertices > max_vertices {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the polygons have {vertices} vertices; the limit is {max_vertices}"
+        )));
+    }
+    let mp = geo::MultiPolygon(found);
+    if mp.bounding_rect().is_none() {
+        return Err(bad("the polygons are empty"));
     }
     Ok(mp)
 }
@@ -289,20 +385,35 @@ pub(super) async fn within(
 ) -> Result<Response, ApiError> {
     let crs = parse_crs(q.crs.as_deref())?;
     let limit = limit(&state, q.limit)?;
-    let area = polygons(&body, crs)?;
+    let area = polygons(&body, crs, state.limits.max_polygon_vertices)?;
     let relation = if q.contained.unwrap_or(false) {
         PolygonRelation::Within
     } else {
         PolygonRelation::Intersects
     };
+    let _heavy = state.heavy_permit().await?;
+    // The polygon test is the slow part (a relate per candidate): bounded by the request
+    // timeout here too, because a blocking task cannot be cancelled from outside.
+    let deadline =
+        std::time::Instant::now() + Duration::from_millis(state.limits.request_timeout_ms);
     let body = state
         .blocking(move |state, store| {
-            let found: Vec<(&Building, Option<f64>)> = state
-                .footprints
-                .buildings_in_polygon(&area, relation)
-                .into_iter()
-                .map(|b| (b, None))
-                .collect();
+            let Some(rect) = area.bounding_rect() else {
+                return collection(store, &[], limit, crs);
+            };
+            let mut found: Vec<(&Building, Option<f64>)> = Vec::new();
+            for b in state.footprints.buildings_in_box(rect) {
+                if std::time::Instant::now() > deadline {
+                    return Err(ApiError::Timeout);
+                }
+                let hit = match relation {
+                    PolygonRelation::Intersects => area.intersects(&b.footprint),
+                    PolygonRelation::Within => area.contains(&b.footprint),
+                };
+                if hit {
+                    found.push((b, None));
+                }
+            }
             collection(store, &found, limit, crs)
         })
         .await?;
@@ -335,17 +446,19 @@ pub(super) async fn export(
             )));
         }
     };
+    // A directory of this request's own (the request id is unique in the process).
+    let dir = std::env::temp_dir().join(format!(
+        "dizhi-export-{}-{}",
+        std::process::id(),
+        crate::api::observe::current_request_id()
+            .unwrap_or_default()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    ));
+    let _heavy = state.heavy_permit().await?;
     let bytes = state
         .blocking(move |_, store| {
             let footprints =
                 crate::gis::footprints_from_store(store).map_err(ApiError::internal)?;
-            let dir = std::env::temp_dir().join(format!(
-                "dizhi-export-{}-{}",
-                std::process::id(),
-                crate::api::observe::current_request_id()
-                    .unwrap_or_else(|| format!("{:?}", std::thread::current().id()))
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "")
-            ));
             std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
             let path = dir.join(format!("buildings.{ext}"));
             let written =

@@ -33,7 +33,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/addresses/{id}", get(addresses::address))
         .route("/v1/buildings/{id}", get(buildings::building))
         // Spatial queries and export (role gis and up).
-        .route("/v1/buildings", get(buildings::query))
+        .route("/v1/buildings", get(buildings::in_box))
+        .route("/v1/buildings/at", get(buildings::at))
+        .route("/v1/buildings/near", get(buildings::near))
         .route("/v1/buildings/within", post(buildings::within))
         .route("/v1/export/buildings", get(buildings::export))
         // Admin (role admin): keys and the audit log. Every write is audited.
