@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
-use geo::{BoundingRect, Contains, Intersects, Point};
+use geo::{BoundingRect, Intersects, Point, Relate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -401,6 +401,8 @@ pub(super) async fn within(
             let Some(rect) = area.bounding_rect() else {
                 return collection(store, &[], limit, crs);
             };
+            // Prepared once (its edge graph and index), related to every candidate.
+            let prepared = geo::PreparedGeometry::from(&area);
             let mut found: Vec<(&Building, Option<f64>)> = Vec::new();
             for b in state.footprints.buildings_in_box(rect) {
                 if std::time::Instant::now() > deadline {
@@ -408,7 +410,7 @@ pub(super) async fn within(
                 }
                 let hit = match relation {
                     PolygonRelation::Intersects => area.intersects(&b.footprint),
-                    PolygonRelation::Within => area.contains(&b.footprint),
+                    PolygonRelation::Within => prepared.relate(&b.footprint).is_contains(),
                 };
                 if hit {
                     found.push((b, None));
