@@ -372,6 +372,11 @@ fn polygons(
     if mp.bounding_rect().is_none() {
         return Err(bad("the polygons are empty"));
     }
+    // An invalid area (self-intersecting, overlapping parts …) has no well-defined inside, and
+    // relating it to thousands of footprints is what makes a request slow.
+    if let Err(e) = geo::Validation::check_validation(&mp) {
+        return Err(ApiError::InvalidBody(format!("the area is not a valid polygon: {e}")));
+    }
     Ok(mp)
 }
 
