@@ -25,9 +25,8 @@ fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Option<(f64, f64)>, ApiEr
     match (lon, lat) {
         (None, None) => Ok(None),
         (Some(lon), Some(lat)) => {
-            if !(lon.is_finite() && (-180.0..=180.0).contains(&lon))
-                || !(lat.is_finite() && (-90.0..=90.0).contains(&lat))
-            {
+            // NaN and infinities are in no range.
+            if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
                 return Err(ApiError::BadRequest(format!(
                     "{lon},{lat} is not a lon/lat point"
                 )));
@@ -375,7 +374,9 @@ fn polygons(
     // An invalid area (self-intersecting, overlapping parts …) has no well-defined inside, and
     // relating it to thousands of footprints is what makes a request slow.
     if let Err(e) = geo::Validation::check_validation(&mp) {
-        return Err(ApiError::InvalidBody(format!("the area is not a valid polygon: {e}")));
+        return Err(ApiError::InvalidBody(format!(
+            "the area is not a valid polygon: {e}"
+        )));
     }
     Ok(mp)
 }
