@@ -44,6 +44,7 @@ schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT
     --max-examples "$MAX_EXAMPLES" \
     --seed 1 \
     --workers 2 \
+    --request-timeout 20 \
     --no-color \
     --report-dir "$REPORT_DIR" \
     --report junit || status=$?

@@ -191,7 +191,7 @@ impl Default for Limits {
             max_buildings: 10_000,
             max_polygon_vertices: 2_000,
             max_heavy: 2,
-            request_timeout_ms: 30_000,
+            request_timeout_ms: 10_000,
             max_concurrency: 1024,
         }
     }

@@ -220,7 +220,7 @@ fn schemas() -> Value {
         "features": {"type": "array", "minItems": 1, "items": r("AreaFeature")}}}),
     );
     m.insert("GeoJsonArea".into(), json!({
-        "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them (rings of at least 4 positions, in degrees; at most 2,000 vertices in all, else 413).",
+        "description": "A GeoJSON Polygon or MultiPolygon geometry, or a Feature or FeatureCollection of them (rings of at least 4 positions, in degrees; at most 2,000 vertices in all, else 413). The area must be a valid polygon (OGC simple features: no self-intersection, no overlapping parts), else 422.",
         "oneOf": [r("PolygonGeometry"), r("MultiPolygonGeometry"), r("AreaFeature"), r("AreaFeatureCollection")]}));
     m.insert("Address".into(), json!({"type": "object", "required": ["id", "address", "district", "kind", "status", "building_id", "lon", "lat", "crs", "tags", "links"], "properties": {
             "id": {"type": "string"}, "address": {"type": "string"}, "district": {"type": "string"},

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
-use geo::{BoundingRect, Contains, Intersects, Point};
+use geo::{BoundingRect, Intersects, Point, Relate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -25,9 +25,8 @@ fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Option<(f64, f64)>, ApiEr
     match (lon, lat) {
         (None, None) => Ok(None),
         (Some(lon), Some(lat)) => {
-            if !(lon.is_finite() && (-180.0..=180.0).contains(&lon))
-                || !(lat.is_finite() && (-90.0..=90.0).contains(&lat))
-            {
+            // NaN and infinities are in no range.
+            if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
                 return Err(ApiError::BadRequest(format!(
                     "{lon},{lat} is not a lon/lat point"
                 )));
@@ -372,6 +371,13 @@ fn polygons(
     if mp.bounding_rect().is_none() {
         return Err(bad("the polygons are empty"));
     }
+    // An invalid area (self-intersecting, overlapping parts …) has no well-defined inside, and
+    // relating it to thousands of footprints is what makes a request slow.
+    if let Err(e) = geo::Validation::check_validation(&mp) {
+        return Err(ApiError::InvalidBody(format!(
+            "the area is not a valid polygon: {e}"
+        )));
+    }
     Ok(mp)
 }
 
@@ -401,6 +407,8 @@ pub(super) async fn within(
             let Some(rect) = area.bounding_rect() else {
                 return collection(store, &[], limit, crs);
             };
+            // Prepared once (its edge graph and index), related to every candidate.
+            let prepared = geo::PreparedGeometry::from(&area);
             let mut found: Vec<(&Building, Option<f64>)> = Vec::new();
             for b in state.footprints.buildings_in_box(rect) {
                 if std::time::Instant::now() > deadline {
@@ -408,7 +416,7 @@ pub(super) async fn within(
                 }
                 let hit = match relation {
                     PolygonRelation::Intersects => area.intersects(&b.footprint),
-                    PolygonRelation::Within => area.contains(&b.footprint),
+                    PolygonRelation::Within => prepared.relate(&b.footprint).is_contains(),
                 };
                 if hit {
                     found.push((b, None));
