@@ -1,18 +1,12 @@
 //! One standard address by id.
 
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 
-use super::lookup::parse_crs;
+use super::lookup::{CrsQuery, parse_crs};
 use crate::api::auth::{Authorized, Lookup};
 use crate::api::{ApiError, ApiPath, ApiQuery, AppState};
 use axum::extract::State;
-
-#[derive(Deserialize)]
-pub(super) struct CrsQuery {
-    crs: Option<String>,
-}
 
 /// `GET /v1/addresses/{id}`: the standard address, its components, building and links.
 pub(super) async fn address(

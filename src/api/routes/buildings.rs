@@ -9,7 +9,7 @@ use geo::{BoundingRect, Intersects, Point, Relate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::lookup::parse_crs;
+use super::lookup::{CrsQuery, parse_crs};
 use crate::Building;
 use crate::api::auth::{Authorized, Lookup, Spatial};
 use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
@@ -119,11 +119,6 @@ fn collection(
         "matched": found.len(),
         "truncated": found.len() > limit,
     }))
-}
-
-#[derive(Deserialize)]
-pub(super) struct CrsQuery {
-    crs: Option<String>,
 }
 
 /// `GET /v1/buildings/{id}`: one building as a GeoJSON Feature.

@@ -15,6 +15,12 @@ pub(super) struct NormalizeQuery {
     crs: Option<String>,
 }
 
+/// A query whose only parameter is `crs=` (one address, one building).
+#[derive(Deserialize)]
+pub(super) struct CrsQuery {
+    pub(super) crs: Option<String>,
+}
+
 /// A `crs=` parameter: wgs84 (default), gcj02 or bd09.
 pub(crate) fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
     match crs {
