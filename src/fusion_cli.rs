@@ -160,7 +160,7 @@ pub fn import(data: &Path, file: &Path, source: &str, kind: Role, map: &[String]
     Ok(())
 }
 
-fn write_findings_csv(out: &mut dyn Write, findings: &[fuse::Finding]) -> std::io::Result<()> {
+fn findings_csv(out: Box<dyn Write>) -> std::io::Result<csv::Writer<Box<dyn Write>>> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "rule",
@@ -174,28 +174,33 @@ fn write_findings_csv(out: &mut dyn Write, findings: &[fuse::Finding]) -> std::i
         "message",
         "detail",
     ])?;
-    for f in findings {
-        w.write_record([
-            f.rule.as_str(),
-            &f.kind,
-            f.severity.as_str(),
-            &f.source,
-            &f.record_key,
-            &f.entity_kind,
-            &f.entity_id,
-            f.town.as_deref().unwrap_or(""),
-            &f.message,
-            &f.detail.to_string(),
-        ])?;
-    }
-    w.flush()
+    Ok(w)
 }
 
-fn summary(findings: &[fuse::Finding]) -> String {
-    let mut per: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
-    for f in findings {
-        *per.entry((f.rule.as_str(), f.kind.as_str())).or_default() += 1;
-    }
+fn write_finding(w: &mut csv::Writer<Box<dyn Write>>, f: &fuse::Finding) -> std::io::Result<()> {
+    w.write_record([
+        f.rule.as_str(),
+        &f.kind,
+        f.severity.as_str(),
+        &f.source,
+        &f.record_key,
+        &f.entity_kind,
+        &f.entity_id,
+        f.town.as_deref().unwrap_or(""),
+        &f.message,
+        &f.detail.to_string(),
+    ])?;
+    Ok(())
+}
+
+/// Findings per (rule, kind).
+type Counts = std::collections::BTreeMap<(&'static str, String), usize>;
+
+fn count(per: &mut Counts, f: &fuse::Finding) {
+    *per.entry((f.rule.as_str(), f.kind.clone())).or_default() += 1;
+}
+
+fn summary(per: &Counts) -> String {
     let mut s = String::from("rule                            kind                      count\n");
     for ((r, k), n) in per {
         s.push_str(&format!("{r:<31} {k:<25} {n:>6}\n"));
@@ -210,24 +215,40 @@ pub fn fuse_store(data: &Path, rules_file: Option<&Path>, report: Option<&Path>)
     let rules = rules(rules_file)?;
     let reference = reference(data, &store)?;
     let loaded = started.elapsed().as_secs_f64();
-    let (r, findings) = fuse::fuse_store(&mut store, &reference, &rules)?;
-    if let Some(path) = report {
-        let mut f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        write_findings_csv(&mut f, &findings)?;
+    // Findings go to the CSV report as each page of records is written, not held to the end.
+    let mut csv = match report {
+        Some(path) => Some(findings_csv(Box::new(
+            std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        ))?),
+        None => None,
+    };
+    let mut per = Counts::new();
+    let mut written: std::io::Result<()> = Ok(());
+    let r = fuse::fuse_store_each(&mut store, &reference, &rules, |f| {
+        count(&mut per, f);
+        if let Some(w) = &mut csv
+            && written.is_ok()
+        {
+            written = write_finding(w, f);
+        }
+    })?;
+    written?;
+    if let Some(mut w) = csv {
+        w.flush()?;
     }
+    let findings: usize = per.values().sum();
     for (source, n) in &r.records {
         eprintln!(
             "  {source:<20} {n:>8} records, {:>8} matched to a door-level address",
             r.matched.get(source).copied().unwrap_or(0)
         );
     }
-    eprint!("{}", summary(&findings));
+    eprint!("{}", summary(&per));
     eprintln!(
-        "fused in {:.1} s (reference loaded in {loaded:.1} s, fusion {:.1} s): {} links, {} findings, {} new anomalies",
+        "fused in {:.1} s (reference loaded in {loaded:.1} s, fusion {:.1} s): {} links, {findings} findings, {} new anomalies",
         started.elapsed().as_secs_f64(),
         r.seconds,
         r.links,
-        findings.len(),
         r.new_anomalies
     );
     Ok(())
@@ -257,15 +278,20 @@ pub fn check(
         Err(e) => return Err(e.into()),
     };
     let (_, findings) = reference.fuse_source(&input, &rules);
-    match report {
+    let out: Box<dyn Write> = match report {
         Some(path) => {
-            let mut f =
-                std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            write_findings_csv(&mut f, &findings)?;
+            Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?)
         }
-        None => write_findings_csv(&mut std::io::stdout().lock(), &findings)?,
+        None => Box::new(std::io::stdout()),
+    };
+    let mut w = findings_csv(out)?;
+    let mut per = Counts::new();
+    for f in &findings {
+        write_finding(&mut w, f)?;
+        count(&mut per, f);
     }
-    eprint!("{}", summary(&findings));
+    w.flush()?;
+    eprint!("{}", summary(&per));
     eprintln!(
         "{} records checked, {} findings",
         input.records.len(),

@@ -9,16 +9,20 @@
 //! - Free text (12345 诉求地址) goes through the [`Matcher`]; the parse says what was written
 //!   non-standardly (no 街镇, 号楼/栋, Chinese numerals) and the match's corrections the rest.
 //! - Gazetteer entries (民政地名: 标准名称, 类别, 所属街镇) are compared with what the standard
-//!   addresses on that road, compound or village say (the majority 街镇).
+//!   addresses on that road, compound or village say: a register names one 街镇 per place, the
+//!   one holding most of it, so a place straddling a town boundary is flagged only when the
+//!   register names a town holding fewer of its addresses than another.
 //! - Buildings (规划资源 footprints) are matched to the reference footprints by shape; a footprint
 //!   that only matches once read as GCJ-02 is a GCJ-02 anomaly.
 //!
 //! Links: a record's point (converted from GCJ-02 first when that is what explains it) inside
 //! the footprint of its address's building links by `contains`; a point elsewhere or no point
 //! links by `road_number` (the building of the standard address with the same road, lane and
-//! number). Work runs in parallel over records (rayon; the matcher and R-tree are shared).
+//! number). Work runs in parallel over records (rayon; the matcher and R-tree are shared), a page
+//! of a source at a time ([`fuse_store_each`]), so memory holds the reference and one page.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use geo::{BoundingRect, Centroid, InteriorPoint, MapCoords, Point, Polygon, Rect};
 use rayon::prelude::*;
@@ -116,13 +120,30 @@ pub struct FuseReport {
 #[derive(Debug, Clone)]
 struct Addr {
     id: String,
-    town: String,
-    community: String,
-    name: String,
+    // 街镇, 居委 and road (or village) names repeat across a million addresses: one shared copy
+    // each.
+    town: Arc<str>,
+    community: Arc<str>,
+    name: Arc<str>,
     lane: String,
     number: String,
     building_id: Option<String>,
     point: Option<Point<f64>>,
+}
+
+/// One shared copy of each distinct name.
+#[derive(Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.0.insert(a.clone());
+        a
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -249,6 +270,7 @@ impl Reference {
         let mut villages: HashMap<String, NameInfo> = HashMap::new();
         let mut pois: HashMap<String, NameInfo> = HashMap::new();
         let mut communities = HashSet::new();
+        let mut names = Interner::default();
         store.for_each_address(|a, _| {
             let name = a
                 .road
@@ -294,9 +316,9 @@ impl Reference {
             communities.insert(a.community.name.clone());
             addrs.push(Addr {
                 id: a.id,
-                town: a.town.name,
-                community: a.community.name,
-                name,
+                town: names.get(&a.town.name),
+                community: names.get(&a.community.name),
+                name: names.get(&name),
                 lane,
                 number,
                 building_id: a.building_id,
@@ -319,6 +341,10 @@ impl Reference {
                 .entry(crate::search::keys::sound(c))
                 .or_default()
                 .push(c.clone());
+        }
+        // In name order, so that a tie between names that sound alike goes the same way each run.
+        for names in road_sound.values_mut().chain(community_sound.values_mut()) {
+            names.sort();
         }
         let towns: HashSet<String> = dicts.admin.qingpu_towns().map(|t| t.name.clone()).collect();
         let town_aliases = dicts
@@ -393,21 +419,41 @@ impl Reference {
         input: &SourceInput,
         rules: &RuleSet,
     ) -> (Vec<FusedRecord>, Vec<Finding>) {
+        self.fuse_page(
+            &input.name,
+            input.role,
+            &input.mapping,
+            &input.records,
+            rules,
+            &mut FirstSeen::default(),
+        )
+    }
+
+    /// Fuses a page of a source's records (in parallel); `first` carries the register's first
+    /// record per standard address from page to page, for the duplicate check.
+    fn fuse_page(
+        &self,
+        source: &str,
+        role: Role,
+        mapping: &Mapping,
+        records: &[SourceRecord],
+        rules: &RuleSet,
+        first: &mut FirstSeen,
+    ) -> (Vec<FusedRecord>, Vec<Finding>) {
         let ctx = Ctx {
             r: self,
             rules,
-            source: &input.name,
+            source,
         };
         type PerRecord = (FusedRecord, Vec<Finding>, Option<BTreeMap<Field, String>>);
-        let per: Vec<PerRecord> = input
-            .records
+        let per: Vec<PerRecord> = records
             .par_iter()
             .map(|rec| {
                 let raw: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&rec.raw).unwrap_or_default();
-                let fields = input.mapping.apply(&raw);
+                let fields = mapping.apply(&raw);
                 let mut out = Out::new(&ctx, &rec.key);
-                let structured = match input.role {
+                let structured = match role {
                     Role::Buildings => {
                         ctx.building(&mut out, &fields, rec.geometry.as_ref());
                         None
@@ -418,9 +464,9 @@ impl Reference {
                             None
                         } else if [Field::Road, Field::Community, Field::Number]
                             .iter()
-                            .any(|f| input.mapping.columns.values().any(|m| m == f))
+                            .any(|f| mapping.columns.values().any(|m| m == f))
                         {
-                            Some(ctx.door_plate(&mut out, &fields, &input.mapping))
+                            Some(ctx.door_plate(&mut out, &fields, mapping))
                         } else {
                             ctx.free_text(&mut out, &fields);
                             None
@@ -434,13 +480,13 @@ impl Reference {
         let mut findings = Vec::new();
         // Duplicates: a later register record naming the same standard address as an earlier
         // one (and the same place by compare()).
-        let mut first: HashMap<String, (String, BTreeMap<Field, String>)> = HashMap::new();
         for (f, mut fs, structured) in per {
             if rules.on(RuleId::DuplicateAddress)
                 && let (Some(levels), Some(a)) = (&structured, &f.address_id)
+                && let Some(&i) = self.by_id.get(a)
             {
-                match first.get(a) {
-                    Some((earlier, their)) if same_place(their, levels) => {
+                match first.0.get(&i) {
+                    Some((earlier, their)) if same_place(&FirstSeen::decode(their), levels) => {
                         fs.push(ctx.finding(
                             RuleId::DuplicateAddress,
                             "",
@@ -452,7 +498,9 @@ impl Reference {
                     }
                     Some(_) => {}
                     None => {
-                        first.insert(a.clone(), (f.record_key.clone(), levels.clone()));
+                        first
+                            .0
+                            .insert(i, (f.record_key.clone().into(), FirstSeen::encode(levels)));
                     }
                 }
             }
@@ -463,7 +511,7 @@ impl Reference {
     }
 
     fn addr_town(&self, id: &str) -> Option<String> {
-        self.addr(id).map(|a| a.town.clone())
+        self.addr(id).map(|a| a.town.to_string())
     }
 
     /// Findings on the standard addresses themselves: addresses linked to no building.
@@ -486,9 +534,36 @@ impl Reference {
                 entity_id: a.id.clone(),
                 source: String::new(),
                 record_key: String::new(),
-                town: Some(a.town.clone()),
+                town: Some(a.town.to_string()),
                 message: "no building".into(),
                 detail: serde_json::json!({"building_id": a.building_id}),
+            })
+            .collect()
+    }
+}
+
+/// A register's first record per standard address (by the address's index): its key and its
+/// normalized fields, packed into one string each (a million of them stay small).
+#[derive(Default)]
+struct FirstSeen(HashMap<u32, (Box<str>, Box<str>)>);
+
+impl FirstSeen {
+    fn encode(fields: &BTreeMap<Field, String>) -> Box<str> {
+        let mut s = String::new();
+        for (f, v) in fields {
+            s.push_str(f.as_str());
+            s.push('\u{1}');
+            s.push_str(v);
+            s.push('\u{2}');
+        }
+        s.into()
+    }
+
+    fn decode(s: &str) -> BTreeMap<Field, String> {
+        s.split_terminator('\u{2}')
+            .filter_map(|kv| {
+                let (f, v) = kv.split_once('\u{1}')?;
+                Some((f.parse().ok()?, v.to_string()))
             })
             .collect()
     }
@@ -568,33 +643,42 @@ impl Ctx<'_> {
         }
     }
 
-    /// A name written like a known one: itself, or the one known name with the same sound.
+    /// A name written like a known one: itself, or the known name with the same sound that
+    /// `rank` scores highest (the one with this door plate, in the 街镇 and 居委 the record
+    /// gives); a known name gives way only to one that scores higher.
     fn known_or_homophone<'n>(
         &self,
         name: &'n str,
         known: &dyn Fn(&str) -> bool,
         sounds: &'n HashMap<String, Vec<String>>,
-        prefer: &dyn Fn(&str) -> bool,
+        rank: &dyn Fn(&str) -> u8,
     ) -> Option<(String, bool)> {
         let same = sounds.get(&crate::search::keys::sound(name));
+        // The best-ranked of the names that sound alike (the first on a tie).
+        let best = |except: Option<&str>| {
+            let mut best: Option<(u8, &String)> = None;
+            for n in same.into_iter().flatten() {
+                let score = rank(n);
+                if Some(n.as_str()) != except && best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, n));
+                }
+            }
+            best
+        };
         if known(name) {
-            // A known name can itself be a homophone of another (珠和路 for 朱和路): when only
-            // the other has this door plate, it is the other.
-            if !prefer(name)
-                && let Some(other) = same.and_then(|s| s.iter().find(|n| *n != name && prefer(n)))
+            // A known name can itself be a homophone of another (珠和路 for 朱和路, 鸣珠路 for
+            // 明珠路): when the other has this door plate where the record says it is, and this
+            // one has it elsewhere or not at all, it is the other.
+            if let Some((score, other)) = best(Some(name))
+                && score > rank(name)
             {
                 return Some((other.clone(), true));
             }
             return Some((name.to_string(), false));
         }
-        // Several known names may sound alike (港华路, 港花路): it is a homophone of one of
-        // them either way; take the one `prefer` picks (the one with this door plate), else the
-        // first.
-        let same = same?;
-        same.iter()
-            .find(|n| prefer(n))
-            .or_else(|| same.first())
-            .map(|n| (n.clone(), true))
+        // Several known names may sound alike (港华路, 港花路, 青金路, 庆金路): it is a homophone of
+        // one of them either way.
+        best(None).map(|(_, n)| (n.clone(), true))
     }
 
     /// A structured door plate; returns its normalized fields for the duplicate check.
@@ -657,27 +741,33 @@ impl Ctx<'_> {
                 }
             }
         }
-        // Road or village; among names that sound alike, the one with this door plate.
-        let has_plate = |n: &str| {
+        // Road or village; among names that sound alike, the one with this door plate, and of
+        // those the one whose standard address is in the 街镇 (2) and 居委 (1) the record gives.
+        let plate_rank = |n: &str, community_too: bool| -> u8 {
             let g = |f: Field| fields.get(&f).map(String::as_str).unwrap_or("");
             let b = strip_building_marker(g(Field::Building)).0;
-            r.by_key.contains_key(&key(
+            let Some(&i) = r.by_key.get(&key(
                 n,
                 g(Field::Lane),
                 g(Field::Number),
                 g(Field::Group),
                 &b,
-            ))
+            )) else {
+                return 0;
+            };
+            let a = &r.addrs[i as usize];
+            1 + 2 * u8::from(town.as_deref() == Some(&*a.town))
+                + u8::from(
+                    community_too
+                        && fields.get(&Field::Community).map(String::as_str) == Some(&*a.community),
+                )
         };
         let mut name_known = false;
         let mut name = String::new();
         if let Some(road) = fields.get(&Field::Road) {
-            match self.known_or_homophone(
-                road,
-                &|n| r.roads.contains_key(n),
-                &r.road_sound,
-                &has_plate,
-            ) {
+            match self.known_or_homophone(road, &|n| r.roads.contains_key(n), &r.road_sound, &|n| {
+                plate_rank(n, true)
+            }) {
                 Some((n, fixed)) => {
                     if fixed {
                         self.push(
@@ -708,7 +798,7 @@ impl Ctx<'_> {
                 c,
                 &|n| r.communities.contains(n),
                 &r.community_sound,
-                &|n| has_plate(community_address_name(n)),
+                &|n| plate_rank(community_address_name(n), false),
             ) {
                 Some((n, fixed)) => {
                     if fixed {
@@ -790,32 +880,32 @@ impl Ctx<'_> {
                 out.fused.address_id = Some(a.id.clone());
                 out.fused.match_level = "number".into();
                 out.fused.score = 1.0;
-                if town.is_some() && town.as_deref() != Some(a.town.as_str()) {
+                if town.is_some() && town.as_deref() != Some(&*a.town) {
                     self.push(
                         out,
                         RuleId::SourcesDisagreeTown,
                         "town",
-                        Some(a.town.clone()),
+                        Some(a.town.to_string()),
                         format!(
                             "街镇 {} but the standard address is in {}",
                             get(Field::Town),
                             a.town
                         ),
-                        serde_json::json!({"given": get(Field::Town), "standard": a.town}),
+                        serde_json::json!({"given": get(Field::Town), "standard": &*a.town}),
                     );
                 }
                 if let Some(c) = norm.get(&Field::Community)
                     && r.communities.contains(c)
                     && !a.community.is_empty()
-                    && *c != a.community
+                    && c.as_str() != &*a.community
                 {
                     self.push(
                         out,
                         RuleId::SourcesDisagreeTown,
                         "community",
-                        Some(a.town.clone()),
+                        Some(a.town.to_string()),
                         format!("居委 {c} but the standard address is in {}", a.community),
-                        serde_json::json!({"given": c, "standard": a.community}),
+                        serde_json::json!({"given": c, "standard": &*a.community}),
                     );
                 }
                 let a = a.clone();
@@ -919,7 +1009,7 @@ impl Ctx<'_> {
             .building_id
             .as_ref()
             .and_then(|b| r.building_pos.get(b).copied());
-        let town = Some(a.town.clone());
+        let town = Some(a.town.to_string());
         let Some(p) = point else {
             if let Some(b) = own {
                 out.fused.building_id = r.footprints.building(b).map(|b| b.id.clone());
@@ -1173,9 +1263,11 @@ impl Ctx<'_> {
         if !table.contains_key(name) {
             let fixed = if level == "road" {
                 self.known_or_homophone(name, &|n| r.roads.contains_key(n), &r.road_sound, &|n| {
-                    given_town
-                        .as_ref()
-                        .is_some_and(|t| r.roads.get(n).is_some_and(|i| i.towns.contains_key(t)))
+                    u8::from(
+                        given_town.as_ref().is_some_and(|t| {
+                            r.roads.get(n).is_some_and(|i| i.towns.contains_key(t))
+                        }),
+                    )
                 })
             } else {
                 None
@@ -1210,15 +1302,26 @@ impl Ctx<'_> {
         if let (Some(info), Some(t)) = (table.get(&std_name), &given_town)
             && let Some((major, n)) = info.majority()
         {
+            // A place over a town boundary is registered with the town that holds most of it;
+            // naming the other one is still wrong, and the steward is shown the split.
             let given_n = info.towns.get(t).copied().unwrap_or(0);
             if t != major && given_n < n {
+                let message = if given_n > 0 {
+                    format!(
+                        "{std_name} in {t} here; it straddles {t} ({given_n} addresses) and \
+                         {major} ({n}), most of it in {major}"
+                    )
+                } else {
+                    format!("{std_name} in {t} here, in {major} by its standard addresses")
+                };
                 self.push(
                     out,
                     RuleId::SourcesDisagreeTown,
                     "town",
                     Some(major.to_string()),
-                    format!("{std_name} in {t} here, in {major} by its standard addresses"),
-                    serde_json::json!({"given": t, "standard": major, "standard_count": n, "given_count": given_n}),
+                    message,
+                    serde_json::json!({"given": t, "standard": major, "standard_count": n,
+                        "given_count": given_n, "towns": info.towns}),
                 );
             }
         }
@@ -1355,7 +1458,7 @@ impl Ctx<'_> {
 
     fn building_town(&self, i: usize) -> Option<String> {
         if let Some(&j) = self.r.building_addrs[i].first() {
-            return Some(self.r.addrs[j as usize].town.clone());
+            return Some(self.r.addrs[j as usize].town.to_string());
         }
         // An unaddressed building: the 街镇 of the nearest addressed one.
         let b = self.r.footprints.building(i)?;
@@ -1367,109 +1470,146 @@ impl Ctx<'_> {
             .find_map(|h| {
                 let k = self.r.building_pos.get(&h.building.id)?;
                 let &j = self.r.building_addrs[*k].first()?;
-                Some(self.r.addrs[j as usize].town.clone())
+                Some(self.r.addrs[j as usize].town.to_string())
             })
     }
 }
 
+/// How many records of a source fusion holds at once.
+const PAGE: usize = 16_384;
+
 /// Fuses every source in the store (truth files aside): fused records and links replaced per
 /// source, anomalies queued (new ones only; one already queued keeps its status and review),
-/// each source in one transaction. Returns the report and every finding (for a CSV report).
+/// each source in one transaction. Returns the report and every finding (for a CSV report);
+/// [`fuse_store_each`] does the same without holding the findings.
 pub fn fuse_store(
     store: &mut Store,
     reference: &Reference,
     rules: &RuleSet,
 ) -> Result<(FuseReport, Vec<Finding>)> {
+    let mut all = Vec::new();
+    let report = fuse_store_each(store, reference, rules, |f| all.push(f.clone()))?;
+    Ok((report, all))
+}
+
+/// [`fuse_store`], streaming: each source is read, fused and written a page of records at a
+/// time inside its one transaction, and each finding is handed to `on_finding` once written, so
+/// memory holds the reference and one page rather than a whole source and all its findings.
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let reference = dizhi::fuse::Reference::load(&store, &dicts, None).unwrap();
+/// let rules = dizhi::fuse::RuleSet::default_rules();
+/// let mut seen = 0;
+/// let report = dizhi::fuse::fuse_store_each(&mut store, &reference, &rules, |_| seen += 1)
+///     .unwrap();
+/// assert_eq!((report.links, seen), (0, 0));
+/// ```
+pub fn fuse_store_each(
+    store: &mut Store,
+    reference: &Reference,
+    rules: &RuleSet,
+    mut on_finding: impl FnMut(&Finding),
+) -> Result<FuseReport> {
     let started = std::time::Instant::now();
     let mut report = FuseReport::default();
-    let mut all = Vec::new();
     for (id, name, role, mapping) in stored_sources(store)? {
-        let records = store.source_records(id)?;
-        let input = SourceInput {
-            name: name.clone(),
-            role,
-            mapping,
-            records,
-        };
-        let (fused, findings) = reference.fuse_source(&input, rules);
-        drop(input);
-        report.records.insert(name.clone(), fused.len());
-        report.matched.insert(
-            name.clone(),
-            fused.iter().filter(|f| f.address_id.is_some()).count(),
-        );
-        let (links, new) = write_fused(store, &name, role, &fused, &findings)?;
-        report.links += links;
-        report.new_anomalies += new;
-        all.extend(findings);
+        let tx = store.connection_mut().transaction()?;
+        tx.execute("DELETE FROM fused_records WHERE source = ?1", [&name])?;
+        tx.execute("DELETE FROM links WHERE source = ?1", [&name])?;
+        let mut first = FirstSeen::default();
+        let mut current: HashSet<String> = HashSet::new();
+        let (mut records, mut matched) = (0, 0);
+        crate::store::source_record_pages(&tx, id, PAGE, |page| -> Result<()> {
+            let (fused, findings) =
+                reference.fuse_page(&name, role, &mapping, &page, rules, &mut first);
+            drop(page);
+            records += fused.len();
+            matched += fused.iter().filter(|f| f.address_id.is_some()).count();
+            report.links += write_fused(&tx, &name, role, &fused)?;
+            report.new_anomalies += insert_findings(&tx, &findings)?;
+            for f in &findings {
+                current.insert(finding_key(f.rule.as_str(), &f.kind, &f.entity_id));
+                *report
+                    .findings
+                    .entry(f.rule.as_str().to_string())
+                    .or_default() += 1;
+                on_finding(f);
+            }
+            Ok(())
+        })?;
+        retire_stale(&tx, &name, &current)?;
+        tx.commit()?;
+        report.records.insert(name.clone(), records);
+        report.matched.insert(name, matched);
     }
     let extra = reference.check_addresses(rules);
     report.new_anomalies += write_findings(store, &extra)?;
-    all.extend(extra);
-    for f in &all {
+    for f in &extra {
         *report
             .findings
             .entry(f.rule.as_str().to_string())
             .or_default() += 1;
+        on_finding(f);
     }
     report.seconds = started.elapsed().as_secs_f64();
-    Ok((report, all))
+    Ok(report)
 }
 
+/// Writes a page of fused records and their links; returns the links written.
 fn write_fused(
-    store: &mut Store,
+    tx: &rusqlite::Transaction<'_>,
     source: &str,
     role: Role,
     fused: &[FusedRecord],
-    findings: &[Finding],
-) -> Result<(usize, usize)> {
-    let tx = store.connection_mut().transaction()?;
-    tx.execute("DELETE FROM fused_records WHERE source = ?1", [source])?;
-    tx.execute("DELETE FROM links WHERE source = ?1", [source])?;
+) -> Result<usize> {
     let mut links = 0;
-    {
-        let mut ins = tx.prepare_cached(
-            "INSERT OR REPLACE INTO fused_records (source, record_key, address_id, building_id, \
-             match_level, score, link_method, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        let mut link = tx.prepare_cached(
-            "INSERT OR REPLACE INTO links (address_id, building_id, source, method, confidence) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for f in fused {
-            let fields = serde_json::to_string(&f.fields).unwrap_or_else(|_| "{}".into());
-            ins.execute(rusqlite::params![
-                f.source,
-                f.record_key,
-                f.address_id,
-                f.building_id,
-                f.match_level,
-                f.score,
-                f.link_method,
-                fields
-            ])?;
-            if role == Role::Addresses
-                && let (Some(a), Some(b), Some(m)) = (&f.address_id, &f.building_id, &f.link_method)
-            {
-                let confidence = if m.starts_with("contains") { 0.95 } else { 0.8 };
-                link.execute(rusqlite::params![a, b, source, m, confidence])?;
-                links += 1;
-            }
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO fused_records (source, record_key, address_id, building_id, \
+         match_level, score, link_method, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut link = tx.prepare_cached(
+        "INSERT OR REPLACE INTO links (address_id, building_id, source, method, confidence) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for f in fused {
+        let fields = serde_json::to_string(&f.fields).unwrap_or_else(|_| "{}".into());
+        ins.execute(rusqlite::params![
+            f.source,
+            f.record_key,
+            f.address_id,
+            f.building_id,
+            f.match_level,
+            f.score,
+            f.link_method,
+            fields
+        ])?;
+        if role == Role::Addresses
+            && let (Some(a), Some(b), Some(m)) = (&f.address_id, &f.building_id, &f.link_method)
+        {
+            let confidence = if m.starts_with("contains") { 0.95 } else { 0.8 };
+            link.execute(rusqlite::params![a, b, source, m, confidence])?;
+            links += 1;
         }
     }
-    let new = insert_findings(&tx, findings)?;
-    retire_stale(&tx, source, findings)?;
-    tx.commit()?;
-    Ok((links, new))
+    Ok(links)
+}
+
+/// What makes an anomaly the same finding from one fusion to the next: rule, kind, entity.
+fn finding_key(rule: &str, kind: &str, entity: &str) -> String {
+    format!("{rule}\u{1}{kind}\u{1}{entity}")
 }
 
 /// Open anomalies of a source that fusion no longer finds (the data or the rules changed) are
 /// resolved by `fuse`, with a `stale` review and an audit entry; reviewed ones are left alone.
-fn retire_stale(tx: &rusqlite::Transaction<'_>, source: &str, findings: &[Finding]) -> Result<()> {
-    let current: HashSet<(&str, &str, &str)> = findings
-        .iter()
-        .map(|f| (f.rule.as_str(), f.kind.as_str(), f.entity_id.as_str()))
-        .collect();
+fn retire_stale(
+    tx: &rusqlite::Transaction<'_>,
+    source: &str,
+    current: &HashSet<String>,
+) -> Result<()> {
     let stale: Vec<i64> = {
         let mut stmt = tx.prepare(
             "SELECT id, rule, kind, entity_id FROM anomalies WHERE source = ?1 \
@@ -1486,7 +1626,7 @@ fn retire_stale(tx: &rusqlite::Transaction<'_>, source: &str, findings: &[Findin
         let mut out = Vec::new();
         for row in rows {
             let (id, rule, kind, entity) = row?;
-            if !current.contains(&(rule.as_str(), kind.as_str(), entity.as_str())) {
+            if !current.contains(&finding_key(&rule, &kind, &entity)) {
                 out.push(id);
             }
         }

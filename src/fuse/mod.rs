@@ -40,7 +40,9 @@ use std::path::PathBuf;
 
 pub use anomalies::{Anomalies, Anomaly, AnomalyFilter, Status};
 pub use import::{Field, ImportReport, Mapping, Role, import_file};
-pub use link::{Finding, FuseReport, FusedRecord, Reference, SourceInput, fuse_store};
+pub use link::{
+    Finding, FuseReport, FusedRecord, Reference, SourceInput, fuse_store, fuse_store_each,
+};
 pub use rules::{RuleConfig, RuleId, RuleSet, Severity};
 
 /// What can go wrong in the fusion and governance layer.

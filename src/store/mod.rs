@@ -628,20 +628,11 @@ impl Store {
 
     /// The records of a source, in the order they were read.
     pub fn source_records(&self, source_id: i64) -> Result<Vec<SourceRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT record_key, line, raw, geometry FROM source_records WHERE source_id = ?1 \
-             ORDER BY id",
-        )?;
-        let mut rows = stmt.query([source_id])?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(SourceRecord {
-                key: row.get(0)?,
-                line: row.get::<_, Option<i64>>(1)?.map(|l| l.max(0) as u64),
-                raw: row.get(2)?,
-                geometry: optional_geometry(row, 3)?,
-            });
-        }
+        source_record_pages(&self.conn, source_id, usize::MAX, |page| {
+            out = page;
+            Ok::<(), Error>(())
+        })?;
         Ok(out)
     }
 
@@ -828,6 +819,58 @@ fn building_from_row(row: &Row<'_>) -> Result<Building> {
         floors: row.get(2)?,
         tags: tags_from_json(&tags)?,
     })
+}
+
+/// Reads a source's records in source order, `page` at a time, and hands each page to `f`; only
+/// one page is in memory. Takes the connection rather than a [`Store`] so that a caller can write
+/// what it makes of each page inside its own open transaction (a `Transaction` derefs to a
+/// `Connection`).
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = dizhi::store::Store::open(dir.path()).unwrap();
+/// let mut pages = 0;
+/// dizhi::store::source_record_pages(store.connection(), 1, 1000, |_| {
+///     pages += 1;
+///     Ok::<(), dizhi::store::Error>(())
+/// })
+/// .unwrap();
+/// assert_eq!(pages, 0);
+/// ```
+pub fn source_record_pages<E: From<Error>>(
+    conn: &rusqlite::Connection,
+    source_id: i64,
+    page: usize,
+    mut f: impl FnMut(Vec<SourceRecord>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let page = page.max(1);
+    let mut stmt = conn
+        .prepare(
+            "SELECT record_key, line, raw, geometry FROM source_records WHERE source_id = ?1 \
+             ORDER BY id",
+        )
+        .map_err(Error::from)?;
+    let mut rows = stmt.query([source_id]).map_err(Error::from)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(Error::from)? {
+        out.push(SourceRecord {
+            key: row.get(0).map_err(Error::from)?,
+            line: row
+                .get::<_, Option<i64>>(1)
+                .map_err(Error::from)?
+                .map(|l| l.max(0) as u64),
+            raw: row.get(2).map_err(Error::from)?,
+            geometry: optional_geometry(row, 3)?,
+        });
+        if out.len() >= page {
+            f(std::mem::take(&mut out))?;
+        }
+    }
+    if !out.is_empty() {
+        f(out)?;
+    }
+    Ok(())
 }
 
 fn optional_geometry(row: &Row<'_>, i: usize) -> Result<Option<Geometry<f64>>> {

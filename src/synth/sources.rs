@@ -230,6 +230,22 @@ pub fn chinese_numerals(n: &str) -> String {
     }
 }
 
+/// The 街镇 that holds most of a place's addresses: the one a register names for a road or
+/// compound that straddles a town boundary. A tie goes to the name that sorts last (as
+/// [`Iterator::max_by_key`] over the sorted counts gives it); the rule flags no town that holds
+/// as many addresses as the majority.
+fn majority_town(addrs: &[&StandardAddress]) -> String {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in addrs {
+        *count.entry(a.town.name.as_str()).or_default() += 1;
+    }
+    count
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default()
+}
+
 /// Moves a lon/lat point `m` metres in direction `angle`.
 fn offset(lon: f64, lat: f64, m: f64, angle: f64) -> (f64, f64) {
     let dlat = m * angle.sin() / 110_574.0;
@@ -404,32 +420,29 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
         ],
         rows: Vec::new(),
     };
-    // Per road: the addresses on it, for its town (the most common) and number range.
+    // Per road, compound (POI) and village: the addresses on it. A register holds one 所属街镇
+    // per place even where a road or compound straddles a town boundary: the town that holds
+    // most of it (by its addresses), which administers it. The first address stands for the
+    // place's point (its gate).
     let mut by_road: BTreeMap<usize, Vec<&StandardAddress>> = BTreeMap::new();
-    let mut by_poi: BTreeMap<&str, &StandardAddress> = BTreeMap::new();
-    let mut by_village: BTreeMap<&str, &StandardAddress> = BTreeMap::new();
+    let mut by_poi: BTreeMap<&str, Vec<&StandardAddress>> = BTreeMap::new();
+    let mut by_village: BTreeMap<&str, Vec<&StandardAddress>> = BTreeMap::new();
     for (a, road) in places.addresses.iter().zip(&places.address_road) {
         if let Some(r) = road {
             by_road.entry(*r).or_default().push(a);
         }
         if let Some(poi) = &a.poi {
-            by_poi.entry(poi.as_str()).or_insert(a);
+            by_poi.entry(poi.as_str()).or_default().push(a);
         }
         if a.kind == AddressKind::Village {
-            by_village.entry(a.community.code.as_str()).or_insert(a);
+            by_village
+                .entry(a.community.code.as_str())
+                .or_default()
+                .push(a);
         }
     }
     let mut entries: Vec<(String, &str, String, String, String, &StandardAddress)> = Vec::new();
     for (r, addrs) in &by_road {
-        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in addrs {
-            *count.entry(a.town.name.as_str()).or_default() += 1;
-        }
-        let town = count
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(t, _)| t.to_string())
-            .unwrap_or_default();
         let numbers = addrs.iter().filter_map(|a| {
             a.lane
                 .as_deref()
@@ -441,13 +454,14 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
         entries.push((
             roads[*r].name.clone(),
             "道路",
-            town,
+            majority_town(addrs),
             lo.to_string(),
             hi.to_string(),
             addrs[0],
         ));
     }
-    for (poi, a) in &by_poi {
+    for (poi, addrs) in &by_poi {
+        let a = addrs[0];
         let category = match a.kind {
             AddressKind::Residential => "小区",
             _ => "单位",
@@ -460,17 +474,18 @@ pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed
         entries.push((
             poi.to_string(),
             category,
-            a.town.name.clone(),
+            majority_town(addrs),
             gate.clone(),
             gate,
             a,
         ));
     }
-    for a in by_village.values() {
+    for addrs in by_village.values() {
+        let a = addrs[0];
         entries.push((
             community_address_name(&a.community.name).to_string(),
             "村",
-            a.town.name.clone(),
+            majority_town(addrs),
             String::new(),
             String::new(),
             a,
@@ -781,6 +796,29 @@ fn spoken(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_over_a_town_boundary_is_registered_with_the_town_holding_most_of_it() {
+        let door = |t: &str| {
+            let mut a = StandardAddress::new("A", AddressKind::Residential);
+            a.town.name = t.into();
+            a
+        };
+        // (the doors' towns in address order, the town the register names)
+        let cases: &[(&[&str], &str)] = &[
+            (&["华新镇"], "华新镇"),
+            // The first door over the boundary does not decide.
+            (&["白鹤镇", "华新镇", "华新镇"], "华新镇"),
+            (&["华新镇", "白鹤镇", "白鹤镇", "练塘镇"], "白鹤镇"),
+            // A tie goes to the name that sorts last, as the rule's majority does.
+            (&["华新镇", "白鹤镇"], "白鹤镇"),
+        ];
+        for (towns, want) in cases {
+            let doors: Vec<StandardAddress> = towns.iter().map(|t| door(t)).collect();
+            let refs: Vec<&StandardAddress> = doors.iter().collect();
+            assert_eq!(majority_town(&refs), *want, "{towns:?}");
+        }
+    }
 
     #[test]
     fn numbers_in_chinese_numerals_as_people_say_them() {

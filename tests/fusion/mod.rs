@@ -323,6 +323,90 @@ fn gazetteer_towns_are_compared_with_the_standard_addresses() {
     assert_eq!(rules_of(&f, "wrong"), ["sources_disagree_town/town"]);
 }
 
+/// Regression (wrong_town precision 0.948 at 1M): a compound over a town boundary is registered
+/// (民政) with the town that holds most of it; the generator used to give it its first
+/// address's town and the rule flagged that as wrong_town with no fault injected. Only a town
+/// holding fewer of its addresses than another is flagged, and the steward is shown the split.
+#[test]
+fn a_compound_straddling_a_town_boundary_is_flagged_only_for_the_lesser_town() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    // 淞泽家园 (华腾路1288弄): 3 doors in 华新镇, 2 over the boundary in 白鹤镇; 双城苑
+    // (华腾路1300弄): 1 and 1.
+    let door = |id: &str, poi: &str, lane: &str, number: &str, t: &str| {
+        let mut a = StandardAddress::new(id, AddressKind::Residential);
+        a.town = town(t);
+        a.road = Some("华腾路".into());
+        a.lane = Some(lane.into());
+        a.number = Some(number.into());
+        a.poi = Some(poi.into());
+        a
+    };
+    store
+        .insert_addresses(&[
+            door("A1", "淞泽家园", "1288", "1", "白鹤镇"),
+            door("A2", "淞泽家园", "1288", "2", "华新镇"),
+            door("A3", "淞泽家园", "1288", "3", "华新镇"),
+            door("A4", "淞泽家园", "1288", "4", "白鹤镇"),
+            door("A5", "淞泽家园", "1288", "5", "华新镇"),
+            door("A6", "双城苑", "1300", "1", "华新镇"),
+            door("A7", "双城苑", "1300", "2", "白鹤镇"),
+        ])
+        .unwrap();
+    let entry = |key: &str, name: &str, town: &str| {
+        let raw = serde_json::json!({"地名代码": key, "标准名称": name, "类别": "小区", "所属街镇": town});
+        SourceRecord {
+            key: key.into(),
+            line: None,
+            raw: raw.to_string(),
+            geometry: None,
+        }
+    };
+    // (record, compound, 所属街镇 given, rules, message mentions the straddle)
+    let cases: &[(&str, &str, &str, &[&str], bool)] = &[
+        // No fault: the town holding most of it, though its first door is in the other.
+        ("majority", "淞泽家园", "华新镇", &[], false),
+        // A wrong_town fault that names the town holding the smaller part.
+        (
+            "minority",
+            "淞泽家园",
+            "白鹤镇",
+            &["sources_disagree_town/town"],
+            true,
+        ),
+        // A wrong_town fault that names a town holding none of it.
+        (
+            "elsewhere",
+            "淞泽家园",
+            "练塘镇",
+            &["sources_disagree_town/town"],
+            false,
+        ),
+        // Split evenly: either town is a fair registration.
+        ("tie_a", "双城苑", "华新镇", &[], false),
+        ("tie_b", "双城苑", "白鹤镇", &[], false),
+    ];
+    let records = cases.iter().map(|(k, n, t, ..)| entry(k, n, t)).collect();
+    let f = run(&store, "mz", Role::Addresses, records);
+    for (key, _, _, rules, straddles) in cases {
+        assert_eq!(rules_of(&f, key), *rules, "record {key}");
+        if let Some(finding) = f.iter().find(|f| f.record_key == *key) {
+            assert_eq!(
+                finding.town.as_deref(),
+                Some("华新镇"),
+                "assigned to the majority"
+            );
+            assert_eq!(
+                finding.message.contains("straddles"),
+                *straddles,
+                "{}",
+                finding.message
+            );
+            assert_eq!(finding.detail["towns"]["华新镇"], 3);
+        }
+    }
+}
+
 #[test]
 fn building_rules_floors_no_address_and_gcj02_footprints() {
     let (_dir, store) = tiny();
