@@ -392,7 +392,11 @@ fn uploads_that_cannot_be_jobs_are_4xx() {
     post(file_form("a.xlsx", workbook(&[("一", vec![strings(&["地址"])])])).text("sheet", "二"))
         .error(422, "invalid_body");
     post(csv("\u{feff}").text("column", "1")).error(422, "invalid_body");
-    // UTF-16 is refused with a reason.
+    // Binary files are not guessed at; UTF-16 is refused with a reason.
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00".to_vec();
+    let r = post(file_form("a.png", png));
+    r.error(422, "invalid_body");
+    assert!(r.text.contains("neither CSV"), "{}", r.text);
     post(file_form("u.csv", vec![0xFF, 0xFE, b'a', 0])).error(422, "invalid_body");
     // Over the size limit, over the row limit.
     let big = format!(

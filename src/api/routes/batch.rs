@@ -191,6 +191,13 @@ fn input_of(form: &Form) -> Result<(PathBuf, InputKind, String), ApiError> {
         return Err(ApiError::InvalidBody("the file is empty".into()));
     }
     let kind = jobs::input_kind(&up.file_name, &up.head);
+    let utf16_bom = up.head.starts_with(&[0xFF, 0xFE]) || up.head.starts_with(&[0xFE, 0xFF]);
+    if kind.delimiter.is_some() && up.head.contains(&0) && !utf16_bom {
+        // A PDF, an image, UTF-16 without a BOM: not text a CSV reader should guess at.
+        return Err(ApiError::InvalidBody(
+            "the file is neither CSV/TSV text (UTF-8 or GBK) nor an Excel workbook".into(),
+        ));
+    }
     let path = up.path.with_file_name(format!("input.{}", kind.ext));
     std::fs::rename(&up.path, &path).map_err(ApiError::internal)?;
     Ok((path, kind, up.file_name.clone()))
