@@ -110,6 +110,8 @@ pub struct Inner {
     pub matcher: Matcher,
     /// Building footprints in an R-tree.
     pub footprints: FootprintIndex,
+    /// Road centre lines in an R-tree (for the map).
+    pub roads: crate::spatial::roads::RoadIndex,
     /// Store connections.
     pub stores: StorePool,
     /// API keys.
@@ -174,6 +176,7 @@ impl AppState {
         let (store, built) = crate::setup::open_or_build_bundled(data_dir, &dicts)?;
         let addresses = store.summary()?.addresses;
         let footprints = crate::spatial::answer::index_from_store(&store)?;
+        let roads = crate::spatial::roads::RoadIndex::new(store.roads()?);
         drop(store);
         let matcher = Matcher::new(AddressIndex::open(data_dir)?, &dicts)?;
         // Connections for the heavy requests, and as many again for everything else.
@@ -206,6 +209,7 @@ impl AppState {
         let state = Inner {
             matcher,
             footprints,
+            roads,
             stores,
             keys,
             metrics,
