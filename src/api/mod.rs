@@ -242,10 +242,12 @@ impl AppState {
 }
 
 /// The API as a router over `state`: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
-/// `/docs` and everything under `/v1`, behind the limits, the error shape and the request log.
+/// `/docs`, everything under `/v1` and the web page at `/` ([`crate::web`]), behind the limits,
+/// the error shape and the request log.
 pub fn app(state: AppState) -> Router {
     let limits = &state.limits;
     let mut router = routes::router()
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
