@@ -155,6 +155,9 @@ pub struct Config {
     /// API keys.
     #[serde(default)]
     pub keys: Vec<KeyEntry>,
+    /// Batch jobs: upload and row limits, queue, expiry.
+    #[serde(default)]
+    pub jobs: super::jobs::JobsConfig,
 }
 
 /// Limits on what one request may ask for.

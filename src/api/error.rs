@@ -64,6 +64,9 @@ pub enum ApiError {
     /// The server is at its concurrency limit (503).
     #[error("the server is busy: try again")]
     Overloaded,
+    /// A service is off or full, with why (503): the batch job queue, for one.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request took longer than the limit (503).
     #[error("the request took too long")]
     Timeout,
@@ -91,7 +94,9 @@ impl ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidBody(_) | ApiError::BoxTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Overloaded | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Overloaded | ApiError::Timeout | ApiError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,6 +117,7 @@ impl ApiError {
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::BoxTooLarge(_) => "box_too_large",
             ApiError::Overloaded => "overloaded",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
         }

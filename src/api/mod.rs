@@ -12,6 +12,7 @@
 //! | keys, roles, the `Authorized` extractor | [`auth`] |
 //! | request id, limits, access log, metrics recording | [`observe`] |
 //! | the audit log of writes | [`audit`] |
+//! | batch jobs: uploads, queue, runners, expiry | [`jobs`] |
 //! | Prometheus text | [`metrics`] |
 //! | the OpenAPI document and the docs page | [`openapi`] |
 //! | handlers, one file per resource | `routes/` |
@@ -19,6 +20,7 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
@@ -132,6 +134,8 @@ pub struct Inner {
     pub data_dir: PathBuf,
     /// Addresses in the store at start-up.
     pub addresses: u64,
+    /// Batch jobs.
+    pub jobs: Arc<jobs::Jobs>,
 }
 
 /// The shared state of the API (cheap to clone).
@@ -192,6 +196,7 @@ impl AppState {
         let keys =
             auth::KeyRing::load(data_dir, &config, anonymous_lookups).map_err(StartError::Keys)?;
         let admin_key_file = auth::ensure_admin_key(&keys, data_dir).map_err(StartError::Keys)?;
+        let jobs = Arc::new(jobs::Jobs::open(data_dir, &config));
         let metrics = metrics::Metrics::new(
             openapi::operations()
                 .iter()
@@ -220,8 +225,11 @@ impl AppState {
             id_prefix: u32::from_le_bytes(prefix),
             data_dir: data_dir.to_path_buf(),
             addresses,
+            jobs,
         };
-        Ok((AppState(Arc::new(state)), startup))
+        let state = AppState(Arc::new(state));
+        jobs::Jobs::start(&state);
+        Ok((state, startup))
     }
 
     /// Waits for a heavy-request permit (see [`Limits::max_heavy`]).
@@ -246,18 +254,26 @@ impl AppState {
 /// the error shape and the request log.
 pub fn app(state: AppState) -> Router {
     let limits = &state.limits;
+    // Uploads have their own size limit and time (a large file on a slow line).
+    let uploads = routes::uploads()
+        .layer(DefaultBodyLimit::max(state.jobs.config().max_upload_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(state.jobs.config().upload_timeout_ms.max(1)),
+        ));
     let mut router = routes::router()
         .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal("a handler panicked".into()).into_response()
-        }))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(limits.request_timeout_ms.max(1)),
-        ));
+        ))
+        .merge(uploads)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }));
     if !state.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = state
             .cors_origins

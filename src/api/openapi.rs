@@ -272,6 +272,29 @@ fn schemas() -> Value {
                         "type": {"type": "string", "enum": ["LineString", "MultiLineString"]}, "coordinates": {"type": "array"}}},
                     "properties": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}}}},
             "truncated": {"type": "boolean", "description": "More than 5,000 buildings or roads were in the box; the first 5,000 of each are given."}}}));
+    m.insert("BatchJob".into(), json!({"type": "object", "description": "A batch job. counts are final when status is done (zeros before).",
+            "required": ["id", "status", "file_name", "column", "format", "rows_done", "rows_total", "counts", "created_at", "finished_at", "error", "result"],
+            "additionalProperties": false, "properties": {
+                "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+                "file_name": {"type": "string"}, "column": {"type": "string", "description": "The address column's header."},
+                "format": {"type": "string", "enum": ["csv", "xlsx"]},
+                "rows_done": {"type": "integer", "minimum": 0},
+                "rows_total": {"type": "integer", "minimum": 0, "nullable": true},
+                "counts": {"type": "object", "required": ["ok", "partial", "not_found", "error"], "properties": {
+                    "ok": {"type": "integer"}, "partial": {"type": "integer"}, "not_found": {"type": "integer"}, "error": {"type": "integer"}}},
+                "created_at": {"type": "string", "format": "date-time"},
+                "finished_at": {"type": "string", "format": "date-time", "nullable": true},
+                "error": {"type": "object", "nullable": true, "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "enum": ["bad_input", "interrupted", "internal"]}, "message": {"type": "string"}}},
+                "result": {"type": "string", "nullable": true, "description": "Where to download the result, once done."}}}));
+    m.insert("BatchInspection".into(), json!({"type": "object", "required": ["columns", "suggested_column", "encoding", "sheets", "preview"],
+            "additionalProperties": false, "properties": {
+                "columns": {"type": "array", "items": {"type": "string"}},
+                "suggested_column": {"type": "string", "nullable": true, "description": "The first column named like 地址 or address."},
+                "encoding": {"type": "string", "description": "utf-8, gb18030 (reads GBK and GB2312 too) or xlsx."},
+                "sheets": {"type": "array", "items": {"type": "string"}, "description": "A workbook's sheets; empty for CSV/TSV."},
+                "preview": {"type": "array", "maxItems": 5, "items": {"type": "array", "items": {"type": "string"}}}}}));
     m.insert("Health".into(), json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}));
     m.insert("Ready".into(), json!({"type": "object", "required": ["status", "addresses", "buildings"], "properties": {
             "status": {"type": "string"}, "addresses": {"type": "integer"}, "buildings": {"type": "integer"},
@@ -349,6 +372,7 @@ pub fn document() -> Value {
     );
     create_key["requestBody"] =
         json!({"required": true, "content": {"application/json": {"schema": r("CreateKey")}}});
+    let (batch_inspect, batch_create, batch_job, batch_remove, batch_result) = batch_operations();
     let text = |d: &str| json!({"description": d, "content": {"text/plain": {"schema": {"type": "string"}}}});
     let html = json!({"description": "The docs page.", "content": {"text/html": {"schema": {"type": "string"}}}});
     json!({
@@ -362,6 +386,7 @@ pub fn document() -> Value {
         "tags": [
             {"name": "lookup", "description": "Text lookups (role hotline and up)."},
             {"name": "spatial", "description": "Buildings and points (reverse, one building and the map view: hotline; queries and export: gis)."},
+            {"name": "batch", "description": "Batch jobs: upload a CSV/TSV/XLSX, watch it, download the result (role hotline and up; a job is seen by the key that made it only)."},
             {"name": "admin", "description": "Keys and the audit log (role admin)."},
             {"name": "ops", "description": "Health, readiness, metrics, this document."}
         ],
@@ -434,15 +459,88 @@ pub fn document() -> Value {
             "/v1/admin/audit": {"get": op("admin", "The audit log",
                 "The most recent writes, newest first.", "admin",
                 vec![qp("limit", "How many (default 100).", false, json!({"type": "integer", "minimum": 1, "maximum": 1000}))],
-                ("200", ok("Entries.", r("AuditEntries"))))}
-            // BATCH JOBS: /v1/batch (POST upload), /v1/batch/{id} (GET status), /v1/batch/{id}/result
-            // (GET download) go here, with the router's routes.
+                ("200", ok("Entries.", r("AuditEntries"))))},
+            "/v1/batch/inspect": {"post": batch_inspect},
+            "/v1/batch": {"post": batch_create},
+            "/v1/batch/{id}": {"get": batch_job, "delete": batch_remove},
+            "/v1/batch/{id}/result": {"get": batch_result}
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key: dzk_ID_SECRET."}},
             "schemas": schemas()
         }
     })
+}
+
+/// The batch job operations: inspect, create, get, delete, result.
+fn batch_operations() -> (Value, Value, Value, Value, Value) {
+    let file = json!({"type": "string", "format": "binary",
+        "description": "A CSV or TSV (UTF-8 or GBK/GB18030) or an XLSX/XLS workbook, at most 64 MiB by default ([jobs] max_upload_bytes)."});
+    let sheet =
+        json!({"type": "string", "description": "A workbook's sheet (default: the first)."});
+    let form = |properties: Value| {
+        json!({"required": true, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "additionalProperties": false, "properties": properties}}}})
+    };
+    let id = json!({"name": "id", "in": "path", "required": true, "description": "The job id.",
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "example": "00000000000000000000000000000000"});
+    let mut inspect = op(
+        "batch",
+        "Inspect an upload",
+        "The file's columns, the suggested address column, its encoding, a workbook's sheets and its first rows, so the address column can be picked before a job starts. Nothing is kept.",
+        "hotline",
+        vec![],
+        ("200", ok("What the file holds.", r("BatchInspection"))),
+    );
+    inspect["requestBody"] = form(json!({"file": file, "sheet": sheet}));
+    let mut create = op(
+        "batch",
+        "Start a batch job",
+        "Normalizes the address column of every row; the result has every input column, then the dizhi_ columns, one row per input row, in order. 413 over the upload size or row limit, 422 for an unreadable file or an unknown column, 503 when the queue is full.",
+        "hotline",
+        vec![],
+        (
+            "202",
+            json!({"description": "The job, queued.",
+            "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": r("BatchJob")}}}),
+        ),
+    );
+    create["requestBody"] = form(json!({
+        "file": file,
+        "column": {"type": "string", "description": "The address column: a header, or a 1-based index. Default: the first header containing 地址 or address (422 when none does)."},
+        "sheet": sheet,
+        "format": {"type": "string", "enum": ["csv", "xlsx"], "description": "The result's format (default csv)."}}));
+    let job = op(
+        "batch",
+        "A batch job",
+        "Its status and progress (rows_done of rows_total).",
+        "hotline",
+        vec![id.clone()],
+        ("200", ok("The job.", r("BatchJob"))),
+    );
+    let remove = op(
+        "batch",
+        "Remove a batch job",
+        "Cancels the job if it runs, and removes it and its files.",
+        "hotline",
+        vec![id.clone()],
+        ("204", json!({"description": "Removed."})),
+    );
+    let result = op(
+        "batch",
+        "A batch job's result",
+        "The result file, as an attachment named after the upload (NAME-dizhi.csv or .xlsx). 409 while the job is not done.",
+        "hotline",
+        vec![id],
+        (
+            "200",
+            json!({"description": "The file.", "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}),
+        ),
+    );
+    (inspect, create, job, remove, result)
 }
 
 /// The document as JSON text, made once.

@@ -5,6 +5,8 @@
 //! `dizhi serve` runs without a config on loopback (lookups need no key), and `locked()` with a
 //! config (every request needs a key; small limits; CORS on).
 
+mod batch_jobs;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -117,7 +119,13 @@ static LOCKED: LazyLock<Server> = LazyLock::new(|| {
         "#,
     )
     .unwrap();
-    config.keys = CONFIG_KEYS
+    config.keys = config_keys();
+    start(Some(config))
+});
+
+/// The config entries of `CONFIG_KEYS`.
+fn config_keys() -> Vec<KeyEntry> {
+    CONFIG_KEYS
         .iter()
         .map(|(id, role, key)| KeyEntry {
             id: id.to_string(),
@@ -125,9 +133,8 @@ static LOCKED: LazyLock<Server> = LazyLock::new(|| {
             hash: hash_key(key).unwrap(),
             note: None,
         })
-        .collect();
-    start(Some(config))
-});
+        .collect()
+}
 
 fn key(role: Role) -> &'static str {
     CONFIG_KEYS.iter().find(|k| k.1 == role).unwrap().2

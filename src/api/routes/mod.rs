@@ -3,6 +3,7 @@
 
 mod addresses;
 mod admin;
+mod batch;
 mod buildings;
 mod health;
 mod lookup;
@@ -50,12 +51,18 @@ pub(super) fn router() -> Router<AppState> {
             axum::routing::delete(admin::revoke_key),
         )
         .route("/v1/admin/audit", get(admin::audit))
-    // BATCH JOBS (issue 7, batch engineer): add here, with `Authorized<auth::Spatial>` or a new
-    // `Needs` marker, and the same paths in `openapi::document()`:
-    //   POST /v1/batch              upload CSV/XLSX → 202 {job}
-    //   GET  /v1/batch/{id}         status with progress
-    //   GET  /v1/batch/{id}/result  download the result file
-    //
+        // Batch jobs (role hotline and up; a job is seen by the key that made it only). The
+        // uploads are in `uploads()`.
+        .route("/v1/batch/{id}", get(batch::job).delete(batch::remove))
+        .route("/v1/batch/{id}/result", get(batch::result))
     // STEWARD WRITES (fusion issue): add here with `Authorized<auth::Write>`, and record each
     // write with `audit::record` in the same blocking call as the write (see admin.rs).
+}
+
+/// The routes that take a file upload, served with the `[jobs]` upload size limit and time
+/// instead of the body limit and request timeout.
+pub(super) fn uploads() -> Router<AppState> {
+    Router::new()
+        .route("/v1/batch", post(batch::create))
+        .route("/v1/batch/inspect", post(batch::inspect))
 }
