@@ -383,10 +383,12 @@ const map = {
         let best = null;
         for (const line of this.lines(r)) {
           for (let i = 1; i < line.length; i++) {
-            const [a, b] = [this.toScreen(line[i - 1]), this.toScreen(line[i])];
+            // The part of the segment inside the view (less a margin), if any.
+            const seg = clip(this.toScreen(line[i - 1]), this.toScreen(line[i]), [40, 20, W - 40, H - 20]);
+            if (!seg) continue;
+            const [a, b] = seg;
             const [mx, my] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-            const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-            if (mx < 40 || my < 20 || mx > W - 40 || my > H - 20 || len < textWidth + 20) continue;
+            if (Math.hypot(b[0] - a[0], b[1] - a[1]) < textWidth + 20) continue;
             const d = Math.hypot(mx - W / 2, my - H / 2);
             if (!best || d < best.d) best = { d, mx, my, angle: Math.atan2(b[1] - a[1], b[0] - a[0]) };
           }
@@ -446,6 +448,19 @@ const map = {
     this.load();
   },
 };
+
+// The segment a–b clipped to the box [x0, y0, x1, y1] (Liang–Barsky), or null when it is outside.
+function clip(a, b, [x0, y0, x1, y1]) {
+  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+  let [t0, t1] = [0, 1];
+  for (const [p, q] of [[-dx, a[0] - x0], [dx, x1 - a[0]], [-dy, a[1] - y0], [dy, y1 - a[1]]]) {
+    if (p === 0) { if (q < 0) return null; continue; }
+    const t = q / p;
+    if (p < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+    if (t0 > t1) return null;
+  }
+  return [[a[0] + t0 * dx, a[1] + t0 * dy], [a[0] + t1 * dx, a[1] + t1 * dy]];
+}
 
 // The door-plate part of a standard address, for a label: 青浦区朱家角镇淀山湖大道468弄1号 → 468弄1号.
 function shortLabel(address) {
