@@ -64,8 +64,10 @@ fn screenshot_path(name: &str) -> PathBuf {
 
 /// GET a path of the server: (status, headers, body).
 fn http_get(path: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    // The server starts (on RT) before this blocks on RT.
+    let url = format!("{}{path}", *BASE);
     RT.block_on(async {
-        let mut req = reqwest::Client::new().get(format!("{}{path}", *BASE));
+        let mut req = reqwest::Client::new().get(url);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -457,6 +459,33 @@ fn box_select_asks_for_a_key_once_and_remembers_it() {
         ),
         false
     );
+}
+
+/// Honest answers: a door number that does not exist matches the road only, and says so; no
+/// building is highlighted. Text that is no address says "not found".
+#[test]
+fn a_road_only_match_and_no_match_are_said_plainly() {
+    let Some((_guard, b)) = browser() else { return };
+    b.goto(&BASE);
+    let q = b.find("#q");
+    b.send_keys(&q, "青浦华新镇华腾路9999号");
+    b.press(&[ENTER]);
+    wait_text(&b, "#match-level", |t| t == "仅道路");
+    assert!(b.text(&b.find(".warn")).contains("仅匹配到道路"));
+    assert_eq!(
+        b.exec(
+            "return document.getElementById('map').dataset.selectedBuilding",
+            json!([])
+        ),
+        ""
+    );
+    assert!(b.text(&b.find("#map-status")).contains("没有坐标"));
+    b.screenshot(&screenshot_path("road-only.png"));
+    b.chord(&[CONTROL, "a"]);
+    b.send_keys(&q, "不知道在哪里");
+    b.press(&[ENTER]);
+    wait_text(&b, "#match-level", |t| t == "未找到");
+    assert_eq!(b.text(&b.find("#answer")), "未找到");
 }
 
 /// (d) Keyboard alone: the search box has the focus on load; typing, Esc, ArrowDown, Enter and

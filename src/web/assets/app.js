@@ -193,7 +193,7 @@ async function lookup(text) {
     current = m;
     renderResult(m, parse);
     if (m.lon != null && m.lat != null) map.show([m.lon, m.lat], 18);
-    else map.draw();
+    else { map.status('该结果没有坐标：地图未移动，不表示其位置'); map.draw(); }
   } catch (e) {
     if (seq === lookupSeq) $('result').innerHTML = `<p class="warn">查询失败：${esc(e.message)}</p>`;
   }
