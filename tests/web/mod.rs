@@ -479,7 +479,7 @@ fn a_road_only_match_and_no_match_are_said_plainly() {
         ),
         ""
     );
-    assert!(b.text(&b.find("#map-status")).contains("没有坐标"));
+    wait_text(&b, "#map-status", |t| t.contains("没有坐标"));
     b.screenshot(&screenshot_path("road-only.png"));
     b.chord(&[CONTROL, "a"]);
     b.send_keys(&q, "不知道在哪里");

@@ -193,7 +193,7 @@ async function lookup(text) {
     current = m;
     renderResult(m, parse);
     if (m.lon != null && m.lat != null) map.show([m.lon, m.lat], 18);
-    else { map.status('该结果没有坐标：地图未移动，不表示其位置'); map.draw(); }
+    else { map.note = '该结果没有坐标：地图未移动，不表示其位置'; map.status(''); map.draw(); }
   } catch (e) {
     if (seq === lookupSeq) $('result').innerHTML = `<p class="warn">查询失败：${esc(e.message)}</p>`;
   }
@@ -238,7 +238,7 @@ const ctx = canvas.getContext('2d');
 const TILE = 256;
 const map = {
   center: [121.1245, 31.1510], zoom: 16, // 青浦城区
-  buildings: [], roads: [], boxed: [], box: null, reverseHit: null, seq: 0, timer: 0, tooWide: false,
+  buildings: [], roads: [], boxed: [], box: null, reverseHit: null, seq: 0, timer: 0, tooWide: false, note: '',
   dpr() { return window.devicePixelRatio || 1; },
   world(z = this.zoom) { return TILE * Math.pow(2, z); },
   project([lon, lat]) {
@@ -270,6 +270,7 @@ const map = {
     return [w, s, e, n];
   },
   show(p, zoom) {
+    this.note = '';
     this.center = p;
     this.zoom = Math.max(this.zoom, zoom);
     this.load();
@@ -295,7 +296,8 @@ const map = {
       this.draw();
     }, 80);
   },
-  status(text) { $('map-status').textContent = text; },
+  // A loading or error text, else the standing note about the result (until the view moves).
+  status(text) { $('map-status').textContent = text || this.note; },
   path(coords) {
     coords.forEach((p, i) => { const [x, y] = this.toScreen(p); if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
   },
@@ -434,6 +436,7 @@ const map = {
   zoomBy(d, at) {
     const anchor = at ? this.toLonLat(at) : null;
     const before = at ? this.toScreen(anchor) : null;
+    this.note = '';
     this.zoom = Math.min(21, Math.max(10, this.zoom + d));
     if (at) {
       const after = this.toScreen(anchor);
@@ -443,6 +446,7 @@ const map = {
     this.load();
   },
   panBy(dx, dy) {
+    this.note = '';
     const [cx, cy] = this.project(this.center);
     this.center = this.unproject([cx + dx, cy + dy]);
     this.load();
