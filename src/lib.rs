@@ -33,6 +33,7 @@
 //!   every row back in input order with `dizhi_` columns and a status; resumable.
 //! - [`api`]: the HTTP service (axum): [`api::AppState`] built once, [`api::app`] the router,
 //!   keys with roles, one error shape, request ids, Prometheus metrics, the OpenAPI document.
+//! - [`web`]: the page `dizhi serve` shows at `/` (search, map, batch), embedded, offline.
 //! - [`gis`]: GeoJSON, GeoPackage and Shapefile (UTF-8/GBK) in and out, invalid geometries
 //!   reported with the feature id and geo's reason.
 
@@ -49,6 +50,7 @@ pub mod spatial;
 pub mod store;
 pub mod synth;
 pub mod text;
+pub mod web;
 
 pub use address::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,

@@ -11,3 +11,4 @@ mod search;
 mod spatial;
 mod store_build;
 mod synth_fixture;
+mod web;

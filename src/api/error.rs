@@ -58,6 +58,9 @@ pub enum ApiError {
     /// The body is JSON of the wrong shape (422).
     #[error("{0}")]
     InvalidBody(String),
+    /// A box larger than the endpoint draws (422), e.g. a map view zoomed too far out.
+    #[error("{0}")]
+    BoxTooLarge(String),
     /// The server is at its concurrency limit (503).
     #[error("the server is busy: try again")]
     Overloaded,
@@ -90,7 +93,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidBody(_) | ApiError::BoxTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Overloaded | ApiError::Timeout | ApiError::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -112,6 +115,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => "uri_too_long",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::InvalidBody(_) => "invalid_body",
+            ApiError::BoxTooLarge(_) => "box_too_large",
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Timeout => "timeout",

@@ -112,6 +112,8 @@ pub struct Inner {
     pub matcher: Matcher,
     /// Building footprints in an R-tree.
     pub footprints: FootprintIndex,
+    /// Road centre lines in an R-tree (for the map).
+    pub roads: crate::spatial::roads::RoadIndex,
     /// Store connections.
     pub stores: StorePool,
     /// API keys.
@@ -178,6 +180,7 @@ impl AppState {
         let (store, built) = crate::setup::open_or_build_bundled(data_dir, &dicts)?;
         let addresses = store.summary()?.addresses;
         let footprints = crate::spatial::answer::index_from_store(&store)?;
+        let roads = crate::spatial::roads::RoadIndex::new(store.roads()?);
         drop(store);
         let matcher = Matcher::new(AddressIndex::open(data_dir)?, &dicts)?;
         // Connections for the heavy requests, and as many again for everything else.
@@ -211,6 +214,7 @@ impl AppState {
         let state = Inner {
             matcher,
             footprints,
+            roads,
             stores,
             keys,
             metrics,
@@ -246,7 +250,8 @@ impl AppState {
 }
 
 /// The API as a router over `state`: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
-/// `/docs` and everything under `/v1`, behind the limits, the error shape and the request log.
+/// `/docs`, everything under `/v1` and the web page at `/` ([`crate::web`]), behind the limits,
+/// the error shape and the request log.
 pub fn app(state: AppState) -> Router {
     let limits = &state.limits;
     // Uploads have their own size limit and time (a large file on a slow line).
@@ -257,6 +262,7 @@ pub fn app(state: AppState) -> Router {
             Duration::from_millis(state.jobs.config().upload_timeout_ms.max(1)),
         ));
     let mut router = routes::router()
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -42,7 +42,7 @@ fn geo_ok(description: &str, schema: Value) -> Value {
 
 /// The error responses every operation may give.
 fn responses(success: (&str, Value)) -> Value {
-    let error = json!({"description": "An error: 400 bad parameter or JSON, 401 no or bad key, 403 wrong role, 404 no such entity, 405, 409, 413 body or batch too large, 414 query too long, 415 not JSON, 422 JSON of the wrong shape, 503 busy or too slow, 500 internal.",
+    let error = json!({"description": "An error: 400 bad parameter or JSON, 401 no or bad key, 403 wrong role, 404 no such entity, 405, 409, 413 body or batch too large, 414 query too long, 415 not JSON, 422 JSON of the wrong shape or a map box too large, 503 busy or too slow, 500 internal.",
         "content": {"application/json": {"schema": r("Error")}}});
     json!({ success.0: success.1, "default": error })
 }
@@ -254,6 +254,24 @@ fn schemas() -> Value {
                 "id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
                 "action": {"type": "string"}, "entity": {"type": "string"},
                 "before": {"type": "object", "nullable": true}, "after": {"type": "object", "nullable": true}}}}}}));
+    m.insert("MapView".into(), json!({"type": "object", "required": ["crs", "buildings", "roads", "truncated"], "properties": {
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+            "buildings": {"type": "object", "required": ["type", "features"], "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"}, "geometry": r("Polygon"),
+                    "properties": {"type": "object", "required": ["building_id", "kind", "floors", "address", "address_count"], "properties": {
+                        "building_id": {"type": "string"}, "kind": {"type": "string"}, "floors": {"type": "integer"},
+                        "address": {"type": "string", "nullable": true, "description": "The building's first standard address (its label)."},
+                        "address_count": {"type": "integer"}}}}}}}},
+            "roads": {"type": "object", "required": ["type", "features"], "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                    "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
+                        "type": {"type": "string", "enum": ["LineString", "MultiLineString"]}, "coordinates": {"type": "array"}}},
+                    "properties": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}}}},
+            "truncated": {"type": "boolean", "description": "More than 5,000 buildings or roads were in the box; the first 5,000 of each are given."}}}));
     m.insert("BatchJob".into(), json!({"type": "object", "description": "A batch job. counts are final when status is done (zeros before).",
             "required": ["id", "status", "file_name", "column", "format", "rows_done", "rows_total", "counts", "created_at", "finished_at", "error", "result"],
             "additionalProperties": false, "properties": {
@@ -367,7 +385,7 @@ pub fn document() -> Value {
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "lookup", "description": "Text lookups (role hotline and up)."},
-            {"name": "spatial", "description": "Buildings and points (reverse and one building: hotline; queries and export: gis)."},
+            {"name": "spatial", "description": "Buildings and points (reverse, one building and the map view: hotline; queries and export: gis)."},
             {"name": "batch", "description": "Batch jobs: upload a CSV/TSV/XLSX, watch it, download the result (role hotline and up; a job is seen by the key that made it only)."},
             {"name": "admin", "description": "Keys and the audit log (role admin)."},
             {"name": "ops", "description": "Health, readiness, metrics, this document."}
@@ -406,6 +424,11 @@ pub fn document() -> Value {
             "/v1/buildings/{id}": {"get": op("spatial", "A building",
                 "One building as a GeoJSON Feature with its addresses.", "hotline",
                 vec![pp("id", "The building id.", "B00000002"), crs_param()], ("200", geo_ok("The building.", r("BuildingFeature"))))},
+            "/v1/map": {"get": op("spatial", "A map view",
+                "The footprints (labelled with their first address and address count) and the road centre lines in a box of at most 0.05° a side (else 422 box_too_large), at most 5,000 of each: what the web page draws.", "hotline",
+                vec![qp("bbox", "MINLON,MINLAT,MAXLON,MAXLAT (in crs), plain decimal numbers, at most 0.05° a side.", true,
+                        json!({"type": "string", "pattern": BBOX_PATTERN})), crs_param()],
+                ("200", ok("Buildings and roads.", r("MapView"))))},
             "/v1/buildings": {"get": op("spatial", "Buildings in a box",
                 "Buildings intersecting the box, as a GeoJSON FeatureCollection.", "gis",
                 vec![qp("bbox", "MINLON,MINLAT,MAXLON,MAXLAT (in crs), plain decimal numbers.", true,

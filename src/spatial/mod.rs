@@ -1,12 +1,14 @@
 //! Building footprints in space: an R-tree of footprints with exact queries ([`index`]),
 //! reverse lookup from a point to a building and its addresses ([`reverse`]), distances in
-//! metres ([`distance`]) and the coordinate systems used in China ([`crs`]).
+//! metres ([`distance`]), the coordinate systems used in China ([`crs`]) and road centre lines in
+//! an R-tree for drawing maps ([`roads`]).
 
 pub mod answer;
 pub mod crs;
 pub mod distance;
 pub mod index;
 pub mod reverse;
+pub mod roads;
 
 pub use crs::Crs;
 pub use index::{FootprintIndex, Hit, PolygonRelation};

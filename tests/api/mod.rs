@@ -16,6 +16,8 @@ use dizhi::api::{AppState, Config, app};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::common::enc;
+
 static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -206,19 +208,6 @@ fn post_json(server: &Server, path: &str, key: Option<&str>, body: &Value) -> Re
         key,
         Some(("application/json", body.to_string().into_bytes())),
     )
-}
-
-/// `s` percent-encoded for a query string.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// (id, address, building id, lon, lat) of a fixture address with a building.

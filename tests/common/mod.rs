@@ -21,3 +21,16 @@ pub fn fixture_data() -> &'static Path {
     });
     DATA.path()
 }
+
+/// `s` percent-encoded for a query string.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -168,6 +168,19 @@ fn plain_number(s: &str) -> bool {
     digits(int) && frac.is_none_or(digits)
 }
 
+/// A `bbox=MINLON,MINLAT,MAXLON,MAXLAT` parameter given in `crs`, as a WGS84 box.
+pub(super) fn bbox_param(bbox: Option<&str>, crs: Crs) -> Result<geo::Rect<f64>, ApiError> {
+    let bbox =
+        bbox.ok_or_else(|| ApiError::BadRequest("give bbox=MINLON,MINLAT,MAXLON,MAXLAT".into()))?;
+    let parts: Vec<&str> = bbox.split(',').collect();
+    if parts.len() != 4 || !parts.iter().all(|p| plain_number(p)) {
+        return Err(ApiError::BadRequest(format!(
+            "bad bbox {bbox:?}: expected MINLON,MINLAT,MAXLON,MAXLAT as decimal numbers"
+        )));
+    }
+    crate::spatial::answer::parse_bbox(bbox, crs).map_err(ApiError::BadRequest)
+}
+
 /// `GET /v1/buildings?bbox=`: buildings intersecting a box, a GeoJSON FeatureCollection.
 pub(super) async fn in_box(
     _: Authorized<Spatial>,
@@ -176,16 +189,7 @@ pub(super) async fn in_box(
 ) -> Result<Response, ApiError> {
     let crs = parse_crs(q.crs.as_deref())?;
     let limit = limit(&state, q.limit)?;
-    let bbox = q
-        .bbox
-        .ok_or_else(|| ApiError::BadRequest("give bbox=MINLON,MINLAT,MAXLON,MAXLAT".into()))?;
-    let parts: Vec<&str> = bbox.split(',').collect();
-    if parts.len() != 4 || !parts.iter().all(|p| plain_number(p)) {
-        return Err(ApiError::BadRequest(format!(
-            "bad bbox {bbox:?}: expected MINLON,MINLAT,MAXLON,MAXLAT as decimal numbers"
-        )));
-    }
-    let rect = crate::spatial::answer::parse_bbox(&bbox, crs).map_err(ApiError::BadRequest)?;
+    let rect = bbox_param(q.bbox.as_deref(), crs)?;
     let _heavy = state.heavy_permit().await?;
     let body = state
         .blocking(move |state, store| {

@@ -7,6 +7,7 @@ mod batch;
 mod buildings;
 mod health;
 mod lookup;
+mod map;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -33,6 +34,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/reverse", get(buildings::reverse))
         .route("/v1/addresses/{id}", get(addresses::address))
         .route("/v1/buildings/{id}", get(buildings::building))
+        .route("/v1/map", get(map::map))
         // Spatial queries and export (role gis and up).
         .route("/v1/buildings", get(buildings::in_box))
         .route("/v1/buildings/at", get(buildings::at))
