@@ -7,6 +7,8 @@
 
 use std::sync::LazyLock;
 
+mod governance;
+
 use axum::http::Method;
 use serde_json::{Value, json};
 
@@ -253,7 +255,8 @@ fn schemas() -> Value {
             "entries": {"type": "array", "items": {"type": "object", "required": ["id", "at", "actor", "action", "entity", "before", "after"], "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
                 "action": {"type": "string"}, "entity": {"type": "string"},
-                "before": {"type": "object", "nullable": true}, "after": {"type": "object", "nullable": true}}}}}}));
+                "before": {"nullable": true, "description": "The entity before, as JSON (an object; a tag list for tag.set)."},
+                "after": {"nullable": true, "description": "The entity after, as JSON."}}}}}}));
     m.insert("Health".into(), json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}));
     m.insert("Ready".into(), json!({"type": "object", "required": ["status", "addresses", "buildings"], "properties": {
             "status": {"type": "string"}, "addresses": {"type": "integer"}, "buildings": {"type": "integer"},
@@ -333,7 +336,7 @@ pub fn document() -> Value {
         json!({"required": true, "content": {"application/json": {"schema": r("CreateKey")}}});
     let text = |d: &str| json!({"description": d, "content": {"text/plain": {"schema": {"type": "string"}}}});
     let html = json!({"description": "The docs page.", "content": {"text/html": {"schema": {"type": "string"}}}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "dizhi",
@@ -419,7 +422,9 @@ pub fn document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key: dzk_ID_SECRET."}},
             "schemas": schemas()
         }
-    })
+    });
+    governance::add(&mut doc);
+    doc
 }
 
 /// The document as JSON text, made once.

@@ -3,12 +3,15 @@
 
 mod addresses;
 mod admin;
+mod anomalies;
 mod buildings;
 mod health;
 mod lookup;
+mod objections;
+mod tags;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use super::AppState;
 
@@ -48,12 +51,22 @@ pub(super) fn router() -> Router<AppState> {
             axum::routing::delete(admin::revoke_key),
         )
         .route("/v1/admin/audit", get(admin::audit))
+        // Governance (issue 9): the anomaly queue (reads gis and up, writes steward), address tags
+        // (reads hotline and up, writes steward), objections (any key). Every write is audited in the
+        // same transaction by `crate::fuse`.
+        .route("/v1/anomalies", get(anomalies::list))
+        .route("/v1/anomalies/summary", get(anomalies::summary))
+        .route("/v1/anomalies/{id}", get(anomalies::one))
+        .route("/v1/anomalies/{id}/status", post(anomalies::set_status))
+        .route("/v1/anomalies/{id}/comments", post(anomalies::comment))
+        .route("/v1/anomalies/{id}/assignee", put(anomalies::assign))
+        .route("/v1/tags", get(tags::vocabulary))
+        .route("/v1/tags/{tag}/addresses", get(tags::addresses))
+        .route("/v1/addresses/{id}/tags", put(tags::set))
+        .route("/v1/objections", post(objections::file))
     // BATCH JOBS (issue 7, batch engineer): add here, with `Authorized<auth::Spatial>` or a new
     // `Needs` marker, and the same paths in `openapi::document()`:
     //   POST /v1/batch              upload CSV/XLSX → 202 {job}
     //   GET  /v1/batch/{id}         status with progress
     //   GET  /v1/batch/{id}/result  download the result file
-    //
-    // STEWARD WRITES (fusion issue): add here with `Authorized<auth::Write>`, and record each
-    // write with `audit::record` in the same blocking call as the write (see admin.rs).
 }
