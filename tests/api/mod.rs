@@ -5,6 +5,8 @@
 //! `dizhi serve` runs without a config on loopback (lookups need no key), and `locked()` with a
 //! config (every request needs a key; small limits; CORS on).
 
+mod anomalies;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -71,8 +73,12 @@ struct Server {
 }
 
 fn start(config: Option<Config>) -> Server {
+    start_on(DATA.path(), config)
+}
+
+/// A server on `data`, in this process.
+fn start_on(data: &Path, config: Option<Config>) -> Server {
     LazyLock::force(&LOGS);
-    let data = DATA.path();
     let (state, startup) = AppState::build(data, config, true).unwrap();
     let _ = startup;
     let listener = RT
@@ -117,17 +123,21 @@ static LOCKED: LazyLock<Server> = LazyLock::new(|| {
         "#,
     )
     .unwrap();
-    config.keys = CONFIG_KEYS
-        .iter()
+    config.keys = key_entries(&CONFIG_KEYS);
+    start(Some(config))
+});
+
+/// Config entries for (id, role, key) triples.
+fn key_entries(keys: &[(&str, Role, &str)]) -> Vec<KeyEntry> {
+    keys.iter()
         .map(|(id, role, key)| KeyEntry {
             id: id.to_string(),
             role: *role,
             hash: hash_key(key).unwrap(),
             note: None,
         })
-        .collect();
-    start(Some(config))
-});
+        .collect()
+}
 
 fn key(role: Role) -> &'static str {
     CONFIG_KEYS.iter().find(|k| k.1 == role).unwrap().2
