@@ -35,19 +35,19 @@ pub struct AnomalyQuery {
 /// # Examples
 /// ```
 /// use dizhi::fuse::Anomalies;
-/// use dizhi::fuse::anomalies::page::{AnomalyQuery, page};
+/// use dizhi::fuse::anomalies::page::{self, AnomalyQuery};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let mut q = Anomalies::new(&mut store).unwrap();
 /// for n in 0..3 {
 ///     q.raise("objection", "", "address", &format!("A{n}"), "wrong", None, "op").unwrap();
 /// }
-/// let first = page(&store, &AnomalyQuery { limit: 2, ..Default::default() }).unwrap();
+/// let first = page::page(&store, &AnomalyQuery { limit: 2, ..Default::default() }).unwrap();
 /// assert_eq!(first.len(), 2);
-/// let rest = page(&store, &AnomalyQuery { limit: 2, after: first[1].id, ..Default::default() }).unwrap();
+/// let rest = page::page(&store, &AnomalyQuery { limit: 2, after: first[1].id, ..Default::default() }).unwrap();
 /// assert_eq!(rest.len(), 1);
 /// let one = AnomalyQuery { address_id: Some("A1".into()), limit: 10, ..Default::default() };
-/// assert_eq!(page(&store, &one).unwrap()[0].entity_id, "A1");
+/// assert_eq!(page::page(&store, &one).unwrap()[0].entity_id, "A1");
 /// ```
 pub fn page(store: &Store, q: &AnomalyQuery) -> Result<Vec<Anomaly>> {
     // The anomalies of a set of addresses `d`: about the address, or about a record fused to it.
