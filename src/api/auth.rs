@@ -531,6 +531,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 pub trait Needs: Send + Sync + 'static {
     /// The access.
     const ACCESS: Access;
+    /// Whether a key is needed even where anonymous lookups are allowed.
+    const KEY_REQUIRED: bool = false;
 }
 /// Needs [`Access::Lookup`].
 pub struct Lookup;
@@ -552,6 +554,13 @@ impl Needs for Write {
 impl Needs for Admin {
     const ACCESS: Access = Access::Admin;
 }
+/// Needs [`Access::Lookup`] with a key of any role, even where lookups are anonymous: for writes
+/// anyone may make but someone must answer for (an objection from the hotline).
+pub struct AnyKey;
+impl Needs for AnyKey {
+    const ACCESS: Access = Access::Lookup;
+    const KEY_REQUIRED: bool = true;
+}
 
 /// The caller, checked to have the access `N` names: the one place where keys are checked.
 /// No key: allowed for lookups when anonymous lookups are on, else 401. A key that is not valid:
@@ -567,7 +576,7 @@ impl<N: Needs> FromRequestParts<AppState> for Authorized<N> {
     ) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
         let Some(header) = header else {
-            if N::ACCESS == Access::Lookup && state.keys.anonymous_lookups() {
+            if N::ACCESS == Access::Lookup && !N::KEY_REQUIRED && state.keys.anonymous_lookups() {
                 return Ok(Authorized(
                     Principal {
                         key_id: "anonymous".into(),

@@ -91,18 +91,23 @@ impl StorePool {
 
     /// Runs `f` with one of the connections (blocking: call it from a blocking thread).
     pub fn with<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        self.with_mut(|store| f(store))
+    }
+
+    /// [`StorePool::with`] for the library calls that take `&mut Store` (the fusion writes).
+    pub fn with_mut<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         let n = self.stores.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         // A free connection if there is one, else wait for ours.
         for k in 0..n {
-            if let Ok(store) = self.stores[(start + k) % n].try_lock() {
-                return f(&store);
+            if let Ok(mut store) = self.stores[(start + k) % n].try_lock() {
+                return f(&mut store);
             }
         }
-        let store = self.stores[start % n]
+        let mut store = self.stores[start % n]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        f(&store)
+        f(&mut store)
     }
 }
 
@@ -136,6 +141,10 @@ pub struct Inner {
     pub addresses: u64,
     /// Batch jobs.
     pub jobs: Arc<jobs::Jobs>,
+    /// Held by [`AppState::blocking_mut`]: SQLite has one writer, and a transaction that reads
+    /// before it writes fails (`SQLITE_BUSY`) when another connection commits in between, so the
+    /// API's own writes take turns.
+    pub writer: std::sync::Mutex<()>,
 }
 
 /// The shared state of the API (cheap to clone).
@@ -226,6 +235,7 @@ impl AppState {
             data_dir: data_dir.to_path_buf(),
             addresses,
             jobs,
+            writer: std::sync::Mutex::new(()),
         };
         let state = AppState(Arc::new(state));
         jobs::Jobs::start(&state);
@@ -246,6 +256,28 @@ impl AppState {
         tokio::task::spawn_blocking(move || state.stores.with(|store| f(&state, store)))
             .await
             .map_err(ApiError::internal)?
+    }
+
+    /// [`AppState::blocking`] with a `&mut Store` (the fusion library's calls take one), one
+    /// call at a time (see [`Inner::writer`]), on a connection that syncs every commit to disk
+    /// before it returns (`synchronous = FULL`).
+    pub async fn blocking_mut<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState, &mut Store) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = state.writer.lock().unwrap_or_else(|p| p.into_inner());
+            state.stores.with_mut(|store| {
+                store
+                    .connection()
+                    .pragma_update(None, "synchronous", "FULL")
+                    .map_err(ApiError::internal)?;
+                f(&state, store)
+            })
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 }
 
@@ -283,7 +315,7 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
-                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
     }

@@ -7,6 +7,8 @@
 
 use std::sync::LazyLock;
 
+mod governance;
+
 use axum::http::Method;
 use serde_json::{Value, json};
 
@@ -253,7 +255,8 @@ fn schemas() -> Value {
             "entries": {"type": "array", "items": {"type": "object", "required": ["id", "at", "actor", "action", "entity", "before", "after"], "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
                 "action": {"type": "string"}, "entity": {"type": "string"},
-                "before": {"type": "object", "nullable": true}, "after": {"type": "object", "nullable": true}}}}}}));
+                "before": {"nullable": true, "description": "The entity before, as JSON (an object; a tag list for tag.set)."},
+                "after": {"nullable": true, "description": "The entity after, as JSON."}}}}}}));
     m.insert("MapView".into(), json!({"type": "object", "required": ["crs", "buildings", "roads", "truncated"], "properties": {
             "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
             "buildings": {"type": "object", "required": ["type", "features"], "properties": {
@@ -375,7 +378,7 @@ pub fn document() -> Value {
     let (batch_inspect, batch_create, batch_job, batch_remove, batch_result) = batch_operations();
     let text = |d: &str| json!({"description": d, "content": {"text/plain": {"schema": {"type": "string"}}}});
     let html = json!({"description": "The docs page.", "content": {"text/html": {"schema": {"type": "string"}}}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "dizhi",
@@ -469,7 +472,9 @@ pub fn document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key: dzk_ID_SECRET."}},
             "schemas": schemas()
         }
-    })
+    });
+    governance::add(&mut doc);
+    doc
 }
 
 /// The batch job operations: inspect, create, get, delete, result.

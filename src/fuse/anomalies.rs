@@ -13,6 +13,9 @@ use serde::Serialize;
 use super::{Error, Result, audit};
 use crate::store::Store;
 
+// Keyset pages for the HTTP API: a separate, read-only query (page.rs).
+pub mod page;
+
 /// Where an anomaly is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

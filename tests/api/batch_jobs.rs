@@ -12,7 +12,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use super::{DATA, OPEN, RT, Reply, Server, config_keys, fixture, key, start};
+use super::{CONFIG_KEYS, DATA, OPEN, RT, Reply, Server, fixture, key, key_entries, start};
 use dizhi::api::auth::Role;
 
 /// Small limits so that the 413 paths are cheap: 256 KiB uploads, 6,000 rows.
@@ -33,7 +33,7 @@ fn config(jobs: std::path::PathBuf) -> Config {
     ))
     .unwrap();
     config.jobs.dir = Some(jobs);
-    config.keys = config_keys();
+    config.keys = key_entries(&CONFIG_KEYS);
     config
 }
 

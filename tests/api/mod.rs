@@ -5,6 +5,7 @@
 //! `dizhi serve` runs without a config on loopback (lookups need no key), and `locked()` with a
 //! config (every request needs a key; small limits; CORS on).
 
+mod anomalies;
 mod batch_jobs;
 
 use std::io::Write;
@@ -75,8 +76,12 @@ struct Server {
 }
 
 fn start(config: Option<Config>) -> Server {
+    start_on(DATA.path(), config)
+}
+
+/// A server on `data`, in this process.
+fn start_on(data: &Path, config: Option<Config>) -> Server {
     LazyLock::force(&LOGS);
-    let data = DATA.path();
     let (state, startup) = AppState::build(data, config, true).unwrap();
     let _ = startup;
     let listener = RT
@@ -121,14 +126,13 @@ static LOCKED: LazyLock<Server> = LazyLock::new(|| {
         "#,
     )
     .unwrap();
-    config.keys = config_keys();
+    config.keys = key_entries(&CONFIG_KEYS);
     start(Some(config))
 });
 
-/// The config entries of `CONFIG_KEYS`.
-fn config_keys() -> Vec<KeyEntry> {
-    CONFIG_KEYS
-        .iter()
+/// Config entries for (id, role, key) triples.
+fn key_entries(keys: &[(&str, Role, &str)]) -> Vec<KeyEntry> {
+    keys.iter()
         .map(|(id, role, key)| KeyEntry {
             id: id.to_string(),
             role: *role,

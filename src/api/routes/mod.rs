@@ -3,14 +3,17 @@
 
 mod addresses;
 mod admin;
+mod anomalies;
 mod batch;
 mod buildings;
 mod health;
 mod lookup;
 mod map;
+mod objections;
+mod tags;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use super::AppState;
 
@@ -55,8 +58,19 @@ pub(super) fn router() -> Router<AppState> {
         // uploads are in `uploads()`.
         .route("/v1/batch/{id}", get(batch::job).delete(batch::remove))
         .route("/v1/batch/{id}/result", get(batch::result))
-    // STEWARD WRITES (fusion issue): add here with `Authorized<auth::Write>`, and record each
-    // write with `audit::record` in the same blocking call as the write (see admin.rs).
+        // Governance: the anomaly queue (reads gis and up, writes steward), address tags
+        // (reads hotline and up, writes steward), objections (any key). Every write is audited in the
+        // same transaction by `crate::fuse`.
+        .route("/v1/anomalies", get(anomalies::list))
+        .route("/v1/anomalies/summary", get(anomalies::summary))
+        .route("/v1/anomalies/{id}", get(anomalies::one))
+        .route("/v1/anomalies/{id}/status", post(anomalies::set_status))
+        .route("/v1/anomalies/{id}/comments", post(anomalies::comment))
+        .route("/v1/anomalies/{id}/assignee", put(anomalies::assign))
+        .route("/v1/tags", get(tags::vocabulary))
+        .route("/v1/tags/{tag}/addresses", get(tags::addresses))
+        .route("/v1/addresses/{id}/tags", put(tags::set))
+        .route("/v1/objections", post(objections::file))
 }
 
 /// The routes that take a file upload, served with the `[jobs]` upload size limit and time
