@@ -78,17 +78,17 @@ fn schemas() -> Vec<(&'static str, Value)> {
             "StatusChange",
             json!({"type": "object", "required": ["status"], "additionalProperties": false, "properties": {
             "status": {"type": "string", "enum": ["confirmed", "rejected", "resolved"], "description": "open → confirmed | rejected → resolved; any other move is 409."},
-            "note": {"type": "string", "minLength": 1, "maxLength": 2000, "nullable": true}}}),
+            "note": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 2000, "nullable": true}}}),
         ),
         (
             "Comment",
             json!({"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": 2000}}}),
+            "text": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 2000}}}),
         ),
         (
             "Assignee",
             json!({"type": "object", "required": ["assignee"], "additionalProperties": false, "properties": {
-            "assignee": {"type": "string", "minLength": 1, "maxLength": 100, "description": "The responsible 街镇."}}}),
+            "assignee": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 100, "description": "The responsible 街镇."}}}),
         ),
         (
             "TagVocabulary",
@@ -106,7 +106,7 @@ fn schemas() -> Vec<(&'static str, Value)> {
         (
             "Tags",
             json!({"type": "object", "required": ["tags"], "additionalProperties": false, "properties": {
-            "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 50}}}}),
+            "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 50}}}}),
         ),
         (
             "AddressTags",
@@ -117,7 +117,7 @@ fn schemas() -> Vec<(&'static str, Value)> {
             "Objection",
             json!({"type": "object", "required": ["address_id", "note"], "additionalProperties": false, "properties": {
             "address_id": {"type": "string", "description": "A standard address id (404 if unknown)."},
-            "note": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "What is wrong. Phone and ID-card numbers are masked before it is stored."}}}),
+            "note": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 2000, "description": "What is wrong. Phone and ID-card numbers are masked before it is stored."}}}),
         ),
     ]
 }
