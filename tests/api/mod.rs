@@ -13,19 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use dizhi::api::auth::{KeyEntry, Role, hash_key};
-use dizhi::api::{AppState, Config, app};
+use dizhi::api::{AppState, Config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::enc;
-
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-});
+use crate::common::{RT, enc, serve_on_loopback};
 
 /// Everything the server logged (tracing, no ANSI).
 static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(|| {
@@ -84,15 +76,7 @@ fn start_on(data: &Path, config: Option<Config>) -> Server {
     LazyLock::force(&LOGS);
     let (state, startup) = AppState::build(data, config, true).unwrap();
     let _ = startup;
-    let listener = RT
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    RT.spawn(dizhi::api::serve(
-        listener,
-        app(state),
-        std::future::pending(),
-    ));
+    let addr = serve_on_loopback(state);
     let admin = std::fs::read_to_string(data.join(dizhi::api::auth::ADMIN_KEY_FILE))
         .unwrap()
         .trim()

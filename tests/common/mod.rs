@@ -1,7 +1,33 @@
 //! What several test areas share: the fixture district built once per test binary.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
+
+/// The runtime the in-process HTTP servers of the tests run on (two workers, as the machine has
+/// two cores).
+pub static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+});
+
+/// Serves `state` as `dizhi serve` does, on a free port of 127.0.0.1, in the background on [`RT`]
+/// until the test binary exits.
+pub fn serve_on_loopback(state: dizhi::api::AppState) -> SocketAddr {
+    let listener = RT
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a free port on 127.0.0.1");
+    let addr = listener.local_addr().expect("bound address");
+    RT.spawn(dizhi::api::serve(
+        listener,
+        dizhi::api::app(state),
+        std::future::pending(),
+    ));
+    addr
+}
 
 /// The committed fixture district's source directory.
 pub fn fixture_dir() -> PathBuf {

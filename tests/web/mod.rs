@@ -13,32 +13,16 @@ use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
-use dizhi::api::{AppState, app};
+use dizhi::api::AppState;
 use serde_json::{Value, json};
 use webdriver::{Browser, Element};
 
-use crate::common::{enc, fixture_data};
-
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-});
+use crate::common::{RT, enc, fixture_data, serve_on_loopback};
 
 /// `dizhi serve` as it runs without a config on loopback: lookups need no key.
 static BASE: LazyLock<String> = LazyLock::new(|| {
     let (state, _) = AppState::build(fixture_data(), None, true).unwrap();
-    let listener = RT
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    RT.spawn(dizhi::api::serve(
-        listener,
-        app(state),
-        std::future::pending(),
-    ));
+    let addr = serve_on_loopback(state);
     format!("http://{addr}")
 });
 
