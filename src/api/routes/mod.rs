@@ -11,6 +11,7 @@ mod lookup;
 mod map;
 mod objections;
 mod tags;
+mod text;
 
 use axum::Router;
 use axum::routing::{get, post, put};
