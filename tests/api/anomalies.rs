@@ -268,8 +268,13 @@ fn a_steward_reviews_comments_and_reassigns_and_each_write_is_audited() {
             &json!({"status": "confirmed"}),
         )
         .error(403, "forbidden");
-        post_json(gov(), &path("comments"), gov_key(role), &json!({"text": "x"}))
-            .error(403, "forbidden");
+        post_json(
+            gov(),
+            &path("comments"),
+            gov_key(role),
+            &json!({"text": "x"}),
+        )
+        .error(403, "forbidden");
         put_json(
             gov(),
             &path("assignee"),
