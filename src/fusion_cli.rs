@@ -459,7 +459,7 @@ pub fn objection(data: &Path, cmd: ObjectionCommand) -> CliResult {
             note,
             reporter,
         } => match fuse::objections::file(&mut store, &address_id, &reporter, &note) {
-            Ok(a) => println!("{}", serde_json::to_string(&a)?),
+            Ok((a, _)) => println!("{}", serde_json::to_string(&a)?),
             Err(fuse::Error::Invalid(m)) => usage(m),
             Err(e) => return Err(e.into()),
         },

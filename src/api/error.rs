@@ -67,6 +67,10 @@ pub enum ApiError {
     /// A service is off or full, with why (503): the batch job queue, for one.
     #[error("{0}")]
     Unavailable(String),
+    /// The address database stayed locked by another writer (the CLI, an import) for as long as
+    /// a write may wait (503): nothing was written.
+    #[error("the address database is busy, try again")]
+    Busy,
     /// The request took longer than the limit (503).
     #[error("the request took too long")]
     Timeout,
@@ -94,9 +98,10 @@ impl ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidBody(_) | ApiError::BoxTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Overloaded | ApiError::Timeout | ApiError::Unavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Overloaded
+            | ApiError::Busy
+            | ApiError::Timeout
+            | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +123,7 @@ impl ApiError {
             ApiError::BoxTooLarge(_) => "box_too_large",
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy => "busy",
             ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
         }
@@ -248,5 +254,30 @@ where
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|r: PathRejection| ApiError::BadRequest(r.body_text()))
+    }
+}
+
+// ---- The fusion layer's errors (the governance routes) ------------------------------------
+
+impl ApiError {
+    /// A fusion-layer error as an answer: an unknown entity 404, a locked database `busy` (503),
+    /// a refused request `refused` (409 for a move the anomaly's state forbids, 422 for a body
+    /// the call cannot take), anything else internal.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::api::ApiError;
+    /// let e = ApiError::from_fuse(dizhi::fuse::Error::NotFound("anomaly 7".into()), ApiError::Conflict);
+    /// assert_eq!((e.status().as_u16(), e.to_string()), (404, "no anomaly 7".to_string()));
+    /// let e = ApiError::from_fuse(dizhi::fuse::Error::Invalid("no".into()), ApiError::Conflict);
+    /// assert_eq!(e.code(), "conflict");
+    /// ```
+    pub fn from_fuse(e: crate::fuse::Error, refused: fn(String) -> ApiError) -> ApiError {
+        match e {
+            e if e.is_busy() => ApiError::Busy,
+            crate::fuse::Error::NotFound(m) => ApiError::NotFound(format!("no {m}")),
+            crate::fuse::Error::Invalid(m) => refused(m),
+            e => ApiError::internal(e),
+        }
     }
 }

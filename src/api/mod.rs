@@ -30,7 +30,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -143,8 +143,8 @@ pub struct Inner {
     pub jobs: Arc<jobs::Jobs>,
     /// Held by [`AppState::blocking_mut`]: SQLite has one writer, and a transaction that reads
     /// before it writes fails (`SQLITE_BUSY`) when another connection commits in between, so the
-    /// API's own writes take turns.
-    pub writer: std::sync::Mutex<()>,
+    /// API's own writes take turns (waiting for a turn counts against [`WRITE_DEADLINE`]).
+    pub writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The shared state of the API (cheap to clone).
@@ -235,7 +235,7 @@ impl AppState {
             data_dir: data_dir.to_path_buf(),
             addresses,
             jobs,
-            writer: std::sync::Mutex::new(()),
+            writer: Arc::default(),
         };
         let state = AppState(Arc::new(state));
         jobs::Jobs::start(&state);
@@ -259,25 +259,65 @@ impl AppState {
     }
 
     /// [`AppState::blocking`] with a `&mut Store` (the fusion library's calls take one), one
-    /// call at a time (see [`Inner::writer`]), on a connection that syncs every commit to disk
-    /// before it returns (`synchronous = FULL`).
+    /// call at a time (see [`Inner::writer`]), all within [`WRITE_DEADLINE`]: `f` gets the
+    /// deadline (for [`retrying`]), and a call whose turn comes too late is [`ApiError::Busy`]
+    /// without running. The fusion writes sync their commits themselves (`synchronous = FULL`).
     pub async fn blocking_mut<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&AppState, &mut Store) -> Result<R, ApiError> + Send + 'static,
+        f: impl FnOnce(&AppState, &mut Store, Instant) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
+        let deadline = Instant::now() + WRITE_DEADLINE;
+        let turn = tokio::time::timeout_at(deadline.into(), self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| ApiError::Busy)?;
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let _turn = state.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let _turn = turn;
             state.stores.with_mut(|store| {
-                store
-                    .connection()
-                    .pragma_update(None, "synchronous", "FULL")
-                    .map_err(ApiError::internal)?;
-                f(&state, store)
+                if Instant::now() >= deadline {
+                    return Err(ApiError::Busy);
+                }
+                let done = f(&state, store, deadline);
+                // Back to the pool with the usual wait for a lock (see `retrying`).
+                let reset = store.connection().busy_timeout(crate::store::BUSY_TIMEOUT);
+                let value = done?;
+                reset.map_err(ApiError::internal)?;
+                Ok(value)
             })
         })
         .await
         .map_err(ApiError::internal)?
+    }
+}
+
+/// How long a write of the API may take in all — its turn among the API's writes, SQLite's wait
+/// for another process's lock, its tries — well under the request timeout (10 s by default), so
+/// that no write can still commit after its request was answered with an error.
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(4);
+
+/// The pause between two tries of [`retrying`].
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Runs a fusion write again while another process (the CLI, an import) holds the database —
+/// a failed try has rolled back whole — until `deadline`: each try waits for SQLite's lock only
+/// as long as is left, and the error after the last is [`crate::fuse::Error::is_busy`], which
+/// [`ApiError::from_fuse`] answers as [`ApiError::Busy`].
+pub fn retrying<T>(
+    store: &mut Store,
+    deadline: Instant,
+    mut f: impl FnMut(&mut Store) -> crate::fuse::Result<T>,
+) -> crate::fuse::Result<T> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        store
+            .connection()
+            .busy_timeout(left.max(Duration::from_millis(1)))?;
+        match f(store) {
+            Err(e) if e.is_busy() && Instant::now() + RETRY_PAUSE * 2 < deadline => {
+                std::thread::sleep(RETRY_PAUSE)
+            }
+            done => return done,
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The anomaly queue and its review workflow (异议核实与处理).
 //!
 //! An anomaly is `open` when a rule (or an objection) raises it; a reviewer `confirmed`s or
-//! `rejected`s it, and a confirmed or rejected anomaly is `resolved` once dealt with. Each
+//! `rejected`s it, and a confirmed or rejected anomaly is `resolved` once dealt with (a new
+//! objection re-opens a rejected or resolved objection anomaly: [`super::objections`]). Each
 //! anomaly has the responsible 街镇 as its assignee. Every write — a transition, a comment, a
 //! reassignment — happens in one SQLite transaction together with its `reviews` row and its
 //! `audit_log` row (who, when, before, after), with `synchronous = FULL`: once a call returns,
@@ -86,7 +87,8 @@ impl std::str::FromStr for Status {
 pub struct Review {
     /// Who.
     pub reviewer: String,
-    /// `confirmed`, `rejected`, `resolved`, `comment`, `assigned`.
+    /// `confirmed`, `rejected`, `resolved`, `comment`, `assigned`, `reopened` (a new objection
+    /// to a closed case, see [`super::objections`]).
     pub decision: String,
     /// What they said.
     pub note: Option<String>,
@@ -148,6 +150,113 @@ pub struct AnomalyFilter {
     pub offset: usize,
 }
 
+/// What a new anomaly is about (the columns of [`Anomalies::raise_with`]).
+pub(super) struct Raise<'r> {
+    pub rule: &'r str,
+    pub kind: &'r str,
+    pub entity_kind: &'r str,
+    pub entity_id: &'r str,
+    pub message: &'r str,
+    pub detail: serde_json::Value,
+    pub assignee: Option<&'r str>,
+}
+
+/// Inserts an anomaly (status open) and its `anomaly.create` audit row inside the caller's
+/// transaction, with `note` in the audit row when given; returns its id and whether it is new
+/// (the same rule, kind and entity again: the existing id, nothing written).
+pub(super) fn raise_in(
+    tx: &rusqlite::Transaction<'_>,
+    r: &Raise<'_>,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<(i64, bool)> {
+    let (source, record_key) = match r.entity_kind {
+        "source_record" => r
+            .entity_id
+            .split_once('/')
+            .map(|(s, k)| (Some(s.to_string()), Some(k.to_string())))
+            .unwrap_or((None, None)),
+        _ => (None, None),
+    };
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, \
+         message, detail, status, source, record_key, assignee, created_at, updated_at) \
+         VALUES (?1, ?2, 'warning', ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, \
+         strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        rusqlite::params![
+            r.rule,
+            r.kind,
+            r.entity_kind,
+            r.entity_id,
+            r.message,
+            r.detail.to_string(),
+            source,
+            record_key,
+            r.assignee
+        ],
+    )?;
+    let id: i64 = tx.query_row(
+        "SELECT id FROM anomalies WHERE rule = ?1 AND kind = ?2 AND entity_kind = ?3 \
+         AND entity_id = ?4",
+        rusqlite::params![r.rule, r.kind, r.entity_kind, r.entity_id],
+        |row| row.get(0),
+    )?;
+    if n > 0 {
+        let mut after = serde_json::json!({"status": "open", "rule": r.rule, "kind": r.kind,
+            "entity": r.entity_id, "assignee": r.assignee, "message": r.message});
+        if let Some(note) = note {
+            after["comment"] = note.into();
+        }
+        audit(
+            tx,
+            actor,
+            "anomaly.create",
+            &format!("anomaly:{id}"),
+            None,
+            Some(&after.to_string()),
+        )?;
+    }
+    Ok((id, n > 0))
+}
+
+/// Adds a review row (a decision or a comment) inside the caller's transaction.
+pub(super) fn review_in(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    actor: &str,
+    decision: &str,
+    note: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
+         VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        rusqlite::params![id, actor, decision, note],
+    )?;
+    Ok(())
+}
+
+/// Adds a comment and its `anomaly.comment` audit row inside the caller's transaction.
+pub(super) fn comment_in(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    actor: &str,
+    text: &str,
+) -> Result<()> {
+    let (status, assignee) = Anomalies::current(tx, id)?;
+    review_in(tx, id, actor, "comment", Some(text))?;
+    let state = state_json(status, assignee.as_deref());
+    let after =
+        serde_json::json!({"status": status.as_str(), "assignee": assignee, "comment": text});
+    audit(
+        tx,
+        actor,
+        "anomaly.comment",
+        &format!("anomaly:{id}"),
+        Some(&state),
+        Some(&after.to_string()),
+    )
+}
+
 /// The anomaly queue of a store.
 ///
 /// # Examples
@@ -196,12 +305,84 @@ fn state_json(status: Status, assignee: Option<&str>) -> String {
     serde_json::json!({"status": status.as_str(), "assignee": assignee}).to_string()
 }
 
+/// Makes every commit on the store's connection wait until it is on disk (`synchronous =
+/// FULL`): an acknowledged governance write survives a crash with its audit row.
+pub(super) fn synced(store: &Store) -> Result<()> {
+    store
+        .connection()
+        .pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// Counts per rule and status, by rule then status: a read on a `&Store` (any connection).
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+/// dizhi::fuse::Anomalies::new(&mut store).unwrap()
+///     .raise("objection", "", "address", "A1", "wrong", None, "op").unwrap();
+/// let counts = dizhi::fuse::anomalies::counts(&store).unwrap();
+/// assert_eq!(counts, vec![("objection".to_string(), "open".to_string(), 1)]);
+/// ```
+pub fn counts(store: &Store) -> Result<Vec<(String, String, u64)>> {
+    let conn = store.connection();
+    let mut stmt = conn.prepare(
+        "SELECT rule, status, count(*) FROM anomalies GROUP BY rule, status ORDER BY rule, status",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One anomaly with its reviews, oldest first: a read on a `&Store`; [`Error::NotFound`] for an
+/// unknown id.
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+/// let id = dizhi::fuse::Anomalies::new(&mut store).unwrap()
+///     .raise("objection", "", "address", "A1", "wrong", None, "op").unwrap();
+/// assert_eq!(dizhi::fuse::anomalies::get(&store, id).unwrap().entity_id, "A1");
+/// assert!(dizhi::fuse::anomalies::get(&store, id + 1).is_err());
+/// ```
+pub fn get(store: &Store, id: i64) -> Result<Anomaly> {
+    get_in(store.connection(), id)
+}
+
+/// [`get`] on a connection or inside a transaction.
+pub(super) fn get_in(conn: &rusqlite::Connection, id: i64) -> Result<Anomaly> {
+    let mut a = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM anomalies WHERE id = ?1"),
+            [id],
+            row_to_anomaly,
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("anomaly {id}")),
+            e => e.into(),
+        })?;
+    let mut stmt = conn.prepare(
+        "SELECT reviewer, decision, note, at FROM reviews WHERE anomaly_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Review {
+            reviewer: r.get(0)?,
+            decision: r.get(1)?,
+            note: r.get(2)?,
+            at: r.get(3)?,
+        })
+    })?;
+    a.reviews = rows.collect::<rusqlite::Result<_>>()?;
+    Ok(a)
+}
+
 impl<'a> Anomalies<'a> {
     /// The queue of a store; its writes are synced to disk before they return.
     pub fn new(store: &'a mut Store) -> Result<Anomalies<'a>> {
-        store
-            .connection()
-            .pragma_update(None, "synchronous", "FULL")?;
+        synced(store)?;
         Ok(Anomalies { store })
     }
 
@@ -230,44 +411,14 @@ impl<'a> Anomalies<'a> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Counts per status (for a summary).
+    /// Counts per rule and status (for a summary): [`counts`].
     pub fn counts(&self) -> Result<Vec<(String, String, u64)>> {
-        let conn = self.store.connection();
-        let mut stmt = conn.prepare(
-            "SELECT rule, status, count(*) FROM anomalies GROUP BY rule, status ORDER BY rule, status",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        counts(self.store)
     }
 
-    /// One anomaly with its reviews.
+    /// One anomaly with its reviews: [`get`].
     pub fn get(&self, id: i64) -> Result<Anomaly> {
-        let conn = self.store.connection();
-        let mut a = conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM anomalies WHERE id = ?1"),
-                [id],
-                row_to_anomaly,
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("anomaly {id}")),
-                e => e.into(),
-            })?;
-        let mut stmt = conn.prepare(
-            "SELECT reviewer, decision, note, at FROM reviews WHERE anomaly_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([id], |r| {
-            Ok(Review {
-                reviewer: r.get(0)?,
-                decision: r.get(1)?,
-                note: r.get(2)?,
-                at: r.get(3)?,
-            })
-        })?;
-        a.reviews = rows.collect::<rusqlite::Result<_>>()?;
-        Ok(a)
+        get(self.store, id)
     }
 
     /// Raises a new anomaly (status open) and audits it; returns its id. Raising the same rule,
@@ -309,53 +460,28 @@ impl<'a> Anomalies<'a> {
         actor: &str,
     ) -> Result<i64> {
         let tx = self.store.connection_mut().transaction()?;
-        let (source, record_key) = match entity_kind {
-            "source_record" => entity_id
-                .split_once('/')
-                .map(|(s, k)| (Some(s.to_string()), Some(k.to_string())))
-                .unwrap_or((None, None)),
-            _ => (None, None),
-        };
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, \
-             message, detail, status, source, record_key, assignee, created_at, updated_at) \
-             VALUES (?1, ?2, 'warning', ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, \
-             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            rusqlite::params![
+        let (id, _) = raise_in(
+            &tx,
+            &Raise {
                 rule,
                 kind,
                 entity_kind,
                 entity_id,
                 message,
-                detail.to_string(),
-                source,
-                record_key,
-                assignee
-            ],
+                detail,
+                assignee,
+            },
+            actor,
+            None,
         )?;
-        let id: i64 = tx.query_row(
-            "SELECT id FROM anomalies WHERE rule = ?1 AND kind = ?2 AND entity_kind = ?3 \
-             AND entity_id = ?4",
-            rusqlite::params![rule, kind, entity_kind, entity_id],
-            |r| r.get(0),
-        )?;
-        if n > 0 {
-            let after = serde_json::json!({"status": "open", "rule": rule, "kind": kind,
-                "entity": entity_id, "assignee": assignee, "message": message});
-            audit(
-                &tx,
-                actor,
-                "anomaly.create",
-                &format!("anomaly:{id}"),
-                None,
-                Some(&after.to_string()),
-            )?;
-        }
         tx.commit()?;
         Ok(id)
     }
 
-    fn current(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<(Status, Option<String>)> {
+    pub(super) fn current(
+        tx: &rusqlite::Transaction<'_>,
+        id: i64,
+    ) -> Result<(Status, Option<String>)> {
         let (status, assignee): (String, Option<String>) = tx
             .query_row(
                 "SELECT status, assignee FROM anomalies WHERE id = ?1",
@@ -417,23 +543,7 @@ impl<'a> Anomalies<'a> {
     /// Adds a comment (audited).
     pub fn comment(&mut self, id: i64, actor: &str, text: &str) -> Result<Anomaly> {
         let tx = self.store.connection_mut().transaction()?;
-        let (status, assignee) = Self::current(&tx, id)?;
-        tx.execute(
-            "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
-             VALUES (?1, ?2, 'comment', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            rusqlite::params![id, actor, text],
-        )?;
-        let state = state_json(status, assignee.as_deref());
-        let after =
-            serde_json::json!({"status": status.as_str(), "assignee": assignee, "comment": text});
-        audit(
-            &tx,
-            actor,
-            "anomaly.comment",
-            &format!("anomaly:{id}"),
-            Some(&state),
-            Some(&after.to_string()),
-        )?;
+        comment_in(&tx, id, actor, text)?;
         tx.commit()?;
         self.get(id)
     }

@@ -1523,6 +1523,9 @@ pub fn fuse_store_each(
         let mut first = FirstSeen::default();
         let mut current: HashSet<String> = HashSet::new();
         let (mut records, mut matched) = (0, 0);
+        // The findings go to `on_finding` only once the source's transaction has committed: a
+        // source rolled back reports none. Held meanwhile, one per finding (not per record).
+        let mut held: Vec<Finding> = Vec::new();
         crate::store::source_record_pages(&tx, id, PAGE, |page| -> Result<()> {
             let (fused, findings) =
                 reference.fuse_page(&name, role, &mapping, &page, rules, &mut first);
@@ -1537,12 +1540,13 @@ pub fn fuse_store_each(
                     .findings
                     .entry(f.rule.as_str().to_string())
                     .or_default() += 1;
-                on_finding(f);
             }
+            held.extend(findings);
             Ok(())
         })?;
         retire_stale(&tx, &name, &current)?;
         tx.commit()?;
+        held.iter().for_each(&mut on_finding);
         report.records.insert(name.clone(), records);
         report.matched.insert(name, matched);
     }

@@ -77,6 +77,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is SQLite's "another connection is writing" (`SQLITE_BUSY`, `SQLITE_LOCKED`):
+    /// the write rolled back whole and may be tried again.
+    pub fn is_busy(&self) -> bool {
+        let sqlite = match self {
+            Error::Sqlite(e) | Error::Store(crate::store::Error::Sqlite(e)) => e,
+            _ => return false,
+        };
+        matches!(
+            sqlite.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
     pub(crate) fn file(path: &std::path::Path, message: impl std::fmt::Display) -> Error {
         Error::File {
             path: path.to_path_buf(),

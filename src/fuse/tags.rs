@@ -29,6 +29,7 @@ pub fn set(
     remove: &[String],
     actor: &str,
 ) -> Result<Vec<String>> {
+    super::anomalies::synced(store)?;
     let tx = store.connection_mut().transaction()?;
     let before: String = tx
         .query_row(

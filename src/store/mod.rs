@@ -219,6 +219,9 @@ pub struct Store {
 const ADDRESS_COLUMNS: &str = "id, address, district, town_code, town, community_code, community, \
      road, lane, number, grp, poi, building, kind, building_id, lon, lat, tags, status";
 
+/// How long a connection waits for another connection's lock before `SQLITE_BUSY`.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Store {
     /// Opens the store of a data directory, creating the directory and an empty store if missing,
     /// and migrating an older store to the current schema.
@@ -245,7 +248,7 @@ impl Store {
         // 64 MiB of page cache (the default is 2 MiB): bulk writes touch every index's pages.
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn,

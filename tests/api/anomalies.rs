@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use dizhi::Dictionaries;
 use dizhi::api::Config;
-use dizhi::api::auth::{Role, hash_key};
+use dizhi::api::auth::{KeyEntry, Role};
 use dizhi::fuse::{self, Reference, RuleSet};
 use dizhi::search::{AddressIndex, Matcher};
 use dizhi::store::Store;
@@ -22,13 +22,20 @@ use serde_json::{Value, json};
 
 use super::{RT, Reply, Server, enc, fixture, get, key_entries, post_json, request, start_on};
 
+/// A data directory built from the fixture, with its search index (no fusion yet).
+fn built_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    dizhi::store::build(&fixture(), dir.path(), &|_, _, _| {}).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    dizhi::search::build_index(&store, &AddressIndex::dir(dir.path())).unwrap();
+    dir
+}
+
 /// A data directory built from the fixture and fused (every source matched, linked and checked:
 /// about 3,500 anomalies, all open).
 fn fused_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    dizhi::store::build(&fixture(), dir.path(), &|_, _, _| {}).unwrap();
+    let dir = built_dir();
     let mut store = Store::open(dir.path()).unwrap();
-    dizhi::search::build_index(&store, &AddressIndex::dir(dir.path())).unwrap();
     let dicts = Dictionaries::embedded().unwrap();
     let matcher = Matcher::new(AddressIndex::open(dir.path()).unwrap(), &dicts).unwrap();
     let reference = Reference::load(&store, &dicts, Some(matcher)).unwrap();
@@ -42,7 +49,8 @@ const KEYS: [(&str, Role, &str); 3] = [
     ("gov-steward", Role::Steward, "dzk_gov-steward_st3w"),
 ];
 
-fn key(role: Role) -> Option<&'static str> {
+/// The key of a role among [`KEYS`] (`key` in `tests/api` is the locked server's).
+fn gov_key(role: Role) -> Option<&'static str> {
     KEYS.iter().find(|k| k.1 == role).map(|k| k.2)
 }
 
@@ -89,7 +97,7 @@ fn all_pages(query: &str, limit: usize) -> Vec<Value> {
             get(
                 gov(),
                 &format!("/v1/anomalies?{query}&limit={limit}&after={after}"),
-                key(Role::Gis),
+                gov_key(Role::Gis),
             ),
             200,
         );
@@ -113,7 +121,7 @@ fn open_anomaly_of(rule: &str) -> i64 {
         get(
             gov(),
             &format!("/v1/anomalies?status=open&rule={rule}&limit=1"),
-            key(Role::Gis),
+            gov_key(Role::Gis),
         ),
         200,
     );
@@ -202,15 +210,15 @@ fn the_queue_is_listed_filtered_and_paged_by_id() {
     assert!(all_pages("address_id=A99999999", 10).is_empty());
 
     // Bad parameters, keys and roles.
-    let gis = key(Role::Gis);
+    let gis = gov_key(Role::Gis);
     get(gov(), "/v1/anomalies?status=nope", gis).error(400, "bad_request");
     get(gov(), "/v1/anomalies?limit=0", gis).error(400, "bad_request");
     get(gov(), "/v1/anomalies?limit=501", gis).error(400, "bad_request");
     get(gov(), "/v1/anomalies?after=x", gis).error(400, "bad_request");
     get(gov(), "/v1/anomalies", None).error(401, "unauthorized");
-    get(gov(), "/v1/anomalies", key(Role::Hotline)).error(403, "forbidden");
-    get(gov(), "/v1/anomalies/summary", key(Role::Hotline)).error(403, "forbidden");
-    get(gov(), "/v1/anomalies/1", key(Role::Hotline)).error(403, "forbidden");
+    get(gov(), "/v1/anomalies", gov_key(Role::Hotline)).error(403, "forbidden");
+    get(gov(), "/v1/anomalies/summary", gov_key(Role::Hotline)).error(403, "forbidden");
+    get(gov(), "/v1/anomalies/1", gov_key(Role::Hotline)).error(403, "forbidden");
 
     // The summary adds up.
     let s = ok(get(gov(), "/v1/anomalies/summary", gis), 200);
@@ -233,7 +241,7 @@ fn the_queue_is_listed_filtered_and_paged_by_id() {
 fn one_anomaly_with_its_reviews_and_history() {
     let id = open_anomaly_of("sources_disagree_town");
     let a = ok(
-        get(gov(), &format!("/v1/anomalies/{id}"), key(Role::Gis)),
+        get(gov(), &format!("/v1/anomalies/{id}"), gov_key(Role::Gis)),
         200,
     );
     assert_eq!(a["id"], id);
@@ -242,30 +250,35 @@ fn one_anomaly_with_its_reviews_and_history() {
     let history = a["history"].as_array().unwrap();
     assert_eq!(history[0]["action"], "anomaly.create", "{a}");
     assert_eq!(history[0]["after"]["status"], "open");
-    get(gov(), "/v1/anomalies/99999999", key(Role::Gis)).error(404, "not_found");
-    get(gov(), "/v1/anomalies/abc", key(Role::Gis)).error(400, "bad_request");
+    get(gov(), "/v1/anomalies/99999999", gov_key(Role::Gis)).error(404, "not_found");
+    get(gov(), "/v1/anomalies/abc", gov_key(Role::Gis)).error(400, "bad_request");
 }
 
 #[test]
 fn a_steward_reviews_comments_and_reassigns_and_each_write_is_audited() {
     let id = open_anomaly_of("floors_disagree");
     let path = |what: &str| format!("/v1/anomalies/{id}/{what}");
-    let steward = key(Role::Steward);
+    let steward = gov_key(Role::Steward);
     // Only a steward (or admin) writes; no key is 401 before the body is looked at.
     for role in [Role::Hotline, Role::Gis] {
         post_json(
             gov(),
             &path("status"),
-            key(role),
+            gov_key(role),
             &json!({"status": "confirmed"}),
         )
         .error(403, "forbidden");
-        post_json(gov(), &path("comments"), key(role), &json!({"text": "x"}))
-            .error(403, "forbidden");
+        post_json(
+            gov(),
+            &path("comments"),
+            gov_key(role),
+            &json!({"text": "x"}),
+        )
+        .error(403, "forbidden");
         put_json(
             gov(),
             &path("assignee"),
-            key(role),
+            gov_key(role),
             &json!({"assignee": "华新镇"}),
         )
         .error(403, "forbidden");
@@ -456,7 +469,7 @@ fn a_steward_reviews_comments_and_reassigns_and_each_write_is_audited() {
 #[test]
 fn an_objection_from_a_hotline_key_becomes_an_anomaly_with_the_note_masked() {
     let (address, town) = an_address(7);
-    let hotline = key(Role::Hotline);
+    let hotline = gov_key(Role::Hotline);
     let note = "门牌已改为10号，来电人13812345678，身份证31011819900101123X";
     let body = json!({"address_id": address, "note": note});
     // A key is needed even though lookups are anonymous here.
@@ -494,13 +507,61 @@ fn an_objection_from_a_hotline_key_becomes_an_anomaly_with_the_note_masked() {
         post_json(
             gov(),
             "/v1/objections",
-            key(Role::Steward),
+            gov_key(Role::Steward),
             &json!({"address_id": address, "note": "现场核实：确已改号"}),
         ),
         200,
     );
     assert_eq!(again["id"], id);
     assert_eq!(again["reviews"].as_array().unwrap().len(), 2);
+    // Rejected by a steward, then a new objection: back in the open queue (200, same anomaly).
+    ok(
+        post_json(
+            gov(),
+            &format!("/v1/anomalies/{id}/status"),
+            gov_key(Role::Steward),
+            &json!({"status": "rejected", "note": "门牌无误"}),
+        ),
+        200,
+    );
+    let reopened = ok(
+        post_json(
+            gov(),
+            "/v1/objections",
+            hotline,
+            &json!({"address_id": address, "note": "又有来电：门牌不对"}),
+        ),
+        200,
+    );
+    assert_eq!(
+        (reopened["id"].as_i64(), &reopened["status"]),
+        (Some(id), &json!("open"))
+    );
+    let last = reopened["reviews"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&last["decision"], &last["note"]),
+        (&json!("reopened"), &json!("又有来电：门牌不对"))
+    );
+    let history = reopened["history"].as_array().unwrap();
+    let reopen = history.last().unwrap();
+    assert_eq!(reopen["action"], "anomaly.reopen");
+    assert_eq!(
+        (&reopen["before"]["status"], &reopen["after"]["status"]),
+        (&json!("rejected"), &json!("open"))
+    );
+    assert!(
+        all_pages(
+            &format!("status=open&rule=objection&address_id={address}"),
+            10
+        )
+        .iter()
+        .any(|a| a["id"] == id)
+    );
     // In the queue, for the address and for its 街镇.
     let listed = all_pages(&format!("rule=objection&address_id={address}"), 10);
     assert_eq!(listed.len(), 1);
@@ -510,10 +571,28 @@ fn an_objection_from_a_hotline_key_becomes_an_anomaly_with_the_note_masked() {
             .any(|a| a["id"] == id)
     );
     // Audited with the operator's key id; the numbers are stored nowhere.
+    // One audit row per filing, in the filing's transaction: the first carries the note.
     let audit = audit_of(gov(), &format!("anomaly:{id}"));
-    assert_eq!(audit[0]["action"], "anomaly.create");
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "anomaly.create",
+            "anomaly.comment",
+            "anomaly.transition",
+            "anomaly.reopen"
+        ]
+    );
     assert_eq!(audit[0]["actor"], "gov-hotline");
-    assert_eq!(audit[1]["action"], "anomaly.comment");
+    assert!(
+        audit[0]["after"]["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with("门牌已改为10号")
+    );
     let store = Store::open(GOV.0.path()).unwrap();
     for (table, column) in [
         ("anomalies", "detail"),
@@ -536,10 +615,96 @@ fn an_objection_from_a_hotline_key_becomes_an_anomaly_with_the_note_masked() {
 }
 
 #[test]
+fn an_empty_kind_filter_is_no_filter() {
+    let ids = |query: &str| -> Vec<Value> {
+        let page = ok(
+            get(
+                gov(),
+                &format!("/v1/anomalies?{query}limit=20"),
+                gov_key(Role::Gis),
+            ),
+            200,
+        );
+        page["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].clone())
+            .collect()
+    };
+    let all = ids("");
+    assert_eq!(all.len(), 20);
+    assert_eq!(ids("kind=&"), all);
+    assert_eq!(ids("kind=&rule=&assignee=&source=&address_id=&town=&"), all);
+}
+
+/// Regression: a write waited up to 100 × 5 s for another process's lock, long after its request
+/// had been answered 503 by the timeout, and could still commit then.
+#[test]
+fn a_write_blocked_by_another_process_is_503_busy_and_never_applied_later() {
+    let dir = built_dir();
+    let server = start_on(dir.path(), Some(config(&KEYS)));
+    let address: String = Store::open(dir.path())
+        .unwrap()
+        .connection()
+        .query_row("SELECT id FROM addresses ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let a = ok(
+        post_json(
+            &server,
+            "/v1/objections",
+            gov_key(Role::Hotline),
+            &json!({"address_id": address, "note": "门牌不对"}),
+        ),
+        201,
+    );
+    let id = a["id"].as_i64().unwrap();
+    let comment = |text: &str| {
+        post_json(
+            &server,
+            &format!("/v1/anomalies/{id}/comments"),
+            gov_key(Role::Steward),
+            &json!({"text": text}),
+        )
+    };
+    // Another process (the CLI, say) holds the write lock.
+    let cli = Store::open(dir.path()).unwrap();
+    cli.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let r = comment("while locked");
+    let waited = started.elapsed();
+    r.error(503, "busy");
+    assert!(
+        r.text.contains("the address database is busy, try again"),
+        "{}",
+        r.text
+    );
+    assert!(waited < Duration::from_secs(8), "answered after {waited:?}");
+    // Past the answer, the lock goes: the refused comment must not turn up.
+    std::thread::sleep(Duration::from_millis(500));
+    cli.connection().execute_batch("ROLLBACK").unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    ok(comment("after the lock"), 201);
+    let a = ok(
+        get(&server, &format!("/v1/anomalies/{id}"), gov_key(Role::Gis)),
+        200,
+    );
+    let notes: Vec<&str> = a["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes, ["门牌不对", "after the lock"]);
+}
+
+#[test]
 fn tags_are_set_queried_and_audited() {
     let (address, _) = an_address(11);
     let path = format!("/v1/addresses/{address}/tags");
-    let steward = key(Role::Steward);
+    let steward = gov_key(Role::Steward);
     let r = ok(
         put_json(
             gov(),
@@ -616,8 +781,8 @@ fn tags_are_set_queried_and_audited() {
         &json!({"tags": ["学校"]}),
     )
     .error(404, "not_found");
-    put_json(gov(), &path, key(Role::Gis), &json!({"tags": []})).error(403, "forbidden");
-    put_json(gov(), &path, key(Role::Hotline), &json!({"tags": []})).error(403, "forbidden");
+    put_json(gov(), &path, gov_key(Role::Gis), &json!({"tags": []})).error(403, "forbidden");
+    put_json(gov(), &path, gov_key(Role::Hotline), &json!({"tags": []})).error(403, "forbidden");
     put_json(gov(), &path, None, &json!({"tags": []})).error(401, "unauthorized");
     put_json(gov(), &path, steward, &json!({"tags": [""]})).error(422, "invalid_body");
     put_json(gov(), &path, steward, &json!({"tags": "学校"})).error(422, "invalid_body");
@@ -746,18 +911,16 @@ fn acknowledged_reviews_survive_a_sigkill_of_the_server() {
     let dir = fused_dir();
     let data = dir.path();
     let config_file = data.join("kill-test.toml");
-    // A loaded machine may sync slowly: no 10 s request timeout here.
-    let config_text = "[limits]\nrequest_timeout_ms = 300000\n".to_string()
-        + &[KILL_STEWARD, KILL_ADMIN]
-            .iter()
-            .map(|(id, role, key)| {
-                format!(
-                    "[[keys]]\nid = \"{id}\"\nrole = \"{}\"\nhash = \"{}\"\n",
-                    role.as_str(),
-                    hash_key(key).unwrap()
-                )
-            })
-            .collect::<String>();
+    // The default request timeout (10 s): a write waits at most 4 s (then 503 busy, not
+    // applied), so a slow sync answers late or 503, never after the answer.
+    #[derive(serde::Serialize)]
+    struct ConfigFile {
+        keys: Vec<KeyEntry>,
+    }
+    let config_text = toml::to_string(&ConfigFile {
+        keys: key_entries(&[KILL_STEWARD, KILL_ADMIN]),
+    })
+    .unwrap();
     std::fs::write(&config_file, config_text).unwrap();
     let steward = format!("Bearer {}", KILL_STEWARD.2);
     let admin = format!("Bearer {}", KILL_ADMIN.2);
@@ -824,8 +987,9 @@ fn acknowledged_reviews_survive_a_sigkill_of_the_server() {
                                 }
                             }
                         }
-                        // Too slow for the request timeout: not acknowledged (it may still
-                        // have been applied, whole), and the stream goes on.
+                        // Busy past the write deadline (not applied), or too slow for the
+                        // request timeout (it may have been applied, whole): not acknowledged,
+                        // and the stream goes on.
                         Ok(r) if r.status() == 503 => {}
                         // Wrong: said when the stream stops (a `dizhi` binary without these
                         // routes answers 404, say).

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use dizhi::fuse::objections::Filed;
 use dizhi::fuse::{
     self, Anomalies, AnomalyFilter, Finding, Mapping, Reference, Role, RuleSet, SourceInput, Status,
 };
@@ -572,7 +573,8 @@ fn tags_are_set_queried_and_audited() {
 #[test]
 fn an_objection_becomes_an_anomaly_for_the_addresss_town() {
     let (_dir, mut store) = tiny();
-    let a = fuse::objections::file(&mut store, "A2", "hotline-op-7", "3幢已拆除").unwrap();
+    let (a, filed) = fuse::objections::file(&mut store, "A2", "hotline-op-7", "3幢已拆除").unwrap();
+    assert_eq!(filed, Filed::New);
     assert_eq!(a.rule, "objection");
     assert_eq!(a.status, Status::Open);
     assert_eq!(a.assignee.as_deref(), Some("华新镇"));
@@ -583,6 +585,86 @@ fn an_objection_becomes_an_anomaly_for_the_addresss_town() {
     let log = fuse::audit_log(&store, Some(&format!("anomaly:{}", a.id))).unwrap();
     assert_eq!(log[0].action, "anomaly.create");
     assert_eq!(log[0].actor, "hotline-op-7");
+    // One filing, one audit row, carrying the note.
+    assert_eq!(log.len(), 1);
+    assert!(log[0].after.as_deref().unwrap().contains("3幢已拆除"));
+}
+
+#[test]
+fn a_new_objection_to_a_closed_case_reopens_it_and_to_an_open_one_adds_a_comment() {
+    let (_dir, mut store) = tiny();
+    let (a, _) = fuse::objections::file(&mut store, "A2", "op-1", "3幢已拆除").unwrap();
+    // Open: the note is a comment on the same anomaly.
+    let (b, filed) = fuse::objections::file(&mut store, "A2", "op-2", "确实已拆除").unwrap();
+    assert_eq!((b.id, b.status, filed), (a.id, Status::Open, Filed::Added));
+    assert_eq!(b.reviews.len(), 2);
+    // Rejected, then resolved: closed. A new objection puts it back in the open queue.
+    let mut q = Anomalies::new(&mut store).unwrap();
+    q.transition(a.id, Status::Rejected, "steward", Some("门牌无误"))
+        .unwrap();
+    q.transition(a.id, Status::Resolved, "steward", None)
+        .unwrap();
+    let (c, filed) = fuse::objections::file(&mut store, "A2", "op-3", "又有来电：3幢已拆").unwrap();
+    assert_eq!(
+        (c.id, c.status, filed),
+        (a.id, Status::Open, Filed::Reopened)
+    );
+    let last = c.reviews.last().unwrap();
+    assert_eq!(
+        (
+            last.decision.as_str(),
+            last.note.as_deref(),
+            last.reviewer.as_str()
+        ),
+        ("reopened", Some("又有来电：3幢已拆"), "op-3")
+    );
+    let open = Anomalies::new(&mut store)
+        .unwrap()
+        .list(&AnomalyFilter {
+            status: Some(Status::Open),
+            rule: Some("objection".into()),
+            ..AnomalyFilter::default()
+        })
+        .unwrap();
+    assert_eq!(open.iter().map(|a| a.id).collect::<Vec<_>>(), [a.id]);
+    let log = fuse::audit_log(&store, Some(&format!("anomaly:{}", a.id))).unwrap();
+    let reopen = log.last().unwrap();
+    assert_eq!(
+        (reopen.action.as_str(), reopen.actor.as_str()),
+        ("anomaly.reopen", "op-3")
+    );
+    assert!(reopen.before.as_deref().unwrap().contains("resolved"));
+    assert!(reopen.after.as_deref().unwrap().contains("\"open\""));
+    // A rejected one reopens too; a reviewer still cannot move it back to open.
+    let mut q = Anomalies::new(&mut store).unwrap();
+    q.transition(a.id, Status::Rejected, "steward", None)
+        .unwrap();
+    assert!(q.transition(a.id, Status::Open, "steward", None).is_err());
+    let (d, filed) = fuse::objections::file(&mut store, "A2", "op-4", "再次反映").unwrap();
+    assert_eq!((d.status, filed), (Status::Open, Filed::Reopened));
+}
+
+#[test]
+fn an_objection_is_filed_whole_or_not_at_all() {
+    let (_dir, mut store) = tiny();
+    // The note's review row fails: neither the anomaly nor its audit row may stay behind.
+    store
+        .connection()
+        .execute_batch(
+            "CREATE TEMP TRIGGER no_reviews BEFORE INSERT ON reviews \
+             BEGIN SELECT RAISE(ABORT, 'no reviews'); END;",
+        )
+        .unwrap();
+    assert!(fuse::objections::file(&mut store, "A2", "op", "3幢已拆除").is_err());
+    let count = |sql: &str| -> i64 { store.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT count(*) FROM anomalies WHERE rule = 'objection'"),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM audit_log WHERE actor = 'op'"),
+        0
+    );
 }
 
 // ---- eval on the fixture --------------------------------------------------------------------
@@ -621,6 +703,47 @@ fn eval_fusion_on_the_20k_fixture_meets_the_measured_floors() {
             .trim_end()
             .ends_with(&format!("min f1 {:.4}", e.min_f1))
     );
+}
+
+#[test]
+fn findings_of_a_source_rolled_back_are_not_reported() {
+    // Regression: findings went to the report page by page, before the source's transaction
+    // committed, so a source that failed on a later page had reported findings it never stored.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    dizhi::store::build(&fixture(), &data, &|_, _, _| {}).unwrap();
+    let mut store = Store::open(&data).unwrap();
+    let reference = Reference::load(&store, dicts(), None).unwrap();
+    // 公安门牌 has 19,495 records: its second page (16,384 a page) fails.
+    store
+        .connection()
+        .execute_batch(
+            "CREATE TEMP TRIGGER second_page BEFORE INSERT ON fused_records \
+             WHEN NEW.source = 'gongan_menpai' AND \
+             (SELECT count(*) FROM fused_records WHERE source = 'gongan_menpai') >= 16384 \
+             BEGIN SELECT RAISE(ABORT, 'second page'); END;",
+        )
+        .unwrap();
+    let mut reported = Vec::new();
+    let fused = fuse::fuse_store_each(&mut store, &reference, &RuleSet::default_rules(), |f| {
+        reported.push((
+            f.rule.as_str().to_string(),
+            f.kind.clone(),
+            f.entity_id.clone(),
+        ))
+    });
+    assert!(fused.is_err());
+    for (rule, kind, entity) in &reported {
+        let stored: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM anomalies WHERE rule = ?1 AND kind = ?2 AND entity_id = ?3",
+                [rule, kind, entity],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, 1, "reported but not stored: {rule} {kind} {entity}");
+    }
 }
 
 // ---- durability -----------------------------------------------------------------------------

@@ -243,14 +243,14 @@ fn paths() -> Vec<(&'static str, Value)> {
     let mut objection = op(
         "governance",
         "File an objection",
-        "Says a standard address is wrong, with a note: it becomes an anomaly of rule objection, assigned to the address's 街镇 (201). A second objection to the same address adds its note as a comment (200). A key is required even where lookups are anonymous. Phone and ID-card numbers in the note are masked before it is stored. Audited.",
+        "Says a standard address is wrong, with a note: it becomes an anomaly of rule objection, assigned to the address's 街镇 (201). A later objection to the same address goes to its objection anomaly (200): as a comment while it is open or confirmed; a rejected or resolved one is re-opened, back in the open queue. A write that cannot get the database within 4 s is 503 busy and not applied. A key is required even where lookups are anonymous. Phone and ID-card numbers in the note are masked before it is stored. Audited.",
         "hotline",
         vec![],
         ("201", ok("The anomaly it became.", r("AnomalyDetail"))),
     );
     objection["security"] = json!([{"bearer": []}]);
     objection["responses"]["200"] = ok(
-        "The address's existing objection, with the note added.",
+        "The address's existing objection, with the note added (re-opened if it was rejected or resolved).",
         r("AnomalyDetail"),
     );
     objection["requestBody"] = body("Objection");

@@ -13,64 +13,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::text::{MAX_NOTE_CHARS, check_note};
 use crate::api::auth::{Authorized, Spatial, Write};
-use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, json_status};
+use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, json_status, retrying};
 use crate::fuse::anomalies::page::{AnomalyQuery, page};
 use crate::fuse::{self, Anomalies, Anomaly, Status};
 use crate::store::Store;
 
-/// Longest note, comment or assignee accepted (characters).
-pub(super) const MAX_NOTE_CHARS: usize = 2000;
 const MAX_ASSIGNEE_CHARS: usize = 100;
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 500;
-
-/// A fusion-layer error as an API error: unknown entity 404, refused request `refused`.
-pub(super) fn fuse_error(e: fuse::Error, refused: fn(String) -> ApiError) -> ApiError {
-    match e {
-        fuse::Error::NotFound(m) => ApiError::NotFound(format!("no {m}")),
-        fuse::Error::Invalid(m) => refused(m),
-        e => ApiError::internal(e),
-    }
-}
-
-/// Whether a fusion error is SQLite's "another connection is writing": another process (the CLI)
-/// holds the database, since the API's own writes take turns.
-fn busy(e: &fuse::Error) -> bool {
-    let sqlite = match e {
-        fuse::Error::Sqlite(e) | fuse::Error::Store(crate::store::Error::Sqlite(e)) => e,
-        _ => return false,
-    };
-    matches!(
-        sqlite.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
-/// Runs a fusion write again while another process holds the database (a failed try has rolled
-/// back whole), for up to about five seconds.
-pub(super) fn retrying<T>(mut f: impl FnMut() -> fuse::Result<T>) -> fuse::Result<T> {
-    for _ in 0..100 {
-        match f() {
-            Err(e) if busy(&e) => std::thread::sleep(std::time::Duration::from_millis(50)),
-            done => return done,
-        }
-    }
-    f()
-}
-
-/// Rejects an empty or over-long free text field of a body (422).
-pub(super) fn check_note(name: &str, text: &str, max: usize) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError::InvalidBody(format!("{name}: must not be empty")));
-    }
-    if text.chars().count() > max {
-        return Err(ApiError::InvalidBody(format!(
-            "{name}: at most {max} characters"
-        )));
-    }
-    Ok(())
-}
 
 /// An anomaly as listed: without its reviews.
 fn listed(a: &Anomaly) -> Value {
@@ -136,7 +88,7 @@ pub(super) async fn list(
     let query = AnomalyQuery {
         status,
         rule: nonempty(q.rule),
-        kind: q.kind,
+        kind: nonempty(q.kind),
         assignee: nonempty(q.assignee),
         source: nonempty(q.source),
         address_id: nonempty(q.address_id),
@@ -165,11 +117,7 @@ pub(super) async fn summary(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let counts = state
-        .blocking_mut(|_, store| {
-            Anomalies::new(store)
-                .and_then(|q| q.counts())
-                .map_err(ApiError::internal)
-        })
+        .blocking(|_, store| fuse::anomalies::counts(store).map_err(ApiError::internal))
         .await?;
     let mut by_status = serde_json::Map::new();
     for s in Status::ALL {
@@ -198,10 +146,9 @@ pub(super) async fn one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let body = state
-        .blocking_mut(move |_, store| {
-            let a = Anomalies::new(store)
-                .and_then(|q| q.get(id))
-                .map_err(|e| fuse_error(e, ApiError::BadRequest))?;
+        .blocking(move |_, store| {
+            let a = fuse::anomalies::get(store, id)
+                .map_err(|e| ApiError::from_fuse(e, ApiError::BadRequest))?;
             detailed(store, &a)
         })
         .await?;
@@ -215,9 +162,11 @@ async fn write(
     f: impl Fn(&mut Anomalies<'_>) -> fuse::Result<Anomaly> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let body = state
-        .blocking_mut(move |_, store| {
-            let a = retrying(|| Anomalies::new(store).and_then(|mut q| f(&mut q)))
-                .map_err(|e| fuse_error(e, ApiError::Conflict))?;
+        .blocking_mut(move |_, store, deadline| {
+            let a = retrying(store, deadline, |store| {
+                Anomalies::new(store).and_then(|mut q| f(&mut q))
+            })
+            .map_err(|e| ApiError::from_fuse(e, ApiError::Conflict))?;
             detailed(store, &a)
         })
         .await?;

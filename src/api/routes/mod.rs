@@ -11,6 +11,7 @@ mod lookup;
 mod map;
 mod objections;
 mod tags;
+mod text;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -59,8 +60,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/batch/{id}", get(batch::job).delete(batch::remove))
         .route("/v1/batch/{id}/result", get(batch::result))
         // Governance: the anomaly queue (reads gis and up, writes steward), address tags
-        // (reads hotline and up, writes steward), objections (any key). Every write is audited in the
-        // same transaction by `crate::fuse`.
+        // (reads hotline and up, writes steward), objections (any key). Every write is one
+        // transaction of `crate::fuse` with its review and audit rows (an objection: the anomaly or
+        // its re-open, the note and the audit row), within `WRITE_DEADLINE` or 503 busy.
         .route("/v1/anomalies", get(anomalies::list))
         .route("/v1/anomalies/summary", get(anomalies::summary))
         .route("/v1/anomalies/{id}", get(anomalies::one))

@@ -12,10 +12,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::anomalies::{MAX_NOTE_CHARS, check_note, detailed, fuse_error, retrying};
+use super::anomalies::detailed;
+use super::text::{MAX_NOTE_CHARS, check_note};
 use crate::api::auth::{AnyKey, Authorized};
-use crate::api::{ApiError, ApiJson, AppState, json_status, mask_personal};
-use crate::fuse::{self, Anomalies, AnomalyFilter};
+use crate::api::{ApiError, ApiJson, AppState, json_status, mask_personal, retrying};
+use crate::fuse::{self, objections::Filed};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,7 +26,8 @@ pub(super) struct ObjectionBody {
 }
 
 /// `POST /v1/objections` `{"address_id", "note"}`: 201 with the anomaly it became; 200 when the
-/// address already had an objection (the note is added to it as a comment).
+/// address already had an objection anomaly: the note is added to it as a comment while it is
+/// open or confirmed, and a rejected or resolved one is re-opened (back in the open queue).
 pub(super) async fn file(
     Authorized(caller, ..): Authorized<AnyKey>,
     State(state): State<AppState>,
@@ -33,31 +35,22 @@ pub(super) async fn file(
 ) -> Result<Response, ApiError> {
     check_note("note", &body.note, MAX_NOTE_CHARS)?;
     let note = mask_personal(body.note.trim());
-    let (created, anomaly) = state
-        .blocking_mut(move |_, store| {
+    let (filed, anomaly) = state
+        .blocking_mut(move |_, store, deadline| {
             let id = body.address_id;
             if store.address(&id).map_err(ApiError::internal)?.is_none() {
                 return Err(ApiError::NotFound(format!("no address with id {id:?}")));
             }
-            let earlier = Anomalies::new(store)
-                .and_then(|q| {
-                    q.list(&AnomalyFilter {
-                        rule: Some("objection".into()),
-                        entity_id: Some(id.clone()),
-                        limit: Some(1),
-                        ..AnomalyFilter::default()
-                    })
-                })
-                .map_err(ApiError::internal)?;
-            let a = retrying(|| fuse::objections::file(store, &id, &caller.key_id, &note))
-                .map_err(|e| fuse_error(e, ApiError::InvalidBody))?;
-            Ok((earlier.is_empty(), detailed(store, &a)?))
+            let (a, filed) = retrying(store, deadline, |store| {
+                fuse::objections::file(store, &id, &caller.key_id, &note)
+            })
+            .map_err(|e| ApiError::from_fuse(e, ApiError::InvalidBody))?;
+            Ok((filed, detailed(store, &a)?))
         })
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    let status = match filed {
+        Filed::New => StatusCode::CREATED,
+        Filed::Added | Filed::Reopened => StatusCode::OK,
     };
     Ok(json_status(status, anomaly))
 }

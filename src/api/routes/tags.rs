@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::anomalies::{fuse_error, retrying};
 use crate::api::auth::{Authorized, Lookup, Write};
-use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
+use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, retrying};
 use crate::fuse;
 
 const MAX_TAGS: usize = 50;
@@ -93,7 +92,7 @@ pub(super) async fn set(
     wanted.sort();
     wanted.dedup();
     let body = state
-        .blocking_mut(move |_, store| {
+        .blocking_mut(move |_, store, deadline| {
             let current = store
                 .address(&id)
                 .map_err(ApiError::internal)?
@@ -107,8 +106,10 @@ pub(super) async fn set(
                 .collect();
             let mut add = wanted.clone();
             for _ in 0..3 {
-                let after = retrying(|| fuse::tags::set(store, &id, &add, &remove, &caller.key_id))
-                    .map_err(|e| fuse_error(e, ApiError::InvalidBody))?;
+                let after = retrying(store, deadline, |store| {
+                    fuse::tags::set(store, &id, &add, &remove, &caller.key_id)
+                })
+                .map_err(|e| ApiError::from_fuse(e, ApiError::InvalidBody))?;
                 if after == wanted {
                     return Ok(json!({"address_id": id, "tags": after}));
                 }
