@@ -323,7 +323,11 @@ impl Drop for Pending {
         if let Some((id, owner)) = slot.job.take() {
             tracing::info!(job = %id, "batch job removed: its request was dropped before it answered");
             let state = self.state.clone();
-            tokio::task::spawn_blocking(move || state.jobs.remove(&id, owner.as_deref()));
+            let remove = move || state.jobs.remove(&id, owner.as_deref());
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn_blocking(remove)),
+                Err(_) => drop(remove()),
+            }
         }
     }
 }
