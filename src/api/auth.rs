@@ -507,13 +507,13 @@ fn parse_hash(s: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     (parts.next().is_none() && digest.len() == 32).then_some((salt, digest))
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     rand::fill(&mut b[..]);
     b
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -281,3 +281,29 @@ impl ApiError {
         }
     }
 }
+
+/// A batch input error: the caller's file (422, 413 for a sheet too large to read) or the
+/// server's (500).
+impl From<crate::batch::Error> for ApiError {
+    fn from(e: crate::batch::Error) -> ApiError {
+        use crate::batch::Error;
+        match e {
+            Error::Io(e) => ApiError::internal(e),
+            Error::Empty => ApiError::InvalidBody("the file is empty (no header row)".into()),
+            Error::SheetTooLarge { .. } => ApiError::PayloadTooLarge(e.to_string()),
+            Error::Sheet(..) | Error::Usage(_) => ApiError::InvalidBody(e.to_string()),
+            other => ApiError::InvalidBody(format!("the file cannot be read: {other}")),
+        }
+    }
+}
+
+/// A multipart form that cannot be read: over the size limit (413), else malformed (400).
+impl From<axum::extract::multipart::MultipartError> for ApiError {
+    fn from(e: axum::extract::multipart::MultipartError) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("the upload is over the size limit".into())
+        } else {
+            ApiError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+        }
+    }
+}

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File};
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -166,12 +166,14 @@ pub struct JobError {
     pub message: String,
 }
 
-/// A job as kept in its `status.json`.
+/// A job as kept in its `status.json`. Fields that may be added later are `#[serde(default)]`, so
+/// that a newer server reads an older server's jobs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
     /// 32 hex digits.
     pub id: String,
     /// The key id that made it; `None`: an anonymous caller.
+    #[serde(default)]
     pub owner: Option<String>,
     /// Where it is.
     pub status: JobStatus,
@@ -180,8 +182,10 @@ pub struct Record {
     /// The input's file name in the job's directory.
     pub input: String,
     /// The field delimiter of a CSV/TSV input; `None` for a workbook.
+    #[serde(default)]
     pub delimiter: Option<u8>,
     /// The sheet of a workbook (`None`: the first).
+    #[serde(default)]
     pub sheet: Option<String>,
     /// The address column's header.
     pub column: String,
@@ -190,18 +194,24 @@ pub struct Record {
     /// The result's format.
     pub format: ResultFormat,
     /// Rows written.
+    #[serde(default)]
     pub rows_done: u64,
     /// Data rows in the input.
+    #[serde(default)]
     pub rows_total: Option<u64>,
     /// Rows per status (when done).
+    #[serde(default)]
     pub counts: Counts,
     /// Unix seconds.
     pub created: u64,
     /// Unix seconds.
+    #[serde(default)]
     pub finished: Option<u64>,
     /// Why it failed.
+    #[serde(default)]
     pub error: Option<JobError>,
     /// Runs started.
+    #[serde(default)]
     pub attempts: u32,
 }
 
@@ -281,6 +291,8 @@ struct Table {
     jobs: HashMap<String, Entry>,
     queue: VecDeque<String>,
     running: usize,
+    /// Queued jobs wait ([`Jobs::hold`]).
+    held: bool,
 }
 
 /// The jobs of a server.
@@ -330,9 +342,7 @@ pub fn rfc3339(secs: u64) -> String {
 
 /// A fresh job id: 128 random bits as 32 hex digits.
 fn new_id() -> String {
-    let mut b = [0u8; 16];
-    rand::fill(&mut b[..]);
-    b.iter().map(|b| format!("{b:02x}")).collect()
+    crate::api::auth::hex(&crate::api::auth::random_bytes::<16>())
 }
 
 /// Whether `id` has the shape of a job id.
@@ -344,13 +354,68 @@ fn save(dir: &Path, record: &Record) -> std::io::Result<()> {
     let job = dir.join(&record.id);
     let text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
     let tmp = job.join("status.json.tmp");
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, job.join("status.json"))
+    let mut file = File::create(&tmp)?;
+    file.write_all(&text)?;
+    // On disk before the rename, so that a crash leaves the old status or the new one.
+    file.sync_all()?;
+    fs::rename(&tmp, job.join("status.json"))?;
+    File::open(&job).and_then(|d| d.sync_all())
 }
 
 fn load(job_dir: &Path) -> Option<Record> {
     let text = fs::read(job_dir.join("status.json")).ok()?;
     serde_json::from_slice(&text).ok()
+}
+
+/// Whether a job directory has its input (`input.EXT`), i.e. its upload was complete.
+fn has_input(job_dir: &Path) -> bool {
+    fs::read_dir(job_dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("input."))
+    })
+}
+
+/// A job whose `status.json` cannot be read (damaged, or written by a newer server), as failed:
+/// kept until it expires, seen only by its owner when that much can be read (else by no one).
+fn unreadable_job(job_dir: &Path, id: String) -> Record {
+    let json: Option<serde_json::Value> = fs::read(job_dir.join("status.json"))
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok());
+    let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).cloned();
+    let owner = match field("owner") {
+        Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(key)) => Some(key),
+        // No key id is empty: no caller sees it.
+        _ => Some(String::new()),
+    };
+    let text = |name: &str| {
+        field(name)
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    Record {
+        id,
+        owner,
+        status: JobStatus::Failed,
+        file_name: text("file_name"),
+        input: text("input"),
+        delimiter: None,
+        sheet: None,
+        column: text("column"),
+        column_index: 0,
+        format: ResultFormat::Csv,
+        rows_done: 0,
+        rows_total: None,
+        counts: Counts::default(),
+        created: now(),
+        finished: Some(now()),
+        error: Some(JobError {
+            code: "internal".into(),
+            message: "the server could not read this job's status after a restart".into(),
+        }),
+        attempts: 0,
+    }
 }
 
 /// A directory removed when dropped unless kept: an upload's, so that a failed or abandoned
@@ -368,9 +433,18 @@ impl ScratchDir {
 }
 
 impl Drop for ScratchDir {
+    /// Removes the directory, on a blocking thread when dropped on the async runtime.
     fn drop(&mut self) {
-        if !self.keep {
-            let _ = fs::remove_dir_all(&self.path);
+        if self.keep {
+            return;
+        }
+        let path = std::mem::take(&mut self.path);
+        let remove = move || {
+            let _ = fs::remove_dir_all(path);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(remove)),
+            Err(_) => remove(),
         }
     }
 }
@@ -436,9 +510,13 @@ impl Jobs {
             }
             match load(&path) {
                 Some(r) if r.id == name => found.push(r),
-                // An upload cut before its job was made.
-                _ => {
+                // An upload cut before its job was made: no input in place.
+                _ if !has_input(&path) => {
                     let _ = fs::remove_dir_all(&path);
+                }
+                _ => {
+                    tracing::warn!(job = %name, "a batch job's status.json cannot be read: the job is marked failed");
+                    found.push(unreadable_job(&path, name));
                 }
             }
         }
@@ -508,10 +586,14 @@ impl Jobs {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// 503 when the queue is full.
+    /// 503 when jobs are off or the queue is full.
     pub fn check_room(&self) -> Result<(), ApiError> {
         self.check_enabled()?;
-        let t = self.table();
+        self.room(&self.table())
+    }
+
+    /// 503 when the queue of `t` is full.
+    fn room(&self, t: &Table) -> Result<(), ApiError> {
         if t.queue.len() >= self.config.max_queued {
             return Err(ApiError::Unavailable(format!(
                 "{} batch jobs are waiting, the most the server queues: try again later",
@@ -519,6 +601,18 @@ impl Jobs {
             )));
         }
         Ok(())
+    }
+
+    /// Holds queued jobs: no runner starts them until [`Jobs::release`]; running jobs go on.
+    /// For draining a server, and for tests that need a job to stay queued.
+    pub fn hold(&self) {
+        self.table().held = true;
+    }
+
+    /// Lets the held queued jobs run.
+    pub fn release(state: &AppState) {
+        state.jobs.table().held = false;
+        pump(state);
     }
 
     /// A directory for one upload, removed unless the upload becomes a job.
@@ -544,12 +638,7 @@ impl Jobs {
         let job_dir = self.dir.join(&record.id);
         {
             let mut t = self.table();
-            if t.queue.len() >= self.config.max_queued {
-                return Err(ApiError::Unavailable(format!(
-                    "{} batch jobs are waiting, the most the server queues: try again later",
-                    t.queue.len()
-                )));
-            }
+            self.room(&t)?;
             fs::rename(&scratch.path, &job_dir).map_err(ApiError::internal)?;
             scratch.keep = true;
             if let Err(e) = save(&self.dir, &record) {
@@ -722,7 +811,7 @@ fn pump(state: &AppState) {
     loop {
         {
             let mut t = jobs.table();
-            if t.running >= jobs.config.max_running.max(1) || t.queue.is_empty() {
+            if t.held || t.running >= jobs.config.max_running.max(1) || t.queue.is_empty() {
                 return;
             }
             t.running += 1;
@@ -934,29 +1023,16 @@ pub fn input_kind(file_name: &str, head: &[u8]) -> InputKind {
     }
 }
 
-/// An input error as a 422 (a server error stays a 500).
-fn unreadable(e: batch::Error) -> ApiError {
-    match e {
-        batch::Error::Io(e) => ApiError::internal(e),
-        batch::Error::Empty => ApiError::InvalidBody("the file is empty (no header row)".into()),
-        other => ApiError::InvalidBody(format!("the file cannot be read: {other}")),
-    }
-}
-
 fn open(path: &Path, kind: InputKind, sheet: Option<&str>) -> Result<Source, ApiError> {
     let options = BatchOptions {
         input_format: Some(match kind.delimiter {
             Some(d) => InputFormat::Delimited(d),
             None => InputFormat::Xlsx,
         }),
-        sheet: sheet.filter(|_| kind.delimiter.is_none()).map(String::from),
+        sheet: sheet.map(String::from),
         ..BatchOptions::default()
     };
-    let source = Source::open(path, &options).map_err(|e| match e {
-        batch::Error::Sheet(..) => ApiError::InvalidBody(e.to_string()),
-        other => unreadable(other),
-    })?;
-    Ok(source)
+    Ok(Source::open(path, &options)?)
 }
 
 /// The first column named like 地址 or address, as the batch library picks it.
@@ -984,7 +1060,7 @@ pub fn inspect(path: &Path, kind: InputKind, sheet: Option<&str>) -> Result<Insp
         None => {
             use calamine::Reader;
             calamine::open_workbook_auto(path)
-                .map_err(|e| unreadable(e.into()))?
+                .map_err(batch::Error::from)?
                 .sheet_names()
         }
     };
@@ -994,7 +1070,7 @@ pub fn inspect(path: &Path, kind: InputKind, sheet: Option<&str>) -> Result<Insp
     let encoding = source.encoding_name().to_ascii_lowercase();
     let mut preview = Vec::new();
     while preview.len() < PREVIEW_ROWS {
-        match source.next_row(false).map_err(unreadable)? {
+        match source.next_row(false)? {
             Some(row) => preview.push(
                 row.fields
                     .into_iter()
@@ -1058,7 +1134,7 @@ pub fn examine(
         None => source.total_estimate(0).unwrap_or(0),
         Some(_) => {
             let mut n = 0u64;
-            while n <= max_rows && source.next_row(true).map_err(unreadable)?.is_some() {
+            while n <= max_rows && source.next_row(true)?.is_some() {
                 n += 1;
             }
             n

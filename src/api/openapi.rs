@@ -480,9 +480,8 @@ pub fn document() -> Value {
 /// The batch job operations: inspect, create, get, delete, result.
 fn batch_operations() -> (Value, Value, Value, Value, Value) {
     let file = json!({"type": "string", "format": "binary",
-        "description": "A CSV or TSV (UTF-8 or GBK/GB18030) or an XLSX/XLS workbook, at most 64 MiB by default ([jobs] max_upload_bytes)."});
-    let sheet =
-        json!({"type": "string", "description": "A workbook's sheet (default: the first)."});
+        "description": "A CSV or TSV (UTF-8 or GBK/GB18030) or an XLSX/XLSB workbook, at most 64 MiB by default ([jobs] max_upload_bytes)."});
+    let sheet = json!({"type": "string", "description": "A workbook's sheet (default: the first); 422 with a CSV/TSV file."});
     let form = |properties: Value| {
         json!({"required": true, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"], "additionalProperties": false, "properties": properties}}}})
@@ -498,6 +497,26 @@ fn batch_operations() -> (Value, Value, Value, Value, Value) {
         ("200", ok("What the file holds.", r("BatchInspection"))),
     );
     inspect["requestBody"] = form(json!({"file": file, "sheet": sheet}));
+    // The refusals of an upload, each listed, in the error shape.
+    let refusals = |op: &mut Value, codes: &[(&str, &str)]| {
+        for (code, why) in codes {
+            op["responses"][*code] = json!({"description": why,
+                "content": {"application/json": {"schema": r("Error")}}});
+        }
+    };
+    let upload_refusals = [
+        (
+            "413",
+            "Over the upload size, or a sheet spanning more cells than are read.",
+        ),
+        ("415", "Not multipart/form-data."),
+        (
+            "422",
+            "No file, an unreadable or empty one, an unknown field, or a sheet named for a CSV/TSV file.",
+        ),
+        ("503", "Batch jobs are off."),
+    ];
+    refusals(&mut inspect, &upload_refusals);
     let mut create = op(
         "batch",
         "Start a batch job",
@@ -516,6 +535,24 @@ fn batch_operations() -> (Value, Value, Value, Value, Value) {
         "column": {"type": "string", "description": "The address column: a header, or a 1-based index. Default: the first header containing 地址 or address (422 when none does)."},
         "sheet": sheet,
         "format": {"type": "string", "enum": ["csv", "xlsx"], "description": "The result's format (default csv)."}}));
+    refusals(&mut create, &upload_refusals);
+    refusals(
+        &mut create,
+        &[
+            (
+                "413",
+                "Over the upload size or the row limit, or a sheet spanning more cells than are read.",
+            ),
+            (
+                "422",
+                "No file, an unreadable or empty one, an unknown field or column, or a sheet named for a CSV/TSV file.",
+            ),
+            (
+                "503",
+                "Batch jobs are off, or the queue is full: try again later.",
+            ),
+        ],
+    );
     let job = op(
         "batch",
         "A batch job",

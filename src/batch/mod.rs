@@ -78,6 +78,19 @@ pub enum Error {
     /// The options do not fit together (a usage error).
     #[error("{0}")]
     Usage(String),
+    /// A workbook sheet spans more cells than are read ([`read::MAX_SHEET_CELLS`]).
+    #[error(
+        "the sheet {sheet:?} spans {rows} rows × {columns} columns, over the {} cells read: keep only the data in it",
+        read::MAX_SHEET_CELLS
+    )]
+    SheetTooLarge {
+        /// The sheet's name.
+        sheet: String,
+        /// Rows between its first and last cell.
+        rows: u64,
+        /// Columns between its first and last cell.
+        columns: u64,
+    },
     /// The output to resume is not this batch's output, or is damaged before its last row.
     #[error("cannot resume {0}: {1}")]
     Resume(PathBuf, String),
@@ -95,7 +108,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::Column(_) | Error::Sheet(..) | Error::Usage(_) | Error::Resume(..)
+            Error::Column(_)
+                | Error::Sheet(..)
+                | Error::SheetTooLarge { .. }
+                | Error::Usage(_)
+                | Error::Resume(..)
         )
     }
 }

@@ -272,7 +272,34 @@ impl Source {
                 .ok_or_else(|| Error::Sheet(s.to_string(), names.join(", ")))?,
             None => names.first().cloned().ok_or(Error::Empty)?,
         };
-        let range = book.worksheet_range(&name)?;
+        let range = match &mut book {
+            calamine::Sheets::Xlsx(x) => {
+                let mut cells = match x.worksheet_cells_reader(&name) {
+                    Ok(cells) => cells,
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => return Err(Error::Empty),
+                    Err(e) => return Err(calamine::Error::from(e).into()),
+                };
+                bounded_sheet(&name, || {
+                    Ok(cells.next_cell().map_err(calamine::Error::from)?)
+                })?
+            }
+            calamine::Sheets::Xlsb(x) => {
+                let mut cells = x
+                    .worksheet_cells_reader(&name)
+                    .map_err(calamine::Error::from)?;
+                bounded_sheet(&name, || {
+                    Ok(cells.next_cell().map_err(calamine::Error::from)?)
+                })?
+            }
+            // calamine reads these whole, every cell between the corners, before their size can
+            // be checked.
+            calamine::Sheets::Xls(_) | calamine::Sheets::Ods(_) => {
+                return Err(Error::Usage(
+                    "only .xlsx and .xlsb workbooks are read: save the sheet as .xlsx or CSV"
+                        .into(),
+                ));
+            }
+        };
         if range.height() == 0 {
             return Err(Error::Empty);
         }
@@ -378,6 +405,43 @@ impl DelimitedSource {
         }
         Ok(Some(row))
     }
+}
+
+/// Most cells of a workbook sheet read: calamine holds a sheet whole, every cell between its first
+/// and last one, so a few-KB file with cells at A1 and XFD1048576 would ask for 17e9 of them.
+/// 2^24 is 500,000 rows of 33 columns.
+pub const MAX_SHEET_CELLS: u64 = 1 << 24;
+
+/// A sheet read cell by cell into a range, refused ([`Error::SheetTooLarge`]) as soon as the
+/// rectangle between its cells is over [`MAX_SHEET_CELLS`].
+fn bounded_sheet<'a>(
+    sheet: &str,
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<calamine::DataRef<'a>>>>,
+) -> Result<calamine::Range<Data>> {
+    let mut cells = Vec::new();
+    let (mut first, mut last) = ((u32::MAX, u32::MAX), (0u32, 0u32));
+    while let Some(cell) = next()? {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        first = (first.0.min(r), first.1.min(c));
+        last = (last.0.max(r), last.1.max(c));
+        let rows = u64::from(last.0 - first.0) + 1;
+        let columns = u64::from(last.1 - first.1) + 1;
+        if rows * columns > MAX_SHEET_CELLS {
+            return Err(Error::SheetTooLarge {
+                sheet: sheet.to_string(),
+                rows,
+                columns,
+            });
+        }
+        cells.push(calamine::Cell::new(
+            (r, c),
+            Data::from(cell.get_value().clone()),
+        ));
+    }
+    Ok(calamine::Range::from_sparse(cells))
 }
 
 impl XlsxSource {
@@ -503,5 +567,36 @@ mod tests {
         );
         assert!(address_columns(&h, &[ColumnRef::Index(3)]).is_err());
         assert!(address_columns(&h, &[ColumnRef::Name("x".into())]).is_err());
+    }
+
+    /// Regression: a few-KB workbook with cells at A1 and XFD1048576 made calamine allocate
+    /// 17e9 cells and abort the process (the CLI's and the server's).
+    #[test]
+    fn a_sparse_sheet_is_refused_before_it_is_loaded() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "地址").unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse.xlsx");
+        book.save(&path).unwrap();
+        let e = Source::open(&path, &opts()).err().expect("refused");
+        assert!(e.is_usage(), "{e}");
+        assert!(
+            matches!(&e, Error::SheetTooLarge { sheet, rows: 1_048_576, columns: 16_384 } if sheet == "Sheet1"),
+            "{e}"
+        );
+        // The same data in a small rectangle is read.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "地址").unwrap();
+        sheet.write_string(1, 0, "华腾路8号").unwrap();
+        book.save(&path).unwrap();
+        let mut source = Source::open(&path, &opts()).unwrap();
+        assert_eq!(source.header(), ["地址"]);
+        assert_eq!(
+            source.next_row(false).unwrap().unwrap().fields,
+            ["华腾路8号"]
+        );
     }
 }

@@ -12,20 +12,33 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use super::{CONFIG_KEYS, DATA, OPEN, RT, Reply, Server, fixture, key, key_entries, start};
+use super::{
+    CONFIG_KEYS, DATA, OPEN, RT, Reply, Server, fixture, key, key_entries, start, start_with_state,
+};
+use dizhi::api::AppState;
 use dizhi::api::auth::Role;
 
 /// Small limits so that the 413 paths are cheap: 256 KiB uploads, 6,000 rows.
 const UPLOAD_LIMIT: usize = 256 * 1024;
 const ROW_LIMIT: u64 = 6000;
 
-/// A server with keys, anonymous lookups and a jobs directory of its own.
+/// A server with keys, anonymous lookups and a jobs directory of its own, shared by the tests
+/// that look only at their own jobs.
 static JOBS: LazyLock<Server> = LazyLock::new(|| {
     LazyLock::force(&OPEN);
     start(Some(config(JOBS_DIR.path().to_path_buf())))
 });
 
 static JOBS_DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
+
+/// A server like [`JOBS`] with a jobs directory for one test (which counts what is in it), and
+/// its state.
+fn own_server() -> (Server, AppState, tempfile::TempDir) {
+    LazyLock::force(&OPEN);
+    let dir = tempfile::tempdir().unwrap();
+    let (server, state) = start_with_state(DATA.path(), Some(config(dir.path().to_path_buf())));
+    (server, state, dir)
+}
 
 fn config(jobs: std::path::PathBuf) -> Config {
     let mut config: Config = toml::from_str(&format!(
@@ -79,7 +92,7 @@ fn send_bytes(
         if let Some(f) = form {
             req = req.multipart(f);
         }
-        let r = req.send().await.unwrap();
+        let r = req.send().await.expect("the server answers");
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         (status, headers, r.bytes().await.unwrap().to_vec())
@@ -146,13 +159,33 @@ fn result_csv(
     (headers, rows)
 }
 
-/// Upload directories left in the jobs directory.
-fn leftover_uploads() -> usize {
-    std::fs::read_dir(JOBS_DIR.path())
+/// The names in a jobs directory that pass `keep`.
+fn entries(dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
-        .count()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| keep(n))
+        .collect()
+}
+
+/// Waits until no upload directory is left in `dir` (a refused upload's is removed on a blocking
+/// thread, just after the answer).
+fn assert_no_uploads_left(dir: &std::path::Path) {
+    let started = Instant::now();
+    loop {
+        let left = entries(dir, |n| n.starts_with(".upload-"));
+        if left.is_empty() {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{left:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The jobs in `dir`.
+fn jobs_in(dir: &std::path::Path) -> Vec<String> {
+    entries(dir, dizhi::api::jobs::valid_id)
 }
 
 fn col(header: &[String], name: &str) -> usize {
@@ -320,9 +353,10 @@ fn an_xlsx_upload_gives_an_xlsx_result() {
 
 #[test]
 fn inspect_shows_columns_the_suggested_one_sheets_and_a_preview() {
+    let (server, _state, dir) = own_server();
     let input = "编号,户籍地址,备注\n1,华腾路8号,a\n2,华腾路9号,b\n3,c,\n4,d,\n5,e,\n6,f,\n7,g,\n";
     let r = send(
-        &JOBS,
+        &server,
         Method::POST,
         "/v1/batch/inspect",
         None,
@@ -339,7 +373,7 @@ fn inspect_shows_columns_the_suggested_one_sheets_and_a_preview() {
 
     let (gbk, _, _) = encoding_rs::GBK.encode("名称,位置\n甲,华腾路8号\n");
     let v = send(
-        &JOBS,
+        &server,
         Method::POST,
         "/v1/batch/inspect",
         None,
@@ -358,18 +392,25 @@ fn inspect_shows_columns_the_suggested_one_sheets_and_a_preview() {
         ),
     ]);
     let form = file_form("c.xlsx", bytes).text("sheet", "二");
-    let v = send(&JOBS, Method::POST, "/v1/batch/inspect", None, Some(form)).json();
+    let v = send(&server, Method::POST, "/v1/batch/inspect", None, Some(form)).json();
     assert_eq!(v["sheets"], json!(["一", "二"]));
     assert_eq!(v["columns"], json!(["id", "address"]));
     assert_eq!(v["suggested_column"], "address");
     assert_eq!(v["encoding"], "xlsx");
+    // A sheet is only for workbooks.
+    let form = file_form("d.csv", "地址\nx\n".into()).text("sheet", "一");
+    let r = send(&server, Method::POST, "/v1/batch/inspect", None, Some(form));
+    r.error(422, "invalid_body");
+    assert!(r.text.contains("sheet: only for workbooks"), "{}", r.text);
     // Nothing is kept of an inspection.
-    assert_eq!(leftover_uploads(), 0);
+    assert_no_uploads_left(dir.path());
+    assert_eq!(jobs_in(dir.path()), Vec::<String>::new());
 }
 
 #[test]
 fn uploads_that_cannot_be_jobs_are_4xx() {
-    let post = |form: Form| send(&JOBS, Method::POST, "/v1/batch", None, Some(form));
+    let (server, _state, dir) = own_server();
+    let post = |form: Form| send(&server, Method::POST, "/v1/batch", None, Some(form));
     let csv = |s: &str| file_form("a.csv", s.as_bytes().to_vec());
     post(Form::new().text("column", "地址")).error(422, "invalid_body");
     post(csv("")).error(422, "invalid_body");
@@ -392,6 +433,9 @@ fn uploads_that_cannot_be_jobs_are_4xx() {
     post(file_form("a.xlsx", workbook(&[("一", vec![strings(&["地址"])])])).text("sheet", "二"))
         .error(422, "invalid_body");
     post(csv("\u{feff}").text("column", "1")).error(422, "invalid_body");
+    let r = post(csv("地址\nx\n").text("sheet", "Sheet1"));
+    r.error(422, "invalid_body");
+    assert!(r.text.contains("sheet: only for workbooks"), "{}", r.text);
     // Binary files are not guessed at; UTF-16 is refused with a reason.
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00".to_vec();
     let r = post(file_form("a.png", png));
@@ -403,37 +447,110 @@ fn uploads_that_cannot_be_jobs_are_4xx() {
         "地址\n{}",
         "青浦区华新镇华腾路1288弄3号\n".repeat(UPLOAD_LIMIT / 36)
     );
-    post(csv(&big)).error(413, "payload_too_large");
+    over_the_size_limit(&server, "/v1/batch", csv(&big));
     let many = format!("地址\n{}", "华腾路8号\n".repeat(ROW_LIMIT as usize + 1));
     post(csv(&many)).error(413, "payload_too_large");
     // Not a form at all.
-    let r = send(&JOBS, Method::POST, "/v1/batch", None, None);
+    let r = send(&server, Method::POST, "/v1/batch", None, None);
     r.error(415, "unsupported_media_type");
-    let r = super::post_json(&JOBS, "/v1/batch", None, &json!({"file": "x"}));
+    let r = super::post_json(&server, "/v1/batch", None, &json!({"file": "x"}));
     r.error(415, "unsupported_media_type");
-    // Nothing is left behind by a refused upload.
-    assert_eq!(leftover_uploads(), 0);
+    // Nothing is left behind by a refused upload, and no job was made.
+    assert_no_uploads_left(dir.path());
+    assert_eq!(jobs_in(dir.path()), Vec::<String>::new());
+}
+
+/// Posts a form over the upload limit: the server answers 413 from the Content-Length before
+/// reading the body, so the client sees either that answer or the connection reset while it
+/// still sends. Either way the server serves the next request.
+fn over_the_size_limit(server: &Server, path: &str, form: Form) {
+    let sent = RT.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}{path}", server.base))
+            .multipart(form)
+            .send()
+            .await
+    });
+    if let Ok(r) = sent {
+        let status = r.status().as_u16();
+        let text = RT.block_on(r.text()).unwrap_or_default();
+        Reply {
+            status,
+            headers: Default::default(),
+            text,
+        }
+        .error(413, "payload_too_large");
+    }
+    let form = file_form("a.csv", "地址\nx\n".into());
+    let r = send(server, Method::POST, "/v1/batch/inspect", None, Some(form));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn a_sparse_workbook_is_refused_and_the_server_goes_on() {
+    // Two cells, a few KB: read whole, the sheet would be 17e9 cells between A1 and XFD1048576.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("稀疏").unwrap();
+    sheet.write_string(0, 0, "地址").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    assert!(bytes.len() < 16 * 1024, "{}", bytes.len());
+    let (server, _state, dir) = own_server();
+    for path in ["/v1/batch/inspect", "/v1/batch"] {
+        let r = send(
+            &server,
+            Method::POST,
+            path,
+            None,
+            Some(file_form("sparse.xlsx", bytes.clone())),
+        );
+        r.error(413, "payload_too_large");
+        assert!(
+            r.text.contains("稀疏") && r.text.contains("1048576 rows × 16384 columns"),
+            "{}",
+            r.text
+        );
+    }
+    let small = workbook(&[("一", vec![strings(&["地址"]), strings(&["华腾路8号"])])]);
+    let r = send(
+        &server,
+        Method::POST,
+        "/v1/batch/inspect",
+        None,
+        Some(file_form("small.xlsx", small)),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_no_uploads_left(dir.path());
+    assert_eq!(jobs_in(dir.path()), Vec::<String>::new());
 }
 
 #[test]
 fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
+    // Queued jobs are held, so that both stay queued until the test lets them run.
+    let (server, state, dir) = own_server();
+    state.jobs.hold();
     let hotline = Some(key(Role::Hotline));
     let gis = Some(key(Role::Gis));
     let a = addresses(1);
     let rows = format!("地址\n{}", format!("{}\n", a[0]).repeat(3000));
     let first = submit(
-        &JOBS,
+        &server,
         hotline,
         file_form("big.csv", rows.clone().into_bytes()),
     );
-    let second = submit(&JOBS, hotline, file_form("big2.csv", rows.into_bytes()));
+    let second = submit(&server, hotline, file_form("big2.csv", rows.into_bytes()));
+    assert_eq!(
+        (first["status"].clone(), second["status"].clone()),
+        (json!("queued"), json!("queued"))
+    );
     let (first, second) = (
         first["id"].as_str().unwrap(),
         second["id"].as_str().unwrap(),
     );
-    // The second waits behind the first: its result is not ready.
+    // The second waits: its result is not ready.
     let r = send(
-        &JOBS,
+        &server,
         Method::GET,
         &format!("/v1/batch/{second}/result"),
         hotline,
@@ -443,7 +560,7 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
     // Another key, or no key, does not see the job at all.
     for other in [gis, None] {
         send(
-            &JOBS,
+            &server,
             Method::GET,
             &format!("/v1/batch/{first}"),
             other,
@@ -451,7 +568,7 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
         )
         .error(404, "not_found");
         send(
-            &JOBS,
+            &server,
             Method::GET,
             &format!("/v1/batch/{first}/result"),
             other,
@@ -459,7 +576,7 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
         )
         .error(404, "not_found");
         send(
-            &JOBS,
+            &server,
             Method::DELETE,
             &format!("/v1/batch/{first}"),
             other,
@@ -470,7 +587,7 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
     // Unknown and malformed ids.
     let unknown = "0123456789abcdef0123456789abcdef";
     send(
-        &JOBS,
+        &server,
         Method::GET,
         &format!("/v1/batch/{unknown}"),
         hotline,
@@ -478,19 +595,26 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
     )
     .error(404, "not_found");
     send(
-        &JOBS,
+        &server,
         Method::GET,
         &format!("/v1/batch/{unknown}/result"),
         None,
         None,
     )
     .error(404, "not_found");
-    send(&JOBS, Method::GET, "/v1/batch/..%2F..%2Fetc", hotline, None).error(400, "bad_request");
-    send(&JOBS, Method::GET, "/v1/batch/XYZ/result", hotline, None).error(400, "bad_request");
-    send(&JOBS, Method::PUT, "/v1/batch", hotline, None).error(405, "method_not_allowed");
+    send(
+        &server,
+        Method::GET,
+        "/v1/batch/..%2F..%2Fetc",
+        hotline,
+        None,
+    )
+    .error(400, "bad_request");
+    send(&server, Method::GET, "/v1/batch/XYZ/result", hotline, None).error(400, "bad_request");
+    send(&server, Method::PUT, "/v1/batch", hotline, None).error(405, "method_not_allowed");
     // A bad key is refused even though anonymous callers are allowed.
     send(
-        &JOBS,
+        &server,
         Method::GET,
         &format!("/v1/batch/{first}"),
         Some("dzk_x_y"),
@@ -499,7 +623,7 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
     .error(401, "unauthorized");
     // Removing the waiting one: gone, and its files too.
     let r = send(
-        &JOBS,
+        &server,
         Method::DELETE,
         &format!("/v1/batch/{second}"),
         hotline,
@@ -507,29 +631,30 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
     );
     assert_eq!(r.status, 204, "{}", r.text);
     send(
-        &JOBS,
+        &server,
         Method::GET,
         &format!("/v1/batch/{second}"),
         hotline,
         None,
     )
     .error(404, "not_found");
-    assert!(!JOBS_DIR.path().join(second).exists());
-    let done = wait(&JOBS, first, hotline);
+    assert!(!dir.path().join(second).exists());
+    dizhi::api::jobs::Jobs::release(&state);
+    let done = wait(&server, first, hotline);
     assert_eq!(
         (done["status"].clone(), done["rows_done"].clone()),
         (json!("done"), json!(3000))
     );
     assert_eq!(done["counts"]["ok"], 3000);
     let r = send(
-        &JOBS,
+        &server,
         Method::DELETE,
         &format!("/v1/batch/{first}"),
         hotline,
         None,
     );
     assert_eq!(r.status, 204);
-    assert!(!JOBS_DIR.path().join(first).exists());
+    assert!(!dir.path().join(first).exists());
 }
 
 #[test]
@@ -572,9 +697,58 @@ fn a_job_running_when_the_server_stopped_is_resumed_and_one_stopped_too_often_fa
     }
     // A cut upload is cleaned away.
     std::fs::create_dir_all(dir.path().join(".upload-x")).unwrap();
+    // A status from an older server (no attempts, no counts) is read; one that cannot be read is
+    // a failed job when its input is there, a half-made job (removed) when it is not.
+    let older = "cccccccccccccccccccccccccccccccc";
+    let mut status = record(older, 0);
+    status["status"] = json!("done");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    status["finished"] = json!(now.unwrap().as_secs());
+    let fields = status.as_object_mut().unwrap();
+    fields.remove("attempts");
+    fields.remove("counts");
+    let (damaged, half_made) = (
+        "dddddddddddddddddddddddddddddddd",
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+    );
+    for (id, status, has_input) in [
+        (older, status.to_string(), true),
+        (damaged, "{\"id\": \"ddd".to_string(), true),
+        (half_made, String::new(), false),
+    ] {
+        let job = dir.path().join(id);
+        std::fs::create_dir_all(&job).unwrap();
+        if has_input {
+            std::fs::write(job.join("input.csv"), &input).unwrap();
+        }
+        std::fs::write(job.join("status.json"), status).unwrap();
+    }
 
     let server = start(Some(config(dir.path().to_path_buf())));
     assert!(!dir.path().join(".upload-x").exists());
+    assert!(!dir.path().join(half_made).exists());
+    let job = send(
+        &server,
+        Method::GET,
+        &format!("/v1/batch/{older}"),
+        None,
+        None,
+    )
+    .json();
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["counts"]["ok"], 0, "{job}");
+    let job = send(
+        &server,
+        Method::GET,
+        &format!("/v1/batch/{damaged}"),
+        None,
+        None,
+    );
+    job.error(404, "not_found");
+    assert!(
+        dir.path().join(damaged).join("input.csv").exists(),
+        "kept, not deleted"
+    );
     let job = wait(&server, resumed, None);
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(job["rows_done"], 4);

@@ -73,18 +73,26 @@ fn start(config: Option<Config>) -> Server {
 
 /// A server on `data`, in this process.
 fn start_on(data: &Path, config: Option<Config>) -> Server {
+    start_with_state(data, config).0
+}
+
+/// A server on `data`, in this process, and its state (for what a test must hold still).
+fn start_with_state(data: &Path, config: Option<Config>) -> (Server, AppState) {
     LazyLock::force(&LOGS);
     let (state, startup) = AppState::build(data, config, true).unwrap();
     let _ = startup;
-    let addr = serve_on_loopback(state);
+    let addr = serve_on_loopback(state.clone());
     let admin = std::fs::read_to_string(data.join(dizhi::api::auth::ADMIN_KEY_FILE))
         .unwrap()
         .trim()
         .to_string();
-    Server {
-        base: format!("http://{addr}"),
-        admin,
-    }
+    (
+        Server {
+            base: format!("http://{addr}"),
+            admin,
+        },
+        state,
+    )
 }
 
 /// As `dizhi serve` without a config, on loopback.

@@ -3,9 +3,10 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -39,14 +40,6 @@ struct Upload {
     head: Vec<u8>,
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge("the upload is over the size limit".into())
-    } else {
-        ApiError::BadRequest(format!("the form could not be read: {}", e.body_text()))
-    }
-}
-
 /// The multipart form, or 415 for any other body.
 fn multipart(
     headers: &HeaderMap,
@@ -78,7 +71,7 @@ async fn read_form(mut form: Multipart, dir: &Path) -> Result<Form, ApiError> {
         sheet: None,
         format: None,
     };
-    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = form.next_field().await? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "file" if out.file.is_some() => {
@@ -116,7 +109,7 @@ async fn read_form(mut form: Multipart, dir: &Path) -> Result<Form, ApiError> {
 
 async fn text_field(field: &mut Field<'_>, name: &str) -> Result<String, ApiError> {
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = field.chunk().await? {
         buf.extend_from_slice(&chunk);
         if buf.len() > MAX_TEXT_FIELD {
             return Err(ApiError::InvalidBody(format!(
@@ -142,7 +135,7 @@ async fn save_field(field: &mut Field<'_>, path: &Path) -> Result<(u64, Vec<u8>)
     let mut bytes = 0u64;
     let mut head = Vec::new();
     let read = async {
-        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        while let Some(chunk) = field.chunk().await? {
             bytes += chunk.len() as u64;
             if head.len() < 4096 {
                 let n = (4096 - head.len()).min(chunk.len());
@@ -179,9 +172,9 @@ fn clean_file_name(name: &str) -> String {
     }
 }
 
-/// The uploaded file moved to `input.EXT` beside it, with its kind; 422 when there is none or
-/// it is empty.
-fn input_of(form: &Form) -> Result<(PathBuf, InputKind, String), ApiError> {
+/// Where the uploaded file goes (`input.EXT` beside it), its kind and name; 422 when there is
+/// none, it is empty, or a sheet is named for a CSV/TSV file. The move itself is [`place`]'s.
+fn input_of(form: &Form) -> Result<(Placing, InputKind, String), ApiError> {
     let Some(up) = &form.file else {
         return Err(ApiError::InvalidBody(
             "no file: send it as multipart/form-data in the field \"file\"".into(),
@@ -198,9 +191,22 @@ fn input_of(form: &Form) -> Result<(PathBuf, InputKind, String), ApiError> {
             "the file is neither CSV/TSV text (UTF-8 or GBK) nor an Excel workbook".into(),
         ));
     }
-    let path = up.path.with_file_name(format!("input.{}", kind.ext));
-    std::fs::rename(&up.path, &path).map_err(ApiError::internal)?;
-    Ok((path, kind, up.file_name.clone()))
+    if kind.delimiter.is_some() && form.sheet.is_some() {
+        return Err(ApiError::InvalidBody(
+            "sheet: only for workbooks (.xlsx)".into(),
+        ));
+    }
+    let to = up.path.with_file_name(format!("input.{}", kind.ext));
+    Ok(((up.path.clone(), to), kind, up.file_name.clone()))
+}
+
+/// An upload's file and where it goes.
+type Placing = (PathBuf, PathBuf);
+
+/// Moves the upload into place (blocking); the path it is at now.
+fn place((from, to): Placing) -> Result<PathBuf, ApiError> {
+    std::fs::rename(&from, &to).map_err(ApiError::internal)?;
+    Ok(to)
 }
 
 /// `POST /v1/batch/inspect`: an upload's columns, suggested address column, encoding, sheets and
@@ -214,10 +220,10 @@ pub(super) async fn inspect(
     let form = multipart(&headers, form, state.jobs.config().max_upload_bytes)?;
     let scratch = state.jobs.scratch()?;
     let form = read_form(form, scratch.path()).await?;
-    let (path, kind, _) = input_of(&form)?;
+    let (placing, kind, _) = input_of(&form)?;
     let sheet = form.sheet.clone();
     let view = tokio::task::spawn_blocking(move || {
-        let view = jobs::inspect(&path, kind, sheet.as_deref());
+        let view = place(placing).and_then(|path| jobs::inspect(&path, kind, sheet.as_deref()));
         drop(scratch);
         view
     })
@@ -242,9 +248,12 @@ pub(super) async fn create(
         Some(f) => ResultFormat::parse(f)
             .ok_or_else(|| ApiError::InvalidBody(format!("format {f:?}: expected csv or xlsx")))?,
     };
-    let (path, kind, file_name) = input_of(&form)?;
+    let (placing, kind, file_name) = input_of(&form)?;
     let st = state.clone();
+    let pending = Pending::new(&state);
+    let slot = pending.slot.clone();
     let job = tokio::task::spawn_blocking(move || {
+        let path = place(placing)?;
         let mut record = jobs::examine(
             &path,
             kind,
@@ -255,16 +264,72 @@ pub(super) async fn create(
             st.jobs.config().max_rows,
         )?;
         record.owner = owner(&caller);
-        st.jobs.submit(&st, scratch, record)
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.abandoned {
+            return Err(ApiError::Timeout);
+        }
+        let job = st.jobs.submit(&st, scratch, record)?;
+        slot.job = Some((job.id().to_string(), owner(&caller)));
+        Ok(job)
     })
     .await
     .map_err(ApiError::internal)??;
+    pending.answered();
     let location = format!("/v1/batch/{}", job.id());
     let mut response = json_status(StatusCode::ACCEPTED, &job);
     if let Ok(v) = header::HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     Ok(response)
+}
+
+/// A job being made for a request that may be dropped (its upload timed out, its client went
+/// away) before it answers: a job made after that is removed, since no one learns its id.
+struct Pending {
+    state: AppState,
+    slot: Arc<Mutex<Slot>>,
+    answered: bool,
+}
+
+#[derive(Default)]
+struct Slot {
+    abandoned: bool,
+    /// The job made, with its owner.
+    job: Option<(String, Option<String>)>,
+}
+
+impl Pending {
+    fn new(state: &AppState) -> Pending {
+        Pending {
+            state: state.clone(),
+            slot: Arc::default(),
+            answered: false,
+        }
+    }
+
+    /// The request answers with the job: it stays.
+    fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        slot.abandoned = true;
+        if let Some((id, owner)) = slot.job.take() {
+            tracing::info!(job = %id, "batch job removed: its request was dropped before it answered");
+            let state = self.state.clone();
+            let remove = move || state.jobs.remove(&id, owner.as_deref());
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn_blocking(remove)),
+                Err(_) => drop(remove()),
+            }
+        }
+    }
 }
 
 /// The owner to look `id` up for, once the id is well-formed (else 400) and jobs are on.
@@ -311,8 +376,18 @@ pub(super) async fn result(
 ) -> Result<Response, ApiError> {
     let owner = owner_of(&state, &id, &caller)?;
     let (record, path) = state.jobs.result(&id, owner.as_deref())?;
-    let file = std::fs::File::open(&path).map_err(ApiError::internal)?;
-    let len = file.metadata().map_err(ApiError::internal)?.len();
+    let (file, len) = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path)?;
+        let len = file.metadata()?.len();
+        Ok((file, len))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e: std::io::Error| match e.kind() {
+        // Swept or removed since it was looked up.
+        std::io::ErrorKind::NotFound => ApiError::NotFound(format!("no batch job {id}")),
+        _ => ApiError::internal(e),
+    })?;
     let stem = Path::new(&record.file_name)
         .file_stem()
         .map_or("result".into(), |s| s.to_string_lossy().into_owned());
