@@ -43,12 +43,12 @@ fn schemas() -> Vec<(&'static str, Value)> {
     detailed["reviews"] = json!({"type": "array", "description": "Decisions, comments and assignments, oldest first.",
         "items": {"type": "object", "required": ["reviewer", "decision", "at"], "properties": {
             "reviewer": {"type": "string"},
-            "decision": {"type": "string", "enum": ["confirmed", "rejected", "resolved", "comment", "assigned"]},
+            "decision": {"type": "string", "enum": ["confirmed", "rejected", "resolved", "comment", "assigned", "reopened"]},
             "note": nullable("string"), "at": {"type": "string"}}}});
     detailed["history"] = json!({"type": "array", "description": "The audit log of this anomaly, oldest first.",
         "items": {"type": "object", "required": ["id", "at", "actor", "action", "before", "after"], "properties": {
             "id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
-            "action": {"type": "string", "enum": ["anomaly.create", "anomaly.transition", "anomaly.comment", "anomaly.assign"]},
+            "action": {"type": "string", "enum": ["anomaly.create", "anomaly.transition", "anomaly.comment", "anomaly.assign", "anomaly.reopen"]},
             "before": {"type": "object", "nullable": true}, "after": {"type": "object", "nullable": true}}}});
     vec![
         ("AnomalyStatus", status.clone()),
