@@ -1059,9 +1059,7 @@ pub fn inspect(path: &Path, kind: InputKind, sheet: Option<&str>) -> Result<Insp
         Some(_) => Vec::new(),
         None => {
             use calamine::Reader;
-            calamine::open_workbook_auto(path)
-                .map_err(batch::Error::from)?
-                .sheet_names()
+            batch::read::open_workbook(path)?.sheet_names()
         }
     };
     let mut source = open(path, kind, sheet)?;

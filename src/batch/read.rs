@@ -119,17 +119,49 @@ impl FromStr for Encoding {
     }
 }
 
+/// Opens a workbook by its extension, before any sheet is read: `.xlsx`/`.xlsm` and `.xlsb`, whose
+/// sheets are then read cell by cell within [`MAX_SHEET_CELLS`]. Anything else (`.xls`, `.ods`, no
+/// extension) is refused unopened: calamine reads those whole on open, every cell between a sheet's
+/// corners, so a small crafted file could ask for billions of cells.
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("old.xls");
+/// std::fs::write(&path, b"\xD0\xCF\x11\xE0 not opened").unwrap();
+/// assert!(dizhi::batch::read::open_workbook(&path).unwrap_err().is_usage());
+/// ```
+pub fn open_workbook(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<File>>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => Ok(calamine::Sheets::Xlsx(
+            calamine::open_workbook(path).map_err(calamine::Error::from)?,
+        )),
+        "xlsb" => Ok(calamine::Sheets::Xlsb(
+            calamine::open_workbook(path).map_err(calamine::Error::from)?,
+        )),
+        _ => Err(Error::Usage(
+            "only .xlsx and .xlsb workbooks are read: save the sheet as .xlsx or CSV".into(),
+        )),
+    }
+}
+
 /// The kind of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
     /// CSV-like text with this field delimiter (`,` CSV, `\t` TSV).
     Delimited(u8),
-    /// An Excel workbook (`.xlsx`, also `.xlsm`, `.xlsb`, `.xls`, `.ods` through calamine).
+    /// A workbook: `.xlsx`/`.xlsm` and `.xlsb` are read (through calamine, cell by cell); `.xls` and
+    /// `.ods` are recognized only to be refused with a clear error (see [`open_workbook`]).
     Xlsx,
 }
 
 impl InputFormat {
-    /// The format a file's extension implies: `.xlsx`/`.xlsm`/`.xlsb`/`.xls`/`.ods` → XLSX,
+    /// The format a file's extension implies: `.xlsx`/`.xlsm`/`.xlsb`/`.xls`/`.ods` → a workbook,
     /// `.tsv`/`.tab` → tab-delimited, else CSV.
     ///
     /// # Examples
@@ -262,7 +294,7 @@ impl Source {
     }
 
     fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source> {
-        let mut book = calamine::open_workbook_auto(path)?;
+        let mut book = open_workbook(path)?;
         let names = book.sheet_names();
         let name = match sheet {
             Some(s) => names
