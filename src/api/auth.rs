@@ -384,7 +384,11 @@ impl KeyRing {
             "# API keys created by dizhi (salted SHA-256 hashes; the keys themselves are never stored).\n{}",
             toml::to_string(&kf).map_err(std::io::Error::other)?
         );
-        let tmp = self.file.with_extension("toml.tmp");
+        // A temporary file of this writer's own: two servers starting on one fresh directory must
+        // not rename each other's file away.
+        let tmp = self
+            .file
+            .with_extension(format!("toml.{}.tmp", hex(&random_bytes::<8>())));
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, &self.file)
     }

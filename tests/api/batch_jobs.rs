@@ -512,6 +512,31 @@ fn a_sparse_workbook_is_refused_and_the_server_goes_on() {
             r.text
         );
     }
+    // .xls and .ods would be read whole on open: refused before they are opened.
+    let old_formats = [
+        (
+            "old.xls",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 sheet".to_vec(),
+        ),
+        ("sheet.ods", b"PK\x03\x04 content.xml".to_vec()),
+    ];
+    for (name, bytes) in old_formats {
+        for path in ["/v1/batch/inspect", "/v1/batch"] {
+            let r = send(
+                &server,
+                Method::POST,
+                path,
+                None,
+                Some(file_form(name, bytes.clone())),
+            );
+            r.error(422, "invalid_body");
+            assert!(
+                r.text.contains("only .xlsx and .xlsb"),
+                "{name}: {}",
+                r.text
+            );
+        }
+    }
     let small = workbook(&[("一", vec![strings(&["地址"]), strings(&["华腾路8号"])])]);
     let r = send(
         &server,
@@ -659,7 +684,8 @@ fn jobs_are_private_ids_are_checked_and_results_wait_for_done() {
 
 #[test]
 fn a_job_running_when_the_server_stopped_is_resumed_and_one_stopped_too_often_fails() {
-    LazyLock::force(&DATA);
+    // The shared data directory with its admin key made (by the open server), as own_server() does.
+    LazyLock::force(&OPEN);
     let dir = tempfile::tempdir().unwrap();
     let a = addresses(4);
     let header: Vec<String> = ["编号".to_string(), "地址".to_string()]
