@@ -266,7 +266,9 @@ impl AppState {
         &self,
         f: impl FnOnce(&AppState, &mut Store, Instant) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        let deadline = Instant::now() + WRITE_DEADLINE;
+        // Two fifths of a request timeout configured below 10 s, so the answer is never sent first.
+        let timeout = Duration::from_millis(self.limits.request_timeout_ms.max(1));
+        let deadline = Instant::now() + WRITE_DEADLINE.min(timeout * 2 / 5);
         let turn = tokio::time::timeout_at(deadline.into(), self.writer.clone().lock_owned())
             .await
             .map_err(|_| ApiError::Busy)?;

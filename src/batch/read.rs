@@ -129,7 +129,7 @@ impl FromStr for Encoding {
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("old.xls");
 /// std::fs::write(&path, b"\xD0\xCF\x11\xE0 not opened").unwrap();
-/// assert!(dizhi::batch::read::open_workbook(&path).unwrap_err().is_usage());
+/// assert!(dizhi::batch::read::open_workbook(&path).is_err_and(|e| e.is_usage()));
 /// ```
 pub fn open_workbook(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<File>>> {
     let ext = path
@@ -461,7 +461,8 @@ fn bounded_sheet<'a>(
         last = (last.0.max(r), last.1.max(c));
         let rows = u64::from(last.0 - first.0) + 1;
         let columns = u64::from(last.1 - first.1) + 1;
-        if rows * columns > MAX_SHEET_CELLS {
+        // The rectangle, and the cells kept (a crafted file can repeat one cell many times).
+        if rows.saturating_mul(columns) > MAX_SHEET_CELLS || cells.len() as u64 >= MAX_SHEET_CELLS {
             return Err(Error::SheetTooLarge {
                 sheet: sheet.to_string(),
                 rows,

@@ -744,6 +744,27 @@ fn findings_of_a_source_rolled_back_are_not_reported() {
             .unwrap();
         assert_eq!(stored, 1, "reported but not stored: {rule} {kind} {entity}");
     }
+    // 公安门牌 is the first source (by name), so nothing at all was reported. Now fail a later
+    // source instead: what the sources before it committed is reported, every finding of it.
+    store
+        .connection()
+        .execute_batch(
+            "DROP TRIGGER second_page; \
+             CREATE TEMP TRIGGER third_source BEFORE INSERT ON fused_records \
+             WHEN NEW.source = 'hotline_12345' BEGIN SELECT RAISE(ABORT, 'third source'); END;",
+        )
+        .unwrap();
+    let mut reported = 0i64;
+    let fused = fuse::fuse_store_each(&mut store, &reference, &RuleSet::default_rules(), |_| {
+        reported += 1
+    });
+    assert!(fused.is_err());
+    let stored: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM anomalies", [], |r| r.get(0))
+        .unwrap();
+    assert!(stored > 0, "公安门牌 and 规划 buildings committed findings");
+    assert_eq!(reported, stored);
 }
 
 // ---- durability -----------------------------------------------------------------------------
