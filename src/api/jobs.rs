@@ -394,6 +394,14 @@ fn unreadable_job(job_dir: &Path, id: String) -> Record {
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default()
     };
+    // When its status was last written (the file is never written back while unreadable), so it
+    // expires on time however often the server restarts.
+    let written = fs::metadata(job_dir.join("status.json"))
+        .or_else(|_| fs::metadata(job_dir))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or_else(now, |d| d.as_secs());
     Record {
         id,
         owner,
@@ -408,8 +416,8 @@ fn unreadable_job(job_dir: &Path, id: String) -> Record {
         rows_done: 0,
         rows_total: None,
         counts: Counts::default(),
-        created: now(),
-        finished: Some(now()),
+        created: written,
+        finished: Some(written),
         error: Some(JobError {
             code: "internal".into(),
             message: "the server could not read this job's status after a restart".into(),

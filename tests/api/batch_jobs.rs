@@ -172,13 +172,17 @@ fn entries(dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
 /// Waits until no upload directory is left in `dir` (a refused upload's is removed on a blocking
 /// thread, just after the answer).
 fn assert_no_uploads_left(dir: &std::path::Path) {
+    wait_until(
+        || entries(dir, |n| n.starts_with(".upload-")).is_empty(),
+        "uploads left in the jobs dir",
+    );
+}
+
+/// Waits (up to 30 s) until `done` holds.
+fn wait_until(done: impl Fn() -> bool, what: &str) {
     let started = Instant::now();
-    loop {
-        let left = entries(dir, |n| n.starts_with(".upload-"));
-        if left.is_empty() {
-            return;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{left:?}");
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -733,14 +737,16 @@ fn a_job_running_when_the_server_stopped_is_resumed_and_one_stopped_too_often_fa
     let fields = status.as_object_mut().unwrap();
     fields.remove("attempts");
     fields.remove("counts");
-    let (damaged, half_made) = (
+    let (damaged, half_made, damaged_long_ago) = (
         "dddddddddddddddddddddddddddddddd",
         "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+        "ffffffffffffffffffffffffffffffff",
     );
     for (id, status, has_input) in [
         (older, status.to_string(), true),
         (damaged, "{\"id\": \"ddd".to_string(), true),
         (half_made, String::new(), false),
+        (damaged_long_ago, "{\"id\": \"fff".to_string(), true),
     ] {
         let job = dir.path().join(id);
         std::fs::create_dir_all(&job).unwrap();
@@ -749,10 +755,22 @@ fn a_job_running_when_the_server_stopped_is_resumed_and_one_stopped_too_often_fa
         }
         std::fs::write(job.join("status.json"), status).unwrap();
     }
+    // A damaged status last written two days ago has expired (24 h), however often the server
+    // restarts: it ages from when it was written, not from the start that found it.
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join(damaged_long_ago).join("status.json"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400))
+        .unwrap();
 
     let server = start(Some(config(dir.path().to_path_buf())));
     assert!(!dir.path().join(".upload-x").exists());
     assert!(!dir.path().join(half_made).exists());
+    wait_until(
+        || !dir.path().join(damaged_long_ago).exists(),
+        "the expired damaged job is swept",
+    );
     let job = send(
         &server,
         Method::GET,
