@@ -2,7 +2,6 @@
 //! (who, what, which entity, before and after), in the same transaction as the write where the
 //! write is in the store.
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::store::{self, Store};
@@ -46,17 +45,14 @@ pub fn record(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> store::Result<i64> {
-    store.connection().execute(
-        "INSERT INTO audit_log (actor, action, entity, before, after) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            actor,
-            action,
-            entity,
-            before.map(|v| v.to_string()),
-            after.map(|v| v.to_string())
-        ],
-    )?;
-    Ok(store.connection().last_insert_rowid())
+    store::record_audit(
+        store.connection(),
+        actor,
+        action,
+        entity,
+        before.map(|v| v.to_string()).as_deref(),
+        after.map(|v| v.to_string()).as_deref(),
+    )
 }
 
 /// The most recent entries, newest first.

@@ -101,8 +101,7 @@ impl Error {
 /// The fusion layer's result.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Writes one `audit_log` row inside the caller's transaction: who, what, on which entity, the
-/// state before and after (JSON).
+/// Writes one `audit_log` row inside the caller's transaction ([`crate::store::record_audit`]).
 pub(crate) fn audit(
     tx: &rusqlite::Transaction<'_>,
     actor: &str,
@@ -111,11 +110,7 @@ pub(crate) fn audit(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO audit_log (at, actor, action, entity, before, after) \
-         VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![actor, action, entity, before, after],
-    )?;
+    crate::store::record_audit(tx, actor, action, entity, before, after)?;
     Ok(())
 }
 

@@ -824,6 +824,35 @@ fn building_from_row(row: &Row<'_>) -> Result<Building> {
     })
 }
 
+/// Writes one `audit_log` row on `conn` (inside the caller's transaction, when it has one): who,
+/// what, on which entity, the state before and after (JSON text), at the current UTC time with
+/// milliseconds. The one writer of the audit log, for the API's and the fusion layer's writes.
+/// Returns the row's id.
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = dizhi::store::Store::open(dir.path()).unwrap();
+/// let id = dizhi::store::record_audit(store.connection(), "admin", "key.create", "api_key:ops",
+///     None, Some(r#"{"role":"gis"}"#)).unwrap();
+/// assert_eq!(id, 1);
+/// ```
+pub fn record_audit(
+    conn: &rusqlite::Connection,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, entity, before, after) \
+         VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5)",
+        params![actor, action, entity, before, after],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// Reads a source's records in source order, `page` at a time, and hands each page to `f`; only
 /// one page is in memory. Takes the connection rather than a [`Store`] so that a caller can write
 /// what it makes of each page inside its own open transaction (a `Transaction` derefs to a
