@@ -993,11 +993,7 @@ pub struct InputKind {
 /// assert_eq!(input_kind("export", b"PK\x03\x04....").ext, "xlsx");
 /// ```
 pub fn input_kind(file_name: &str, head: &[u8]) -> InputKind {
-    let ext = Path::new(file_name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = crate::batch::read::extension(Path::new(file_name));
     if head.starts_with(b"PK\x03\x04") {
         let ext = match ext.as_str() {
             "xlsm" => "xlsm",

@@ -119,6 +119,15 @@ impl FromStr for Encoding {
     }
 }
 
+/// A file name's extension in lower case, empty when it has none: what the batch reader and
+/// writer go by.
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
 /// Opens a workbook by its extension, before any sheet is read: `.xlsx`/`.xlsm` and `.xlsb`, whose
 /// sheets are then read cell by cell within [`MAX_SHEET_CELLS`]. Anything else (`.xls`, `.ods`, no
 /// extension) is refused unopened: calamine reads those whole on open, every cell between a sheet's
@@ -132,12 +141,7 @@ impl FromStr for Encoding {
 /// assert!(dizhi::batch::read::open_workbook(&path).is_err_and(|e| e.is_usage()));
 /// ```
 pub fn open_workbook(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<File>>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
+    match extension(path).as_str() {
         "xlsx" | "xlsm" => Ok(calamine::Sheets::Xlsx(
             calamine::open_workbook(path).map_err(calamine::Error::from)?,
         )),
@@ -171,12 +175,7 @@ impl InputFormat {
     /// assert_eq!(InputFormat::from_path("a.tsv".as_ref()), InputFormat::Delimited(b'\t'));
     /// ```
     pub fn from_path(path: &Path) -> InputFormat {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match ext.as_str() {
+        match extension(path).as_str() {
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => InputFormat::Xlsx,
             "tsv" | "tab" => InputFormat::Delimited(b'\t'),
             _ => InputFormat::Delimited(b','),

@@ -40,14 +40,9 @@ impl OutputFormat {
     /// assert_eq!(OutputFormat::from_path("out.csv".as_ref()), OutputFormat::Csv { delimiter: b',' });
     /// ```
     pub fn from_path(path: &Path) -> OutputFormat {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("xlsx") => OutputFormat::Xlsx,
-            Some("tsv" | "tab") => OutputFormat::Csv { delimiter: b'\t' },
+        match super::read::extension(path).as_str() {
+            "xlsx" => OutputFormat::Xlsx,
+            "tsv" | "tab" => OutputFormat::Csv { delimiter: b'\t' },
             _ => OutputFormat::Csv { delimiter: b',' },
         }
     }
