@@ -1059,14 +1059,8 @@ pub struct InspectView {
 
 /// Reads an upload's header, suggested column, encoding, sheets and first rows (blocking).
 pub fn inspect(path: &Path, kind: InputKind, sheet: Option<&str>) -> Result<InspectView, ApiError> {
-    let sheets = match kind.delimiter {
-        Some(_) => Vec::new(),
-        None => {
-            use calamine::Reader;
-            batch::read::open_workbook(path)?.sheet_names()
-        }
-    };
     let mut source = open(path, kind, sheet)?;
+    let sheets = source.sheet_names().to_vec();
     let columns = source.header().to_vec();
     let suggested_column = suggested(&source).map(|i| columns[i].clone());
     let encoding = source.encoding_name().to_ascii_lowercase();

@@ -206,6 +206,8 @@ pub(crate) struct XlsxSource {
     range: calamine::Range<Data>,
     header: Vec<String>,
     next: usize,
+    /// The workbook's sheets, in order.
+    sheets: Vec<String>,
 }
 
 /// A batch input.
@@ -341,6 +343,7 @@ impl Source {
             range,
             header,
             next: 1,
+            sheets: names,
         }))
     }
 
@@ -349,6 +352,14 @@ impl Source {
         match self {
             Source::Delimited(d) => &d.header,
             Source::Xlsx(x) => &x.header,
+        }
+    }
+
+    /// A workbook's sheets, in order; none for CSV/TSV.
+    pub fn sheet_names(&self) -> &[String] {
+        match self {
+            Source::Delimited(_) => &[],
+            Source::Xlsx(x) => &x.sheets,
         }
     }
 
