@@ -1,4 +1,4 @@
-//! GeoJSON in and out (RFC 7946: WGS84 lon/lat).
+//! GeoJSON in and out (RFC 7946: WGS84 lon/lat; a layer in metres is refused, not loaded).
 
 use std::io::Write;
 use std::path::Path;
@@ -41,6 +41,7 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
         }
     };
     let mut loaded = Loaded::default();
+    let mut wgs84 = super::Reprojection::new(crate::spatial::SourceCrs::default());
     for (i, f) in features.into_iter().enumerate() {
         let props = f.properties.clone().unwrap_or_default();
         let feature_id = f.id.as_ref().map(|id| match id {
@@ -71,9 +72,15 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
                 }
             },
         };
-        loaded.push(footprint, geometry);
+        match wgs84.apply(&footprint.id, geometry) {
+            Ok(g) => loaded.push(footprint, g),
+            Err(reason) => loaded.problems.push(super::GeometryProblem {
+                feature: footprint.id,
+                reason,
+            }),
+        }
     }
-    Ok(loaded)
+    wgs84.finish(loaded)
 }
 
 pub(crate) fn text_attr(props: &JsonObject, keys: &[&str]) -> Option<String> {

@@ -12,6 +12,7 @@ use rusqlite::{Connection, params};
 use wkb::writer::{WriteOptions, write_geometry};
 
 use super::{Error, Footprint, Loaded, Result};
+use crate::spatial::SourceCrs;
 
 /// `GPKG` as a big-endian integer: the SQLite `application_id` of a GeoPackage.
 const APPLICATION_ID: i32 = 0x4750_4B47;
@@ -286,14 +287,7 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
             rusqlite::Error::QueryReturnedNoRows => Error::format(path, "no feature layer"),
             e => err(e),
         })?;
-    if !matches!(srs_id, 4326 | 4490 | 0 | -1) {
-        return Err(Error::format(
-            path,
-            format!(
-                "layer {table} is in srs {srs_id}; dizhi reads EPSG:4326 (WGS84) or 4490 (CGCS2000)"
-            ),
-        ));
-    }
+    let mut to_wgs84 = super::Reprojection::new(crs_of_srs(&conn, path, &table, srs_id)?);
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
         .map_err(&err)?;
@@ -346,15 +340,47 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
         let blob = geom_i
             .and_then(|i| row.get_ref(i).ok())
             .and_then(|v| v.as_blob().ok());
-        match blob.map(geometry_from_gp_blob) {
-            None | Some(Ok(None)) => loaded.push(footprint, None),
-            Some(Ok(g)) => loaded.push(footprint, g),
-            Some(Err(reason)) => loaded.problems.push(super::GeometryProblem {
+        match blob
+            .map(geometry_from_gp_blob)
+            .unwrap_or(Ok(None))
+            .and_then(|g| to_wgs84.apply(&footprint.id, g))
+        {
+            Ok(g) => loaded.push(footprint, g),
+            Err(reason) => loaded.problems.push(super::GeometryProblem {
                 feature: footprint.id,
                 reason,
             }),
         }
         n += 1;
     }
-    Ok(loaded)
+    to_wgs84.finish(loaded).map_err(|m| Error::format(path, m))
+}
+
+/// The coordinate system of a layer's `srs_id`: its EPSG code when the organisation is EPSG,
+/// else the WKT definition the GeoPackage carries; 0 and -1 (undefined) are taken as lon/lat and
+/// checked by their range.
+fn crs_of_srs(conn: &Connection, path: &Path, table: &str, srs_id: i64) -> Result<SourceCrs> {
+    if matches!(srs_id, 0 | -1) {
+        return Ok(SourceCrs::default());
+    }
+    let (organization, code, definition): (String, i64, String) = conn
+        .query_row(
+            "SELECT organization, organization_coordsys_id, definition \
+             FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
+            [srs_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| Error::format(path, format!("layer {table}: srs {srs_id}: {e}")))?;
+    let by_code = match (
+        organization.eq_ignore_ascii_case("EPSG"),
+        u16::try_from(code),
+    ) {
+        (true, Ok(code)) => SourceCrs::from_epsg(code).ok(),
+        _ => None,
+    };
+    match by_code {
+        Some(crs) => Ok(crs),
+        None => SourceCrs::from_wkt(&definition)
+            .map_err(|e| Error::format(path, format!("layer {table}: srs {srs_id}: {e}"))),
+    }
 }

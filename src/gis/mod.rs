@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use geo::{Geometry, MultiPolygon, Validation};
 
+use crate::spatial::{ProjectionError, SourceCrs};
 use crate::{Building, BuildingKind};
 
 /// What can go wrong reading or writing a GIS file (as a whole; bad features are
@@ -195,6 +196,78 @@ impl Loaded {
                 feature: footprint.id,
                 reason,
             }),
+        }
+    }
+}
+
+/// Brings a layer's geometries from the coordinate system it declares to the stored WGS84, and
+/// decides whether the layer as a whole is in that system at all.
+///
+/// A feature whose coordinates are out of range for the system is reported on its own; when more
+/// than half the features with a geometry are, the system is wrong for the layer (metres declared
+/// as degrees, a missing `.prj`) and [`finish`](Reprojection::finish) refuses the whole layer
+/// instead of loading it in the wrong place.
+pub(crate) struct Reprojection {
+    crs: SourceCrs,
+    features: usize,
+    out_of_range: usize,
+    first: Option<(String, ProjectionError)>,
+}
+
+impl Reprojection {
+    pub(crate) fn new(crs: SourceCrs) -> Reprojection {
+        Reprojection {
+            crs,
+            features: 0,
+            out_of_range: 0,
+            first: None,
+        }
+    }
+
+    /// The feature's geometry in WGS84 (`None` stays `None`), or why it cannot be.
+    pub(crate) fn apply(
+        &mut self,
+        feature: &str,
+        geometry: Option<Geometry<f64>>,
+    ) -> std::result::Result<Option<Geometry<f64>>, String> {
+        use geo::MapCoords;
+        let Some(g) = geometry else {
+            return Ok(None);
+        };
+        self.features += 1;
+        let crs = &self.crs;
+        let moved = if matches!(crs, SourceCrs::LonLat(crate::spatial::Crs::Wgs84)) {
+            // Stored as is: only the range is checked.
+            let out_of_range =
+                geo::CoordsIter::coords_iter(&g).find_map(|c| crs.to_wgs84(c.x, c.y).err());
+            match out_of_range {
+                None => Ok(g),
+                Some(e) => Err(e),
+            }
+        } else {
+            g.try_map_coords(|c| {
+                crs.to_wgs84(c.x, c.y)
+                    .map(|(x, y)| geo::coord! { x: x, y: y })
+            })
+        };
+        moved.map(Some).map_err(|e| {
+            self.out_of_range += 1;
+            let reason = e.to_string();
+            self.first.get_or_insert_with(|| (feature.to_string(), e));
+            reason
+        })
+    }
+
+    /// The loaded layer, or the refusal of a layer that is not in its declared system.
+    pub(crate) fn finish(self, loaded: Loaded) -> std::result::Result<Loaded, String> {
+        match self.first {
+            Some((feature, e)) if self.out_of_range * 2 > self.features => Err(format!(
+                "{} of {} features are out of range for the layer's coordinate system {} \
+                 (feature {feature}: {e}); declare the right one (a .prj, the GeoPackage srs, \
+                 or crs = \"EPSG:4549\" in the config)",
+                self.out_of_range, self.features, self.crs
+            )),
+            _ => Ok(loaded),
         }
     }
 }

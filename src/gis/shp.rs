@@ -11,6 +11,7 @@ use shapefile::dbase::{self, FieldName, FieldValue};
 use shapefile::{Shape, ShapeReader};
 
 use super::{Error, Footprint, Loaded, Result};
+use crate::spatial::SourceCrs;
 
 /// The ESRI WKT of WGS84 lon/lat, as ArcGIS and QGIS write it into `.prj`.
 const WGS84_PRJ: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
@@ -165,8 +166,10 @@ fn fit(s: &str, max: usize, enc: &'static Encoding) -> String {
 /// Reads a Shapefile's polygons and attributes.
 ///
 /// The attribute encoding is `encoding` if given, else what the `.cpg` names, else what the
-/// `.dbf` header's language driver id says (GBK for 0x4D), else UTF-8. Polygon, PolygonZ and
-/// PolygonM shapes load (Z and M dropped); other shape types and invalid polygons are reported.
+/// `.dbf` header's language driver id says (GBK for 0x4D), else UTF-8. Coordinates are brought
+/// from the system the `.prj` declares (e.g. CGCS2000 Gauss–Krüger, EPSG:4549) to WGS84; a layer
+/// out of range for it is refused. Polygon, PolygonZ and PolygonM shapes load (Z and M dropped);
+/// other shape types and invalid polygons are reported.
 pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> {
     let dbf_path = path.with_extension("dbf");
     let encoding = match encoding {
@@ -186,6 +189,7 @@ pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> 
         .map_err(|e| Error::format(&dbf_path, e))?;
     let mut reader = shapefile::Reader::new(shapes, dbf);
     let mut loaded = Loaded::default();
+    let mut to_wgs84 = super::Reprojection::new(crs_of_prj(path)?);
     for (n, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = item.map_err(shp_err)?;
         let attrs: HashMap<String, FieldValue> = HashMap::<String, FieldValue>::from(record)
@@ -233,15 +237,32 @@ pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> 
                 continue;
             }
         };
-        match geometry {
+        match geometry
+            .map_err(|e| format!("{e:?}"))
+            .and_then(|g| to_wgs84.apply(&footprint.id, g))
+        {
             Ok(g) => loaded.push(footprint, g),
-            Err(e) => loaded.problems.push(super::GeometryProblem {
+            Err(reason) => loaded.problems.push(super::GeometryProblem {
                 feature: footprint.id,
-                reason: format!("{e:?}"),
+                reason,
             }),
         }
     }
-    Ok(loaded)
+    to_wgs84.finish(loaded).map_err(|m| Error::format(path, m))
+}
+
+/// The coordinate system the `.prj` beside a Shapefile declares; WGS84 lon/lat without one (and
+/// a layer in metres without a `.prj` is then refused by its range, never loaded as degrees).
+pub fn crs_of_prj(shp: &Path) -> Result<SourceCrs> {
+    let prj = shp.with_extension("prj");
+    match std::fs::read(&prj) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            SourceCrs::from_wkt(&text).map_err(|e| Error::format(&prj, e))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SourceCrs::default()),
+        Err(e) => Err(Error::io(&prj, e)),
+    }
 }
 
 /// The language driver id byte of a `.dbf` header.

@@ -1,15 +1,18 @@
 //! Building footprints in space: an R-tree of footprints with exact queries ([`index`]),
 //! reverse lookup from a point to a building and its addresses ([`reverse`]), distances in
-//! metres ([`distance`]), the coordinate systems used in China ([`crs`]) and road centre lines in
-//! an R-tree for drawing maps ([`roads`]).
+//! metres ([`distance`]), the coordinate systems used in China ([`crs`]), the systems registers and
+//! layers arrive in, projected ones included ([`projection`]), and road centre lines in an R-tree
+//! for drawing maps ([`roads`]).
 
 pub mod answer;
 pub mod crs;
 pub mod distance;
 pub mod index;
+pub mod projection;
 pub mod reverse;
 pub mod roads;
 
 pub use crs::Crs;
 pub use index::{FootprintIndex, Hit, PolygonRelation};
+pub use projection::{ProjectionError, SourceCrs};
 pub use reverse::{DEFAULT_RADIUS_M, ReverseHit, reverse};

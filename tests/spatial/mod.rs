@@ -2,6 +2,8 @@
 //! address; exact queries agree with brute force; coordinate systems round-trip; GIS files
 //! written by dizhi read back by dizhi and by GDAL's `ogrinfo`.
 
+mod projected;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -328,7 +330,7 @@ fn invalid_geometries_are_reported_with_id_and_reason_while_valid_ones_load() {
 }
 
 /// The fixture's footprints with their first address, as `dizhi export` writes them.
-fn fixture_footprints() -> Vec<Footprint> {
+pub(crate) fn fixture_footprints() -> Vec<Footprint> {
     let mut first: HashMap<String, (String, usize)> = HashMap::new();
     for (_, text, _, b) in fixture_addresses() {
         first.entry(b).and_modify(|e| e.1 += 1).or_insert((text, 1));
@@ -343,7 +345,7 @@ fn fixture_footprints() -> Vec<Footprint> {
 }
 
 /// Set to 1 to skip the ogrinfo half of the export tests on a machine without GDAL.
-const SKIP_GDAL_ENV: &str = "DIZHI_SKIP_GDAL_TESTS";
+pub(crate) const SKIP_GDAL_ENV: &str = "DIZHI_SKIP_GDAL_TESTS";
 
 /// `ogrinfo ARGS`; without GDAL a failure with the install hint, or `None` when
 /// [`SKIP_GDAL_ENV`] says to skip.
