@@ -132,11 +132,11 @@ fn the_dashboard_counts_agree_with_the_queue() {
     );
     assert!(trend[3]["raised"].as_u64().unwrap() >= total.min(1));
     // One 街镇 and rule: the dashboard's count is what the queue lists.
-    let rule = "unknown_road";
+    let rule = "gcj02_shift_suspected";
     let town = groups
         .iter()
         .find(|g| g["rule"] == rule && g["town"].is_string())
-        .expect("an unknown_road anomaly with a 街镇")["town"]
+        .expect("a gcj02_shift_suspected anomaly with a 街镇")["town"]
         .as_str()
         .unwrap()
         .to_string();

@@ -17,7 +17,7 @@ use dizhi::store::Store;
 use serde_json::json;
 
 use super::webdriver::Browser;
-use super::{ENTER, ESCAPE, assert_fits, browser, screenshot_path, wait_attr, wait_text};
+use super::{CONTROL, ENTER, ESCAPE, assert_fits, browser, screenshot_path, wait_attr, wait_text};
 use crate::common::serve_on_loopback;
 
 const STEWARD_KEY: &str = "dzk_desk-steward_d3sk";
@@ -81,7 +81,12 @@ static DESK: LazyLock<Desk> = LazyLock::new(|| {
     };
     let mut config: Config = toml::from_str("anonymous_lookups = true").unwrap();
     config.keys = vec![
-        entry("desk-steward", Role::Steward, STEWARD_KEY, Some(&town)),
+        entry(
+            "desk-steward",
+            Role::Steward,
+            STEWARD_KEY,
+            Some(town.as_str()),
+        ),
         entry("desk-hotline", Role::Hotline, HOTLINE_KEY, None),
     ];
     let (state, _) = AppState::build(dir.path(), Some(config), true).unwrap();
@@ -108,6 +113,9 @@ fn give_key(b: &Browser, key: &str) {
     b.wait("the key dialog", || {
         dialog_open(b, "key-dialog").then_some(())
     });
+    // The dialog offers the key in use (another role's): select it and type over it.
+    assert_eq!(b.focused(), "input#key-input");
+    b.chord(&[CONTROL, "a"]);
     b.send_keys(&b.find("#key-input"), key);
     b.press(&[ENTER]);
 }

@@ -3,9 +3,6 @@
 //! 街镇, rule, severity, source and status, and the weekly trend), and the dashboard as a CSV or
 //! XLSX report for a 街镇. Reads need role gis or up, like the queue (`/v1/me`: any key).
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -106,49 +103,17 @@ impl DashboardQuery {
     }
 }
 
-/// The dashboard's numbers of one data file, 街镇 and number of weeks.
-type CacheKey = (std::path::PathBuf, Option<String>, u32);
-type Numbers = (Arc<Vec<CountGroup>>, Arc<Vec<Week>>);
-
-/// The dashboard's numbers as last computed, with the generation they were computed at: the last
-/// audit row and anomaly id (every anomaly write — raise, review, comment, reassignment, fusion —
-/// writes an audit row in its transaction) and the day (the trend's weeks move with it).
-static CACHE: LazyLock<Mutex<HashMap<CacheKey, ((i64, i64, String), Numbers)>>> =
-    LazyLock::new(Default::default);
-
-/// The most (file, 街镇, weeks) entries kept; more clear the cache.
-const CACHE_ENTRIES: usize = 256;
-
-async fn numbers(state: &AppState, town: Option<String>, weeks: u32) -> Result<Numbers, ApiError> {
+async fn numbers(
+    state: &AppState,
+    town: Option<String>,
+    weeks: u32,
+) -> Result<(Vec<CountGroup>, Vec<Week>), ApiError> {
     state
         .blocking(move |_, store| {
-            let generation: (i64, i64, String) = store
-                .connection()
-                .query_row(
-                    "SELECT coalesce((SELECT max(id) FROM audit_log), 0), \
-                     coalesce((SELECT max(id) FROM anomalies), 0), date('now')",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .map_err(ApiError::internal)?;
-            let key = (store.path().to_path_buf(), town.clone(), weeks);
-            let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((g, n)) = cache.get(&key)
-                && *g == generation
-            {
-                return Ok(n.clone());
-            }
-            drop(cache);
             let groups = dashboard::groups(store, town.as_deref()).map_err(ApiError::internal)?;
             let trend =
                 dashboard::trend(store, town.as_deref(), weeks).map_err(ApiError::internal)?;
-            let numbers = (Arc::new(groups), Arc::new(trend));
-            cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= CACHE_ENTRIES {
-                cache.clear();
-            }
-            cache.insert(key, (generation, numbers.clone()));
-            Ok(numbers)
+            Ok((groups, trend))
         })
         .await
 }
@@ -168,7 +133,6 @@ pub(super) async fn dashboard(
     let (town, weeks) = q.checked()?;
     let (groups, trend) = numbers(&state, town.clone(), weeks).await?;
     let total: u64 = groups.iter().map(|g| g.count).sum();
-    let (groups, trend) = (&*groups, &*trend);
     Ok(
         axum::Json(json!({"town": town, "total": total, "groups": groups, "trend": trend}))
             .into_response(),

@@ -11,7 +11,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::Anomaly;
-use crate::fuse::Result;
+use crate::fuse::{Field, Mapping, Result};
 use crate::store::{Link, Store, geometry_from_wkb};
 
 /// At most this many source records per address (a register repeating one address a hundred
@@ -117,6 +117,38 @@ fn fields_point(fields: &serde_json::Value) -> Option<[f64; 2]> {
         .then_some([lon, lat])
 }
 
+/// The point of a raw record: its columns the source's mapping reads as lon and lat (as the
+/// source gives them: a GCJ-02 source's point is drawn where that source puts it).
+fn raw_point(
+    conn: &rusqlite::Connection,
+    source: &str,
+    raw: &serde_json::Value,
+) -> Result<Option<[f64; 2]>> {
+    let mapping: Option<Option<String>> = conn
+        .prepare_cached("SELECT mapping FROM sources WHERE name = ?1")?
+        .query_row([source], |r| r.get(0))
+        .optional()?;
+    // A source built without a stored mapping: the one its columns imply, as fusion infers it.
+    let inferred = || {
+        let columns = raw.as_object()?.keys().map(String::as_str);
+        Mapping::infer(columns, &[]).ok()
+    };
+    let Some(mapping) = mapping
+        .flatten()
+        .and_then(|m| serde_json::from_str::<Mapping>(&m).ok())
+        .or_else(inferred)
+    else {
+        return Ok(None);
+    };
+    let mut fields = serde_json::Map::new();
+    for (column, field) in &mapping.columns {
+        if let (Field::Lon | Field::Lat, Some(v)) = (field, raw.get(column)) {
+            fields.insert(field.as_str().to_string(), v.clone());
+        }
+    }
+    Ok(fields_point(&fields.into()))
+}
+
 /// One source record with what fusion made of it (`None` when there is no such raw record nor
 /// fused row).
 fn record(
@@ -167,7 +199,10 @@ fn record(
         None => (None, None, None, None, None, "{}".to_string()),
     };
     let fields: serde_json::Value = serde_json::from_str(&fields).unwrap_or_default();
-    let point = geometry_point.or_else(|| fields_point(&fields));
+    let point = match geometry_point.or_else(|| fields_point(&fields)) {
+        Some(p) => Some(p),
+        None => raw_point(conn, source, &raw)?,
+    };
     Ok(Some(EvidenceRecord {
         source: source.to_string(),
         record_key: key.to_string(),

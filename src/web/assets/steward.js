@@ -498,7 +498,8 @@ async function start() {
     sv.me = await getJson(sapi.me);
     await loadGroups();
   } catch (e) {
-    $('queue').innerHTML = `<li class="warn">${e.status === 401 || e.status === 403 ? '异常核查需要 gis 或 steward 角色的 API 密钥（点右上角“API 密钥”输入）。' : `加载失败：${esc(e.message)}`}</li>`;
+    const why = e.status === 401 || e.status === 403 ? '异常核查需要 gis 或 steward 角色的 API 密钥（点右上角“API 密钥”输入）' : '加载失败';
+    $('queue').innerHTML = `<li class="warn">${why}：${esc(e.message)}</li>`;
     return false;
   }
   sv.started = true;
