@@ -2,9 +2,8 @@
 # Latency of the steward view's reads on a fused data directory: the queue's first page (one
 # 街镇, open; and the whole district) and the dashboard (district and one 街镇), served by the
 # release binary on 127.0.0.1. Each URL: 20 warm-up requests, then N sequential requests over
-# one keep-alive connection (p50 / p99 / max), then wrk with 4 connections for 15 s (p99). The
-# dashboard is cached until the next anomaly write: last, 50 rounds of (a comment on an anomaly,
-# then the dashboard) time the recomputation a write forces.
+# one keep-alive connection (p50 / p99 / max), then wrk with 4 connections for 15 s (p99). Last,
+# 50 rounds of (a comment on an anomaly, then the dashboard): the dashboard right after writes.
 #
 #   scripts/steward-bench.sh DATA_DIR [TOWN]      # DATA_DIR is written to (migrations, key file):
 #                                                 # use a copy (cp -a) of a shared one

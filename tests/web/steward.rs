@@ -154,13 +154,13 @@ fn a_steward_confirms_an_anomaly_of_their_town_by_keyboard_with_the_evidence_on_
         ),
         "open"
     );
+    wait_text(&b, "#queue-counts", |t| t.contains("待处理"));
+    assert_fits(&b);
+    b.screenshot(&screenshot_path("steward-queue.png"));
     choose(&b, "f-rule", &desk.rule);
     b.wait("the rule's queue", || {
         (first_in_queue(&b) == desk.target.to_string()).then_some(())
     });
-    wait_text(&b, "#queue-counts", |t| t.contains("待处理"));
-    assert_fits(&b);
-    b.screenshot(&screenshot_path("steward-queue.png"));
     // Keyboard alone from here: the queue has the focus; j opens the first anomaly.
     b.exec("document.getElementById('queue').focus()", json!([]));
     b.press(&["j"]);
@@ -301,6 +301,44 @@ fn an_operator_reports_a_wrong_address_and_it_reaches_the_stewards_queue() {
 fn the_dashboard_draws_towns_rules_and_the_trend() {
     let Some((_guard, b)) = browser() else { return };
     let desk = &*DESK;
+    // A day's work of the 街镇's steward, over HTTP: two confirmed (one of them then resolved),
+    // two rejected — anomalies of another rule than the keyboard test's.
+    let store = Store::open(desk.dir.path()).unwrap();
+    let q = page::AnomalyQuery {
+        status: Some(Status::Open),
+        assignee: Some(desk.town.clone()),
+        limit: 200,
+        ..Default::default()
+    };
+    let ids: Vec<i64> = page::page(&store, &q)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.rule != desk.rule && a.rule != "objection")
+        .map(|a| a.id)
+        .take(4)
+        .collect();
+    assert_eq!(ids.len(), 4);
+    for (id, status) in [
+        (ids[0], "confirmed"),
+        (ids[1], "confirmed"),
+        (ids[2], "rejected"),
+        (ids[3], "rejected"),
+        (ids[0], "resolved"),
+    ] {
+        let url = format!("{}/v1/anomalies/{id}/status", desk.base);
+        let code = crate::common::RT.block_on(async {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(STEWARD_KEY)
+                .json(&json!({"status": status, "note": "核实"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        assert_eq!(code, 200, "{id} → {status}");
+    }
     b.goto(&desk.base);
     b.click(&b.find("#tab-dashboard"));
     give_key(&b, STEWARD_KEY);
@@ -315,7 +353,15 @@ fn the_dashboard_draws_towns_rules_and_the_trend() {
     let rules: usize = wait_attr(&b, "#chart-rule", "data-bars").parse().unwrap();
     assert!(towns >= 2 && rules >= 5, "{towns} 街镇, {rules} rules");
     assert_eq!(wait_attr(&b, "#chart-trend", "data-weeks"), "8");
-    wait_text(&b, "#d-town-table", |t| t.contains(&desk.town));
+    // The town's row: at least these decisions (the keyboard test may have confirmed one more).
+    let row: Vec<u64> = serde_json::from_value(b.exec(
+        "const row = [...document.querySelectorAll('#d-town-table tr')].find(r => r.cells[0].innerText === arguments[0]); \
+         return [...row.cells].slice(1).map(c => Number(c.innerText));",
+        json!([desk.town]),
+    ))
+    .unwrap();
+    assert!(row[1] >= 1 && row[2] >= 2 && row[3] >= 1, "{row:?}");
+    assert_eq!(row[..4].iter().sum::<u64>(), row[4]);
     assert_fits(&b);
     b.screenshot(&screenshot_path("steward-dashboard.png"));
 }

@@ -374,7 +374,9 @@ const evidenceMap = {
       if (x.std) { g.moveTo(px, py - 8); g.lineTo(px + 8, py); g.lineTo(px, py + 8); g.lineTo(px - 8, py); g.closePath(); }
       else g.arc(px, py, 6, 0, 2 * Math.PI);
       g.fill(); g.stroke();
-      g.lineWidth = 3; g.strokeText(x.label, px + 10, py - 10); g.fillStyle = '#222'; g.fillText(x.label, px + 10, py - 10);
+      // The standard address's label below its point, the sources' above theirs: they often coincide.
+      const [lx, ly] = x.std ? [px + 10, py + 14] : [px + 10, py - 10];
+      g.lineWidth = 3; g.strokeText(x.label, lx, ly); g.fillStyle = '#222'; g.fillText(x.label, lx, ly);
       if (px >= 0 && py >= 0 && px <= w && py <= h) drawn.push(x);
     }
     g.textBaseline = 'alphabetic';
@@ -419,11 +421,11 @@ function barChart(cv, rows, label) {
   const [g, w, h] = sized(cv);
   const shown = rows.slice(0, Math.max(1, Math.floor((h - 28) / 18)));
   const max = Math.max(1, ...shown.map(([, r]) => r.total));
-  const left = 130; const barW = w - left - 60;
+  const left = 150; const barW = w - left - 60;
   shown.forEach(([name, r], i) => {
     const y = 6 + i * 18;
     g.fillStyle = '#1d2733'; g.textBaseline = 'middle'; g.textAlign = 'right';
-    g.fillText(label(name).slice(0, 11), left - 6, y + 7);
+    g.fillText(label(name).slice(0, 13), left - 6, y + 7);
     let x = left;
     for (const s of STATUSES) {
       const bw = (r[s] / max) * barW;
