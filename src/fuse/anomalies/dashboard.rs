@@ -161,10 +161,11 @@ mod tests {
     use super::*;
     use crate::fuse::Anomalies;
 
+    /// One count: 街镇, rule, severity, source, status, how many.
+    type Row = (Option<String>, String, String, Option<String>, String, i64);
+
     /// The counts straight from the anomalies table.
-    fn recount(
-        store: &Store,
-    ) -> Vec<(Option<String>, String, String, Option<String>, String, i64)> {
+    fn recount(store: &Store) -> Vec<Row> {
         let mut stmt = store
             .connection()
             .prepare(
@@ -187,7 +188,7 @@ mod tests {
         .unwrap()
     }
 
-    fn kept(store: &Store) -> Vec<(Option<String>, String, String, Option<String>, String, i64)> {
+    fn kept(store: &Store) -> Vec<Row> {
         let mut v: Vec<_> = groups(store, None)
             .unwrap()
             .into_iter()
