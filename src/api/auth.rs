@@ -110,6 +110,9 @@ pub struct KeyEntry {
     /// Free text: whose key it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The 街镇 a steward's key answers for: the page's anomaly queue opens on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
 }
 
 /// Where a key came from.
@@ -340,6 +343,7 @@ impl KeyRing {
             role,
             hash: format!("sha256${}${}", hex(&salt), hex(&digest_of(&salt, &secret))),
             note,
+            town: None,
         };
         keys.insert(id.clone(), (entry.clone(), KeySource::Data));
         self.save(&keys).map_err(CreateError::Io)?;
@@ -357,6 +361,11 @@ impl KeyRing {
         let (entry, _) = keys.remove(id).ok_or(RevokeError::NotFound)?;
         self.save(&keys).map_err(RevokeError::Io)?;
         Ok(entry)
+    }
+
+    /// The 街镇 a key answers for, when its entry says.
+    pub fn town_of(&self, id: &str) -> Option<String> {
+        self.read().get(id).and_then(|(k, _)| k.town.clone())
     }
 
     /// Every key, without secrets or hashes.
@@ -650,6 +659,7 @@ mod tests {
                 role: Role::Hotline,
                 hash: hash_key(key).unwrap(),
                 note: None,
+                town: None,
             }],
             ..Config::default()
         };

@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 
 mod governance;
+mod steward;
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -474,6 +475,7 @@ pub fn document() -> Value {
         }
     });
     governance::add(&mut doc);
+    steward::add(&mut doc);
     doc
 }
 

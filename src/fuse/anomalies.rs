@@ -16,6 +16,9 @@ use crate::store::Store;
 
 // Keyset pages for the HTTP API: a separate, read-only query (page.rs).
 pub mod page;
+// The steward's view: the evidence of one anomaly, the dashboard's counts and trend.
+pub mod dashboard;
+pub mod evidence;
 
 /// Where an anomaly is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]

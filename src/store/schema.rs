@@ -194,6 +194,71 @@ CREATE UNIQUE INDEX anomalies_identity ON anomalies(rule, kind, entity_kind, ent
 CREATE INDEX anomalies_source_record ON anomalies(source, record_key);
 CREATE INDEX anomalies_assignee ON anomalies(assignee);
 "#,
+    // 4: the steward's dashboard, kept by triggers in the same transaction as every anomaly and
+    // review write: anomaly counts by 街镇 (assignee), rule, severity, source and status, and by day
+    // the anomalies raised and the decisions taken (under the assignee of the moment). The
+    // dashboard reads a few hundred rows however many anomalies there are (140k: 300 ms → 1 ms).
+    r#"
+CREATE TABLE anomaly_counts (
+    assignee TEXT,
+    rule     TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    source   TEXT,
+    status   TEXT NOT NULL,
+    n        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX anomaly_counts_key ON anomaly_counts(assignee, rule, severity, source, status);
+INSERT INTO anomaly_counts (assignee, rule, severity, source, status, n)
+    SELECT assignee, rule, severity, source, status, count(*) FROM anomalies GROUP BY 1, 2, 3, 4, 5;
+
+-- event: raised | confirmed | rejected | resolved.
+CREATE TABLE anomaly_days (
+    day      TEXT NOT NULL,
+    assignee TEXT,
+    event    TEXT NOT NULL,
+    n        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX anomaly_days_key ON anomaly_days(day, assignee, event);
+INSERT INTO anomaly_days (day, assignee, event, n)
+    SELECT substr(created_at, 1, 10), assignee, 'raised', count(*) FROM anomalies GROUP BY 1, 2;
+INSERT INTO anomaly_days (day, assignee, event, n)
+    SELECT substr(r.at, 1, 10), a.assignee, r.decision, count(*) FROM reviews r
+    JOIN anomalies a ON a.id = r.anomaly_id
+    WHERE r.decision IN ('confirmed', 'rejected', 'resolved') GROUP BY 1, 2, 3;
+
+CREATE TRIGGER anomalies_counted_insert AFTER INSERT ON anomalies BEGIN
+    INSERT INTO anomaly_counts (assignee, rule, severity, source, status)
+        SELECT NEW.assignee, NEW.rule, NEW.severity, NEW.source, NEW.status
+        WHERE NOT EXISTS (SELECT 1 FROM anomaly_counts WHERE assignee IS NEW.assignee AND rule = NEW.rule AND severity = NEW.severity
+        AND source IS NEW.source AND status = NEW.status);
+    UPDATE anomaly_counts SET n = n + 1 WHERE assignee IS NEW.assignee AND rule = NEW.rule AND severity = NEW.severity
+        AND source IS NEW.source AND status = NEW.status;
+    INSERT INTO anomaly_days (day, assignee, event) SELECT substr(NEW.created_at, 1, 10), NEW.assignee, 'raised'
+        WHERE NOT EXISTS (SELECT 1 FROM anomaly_days WHERE day = substr(NEW.created_at, 1, 10) AND assignee IS NEW.assignee AND event = 'raised');
+    UPDATE anomaly_days SET n = n + 1 WHERE day = substr(NEW.created_at, 1, 10) AND assignee IS NEW.assignee AND event = 'raised';
+END;
+CREATE TRIGGER anomalies_counted_update
+AFTER UPDATE OF assignee, rule, severity, source, status ON anomalies BEGIN
+    UPDATE anomaly_counts SET n = n - 1 WHERE assignee IS OLD.assignee AND rule = OLD.rule AND severity = OLD.severity
+        AND source IS OLD.source AND status = OLD.status;
+    INSERT INTO anomaly_counts (assignee, rule, severity, source, status)
+        SELECT NEW.assignee, NEW.rule, NEW.severity, NEW.source, NEW.status
+        WHERE NOT EXISTS (SELECT 1 FROM anomaly_counts WHERE assignee IS NEW.assignee AND rule = NEW.rule AND severity = NEW.severity
+        AND source IS NEW.source AND status = NEW.status);
+    UPDATE anomaly_counts SET n = n + 1 WHERE assignee IS NEW.assignee AND rule = NEW.rule AND severity = NEW.severity
+        AND source IS NEW.source AND status = NEW.status;
+END;
+CREATE TRIGGER anomalies_counted_delete AFTER DELETE ON anomalies BEGIN
+    UPDATE anomaly_counts SET n = n - 1 WHERE assignee IS OLD.assignee AND rule = OLD.rule AND severity = OLD.severity
+        AND source IS OLD.source AND status = OLD.status;
+END;
+CREATE TRIGGER reviews_counted_insert AFTER INSERT ON reviews
+WHEN NEW.decision IN ('confirmed', 'rejected', 'resolved') BEGIN
+    INSERT INTO anomaly_days (day, assignee, event) SELECT substr(NEW.at, 1, 10), (SELECT assignee FROM anomalies WHERE id = NEW.anomaly_id), NEW.decision
+        WHERE NOT EXISTS (SELECT 1 FROM anomaly_days WHERE day = substr(NEW.at, 1, 10) AND assignee IS (SELECT assignee FROM anomalies WHERE id = NEW.anomaly_id) AND event = NEW.decision);
+    UPDATE anomaly_days SET n = n + 1 WHERE day = substr(NEW.at, 1, 10) AND assignee IS (SELECT assignee FROM anomalies WHERE id = NEW.anomaly_id) AND event = NEW.decision;
+END;
+"#,
 ];
 
 /// The schema version this dizhi writes: the number of [`MIGRATIONS`].

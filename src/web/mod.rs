@@ -5,7 +5,8 @@
 //! | asset | what |
 //! |---|---|
 //! | `assets/index.html` | the page: search, result, map, batch |
-//! | `assets/app.js` | every API call in one `api` object; suggestions, result, map, batch |
+//! | `assets/app.js` | every API call in one `api` object; suggestions, result, map, batch, objections |
+//! | `assets/steward.js` | the steward view: anomaly queue, evidence and its map, review actions; dashboard |
 //! | `assets/style.css` | readable at 1366×768, focus always visible |
 //!
 //! The page needs no key for lookups on loopback; it asks for one (kept in `sessionStorage`) when
@@ -24,6 +25,8 @@ use sha2::{Digest, Sha256};
 pub const INDEX_HTML: &str = include_str!("assets/index.html");
 /// The page's script.
 pub const APP_JS: &str = include_str!("assets/app.js");
+/// The steward view's script (the anomaly queue and the dashboard).
+pub const STEWARD_JS: &str = include_str!("assets/steward.js");
 /// The page's style sheet.
 pub const STYLE_CSS: &str = include_str!("assets/style.css");
 
@@ -97,15 +100,22 @@ static INDEX: LazyLock<Asset> =
     LazyLock::new(|| Asset::new(INDEX_HTML, "text/html; charset=utf-8"));
 static APP: LazyLock<Asset> =
     LazyLock::new(|| Asset::new(APP_JS, "text/javascript; charset=utf-8"));
+static STEWARD: LazyLock<Asset> =
+    LazyLock::new(|| Asset::new(STEWARD_JS, "text/javascript; charset=utf-8"));
 static STYLE: LazyLock<Asset> = LazyLock::new(|| Asset::new(STYLE_CSS, "text/css; charset=utf-8"));
 
-/// The page's routes (no key needed): `/`, `/assets/app.js`, `/assets/style.css`.
+/// The page's routes (no key needed): `/`, `/assets/app.js`, `/assets/steward.js`,
+/// `/assets/style.css`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|h: HeaderMap| async move { INDEX.respond(&h) }))
         .route(
             "/assets/app.js",
             get(|h: HeaderMap| async move { APP.respond(&h) }),
+        )
+        .route(
+            "/assets/steward.js",
+            get(|h: HeaderMap| async move { STEWARD.respond(&h) }),
         )
         .route(
             "/assets/style.css",
@@ -119,11 +129,12 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
-        for text in [INDEX_HTML, APP_JS, STYLE_CSS] {
+        for text in [INDEX_HTML, APP_JS, STEWARD_JS, STYLE_CSS] {
             assert!(!text.contains("http://") && !text.contains("https://"));
             assert!(!text.contains("//cdn") && !text.contains("@import"));
         }
         assert!(INDEX_HTML.contains("/assets/app.js") && INDEX_HTML.contains("/assets/style.css"));
+        assert!(INDEX_HTML.contains("/assets/steward.js"));
         // No inline script or style: the CSP forbids them.
         assert!(!INDEX_HTML.contains("<script>") && !INDEX_HTML.contains("style="));
     }

@@ -33,7 +33,7 @@ fn built_dir() -> tempfile::TempDir {
 
 /// A data directory built from the fixture and fused (every source matched, linked and checked:
 /// about 3,500 anomalies, all open).
-fn fused_dir() -> tempfile::TempDir {
+pub(crate) fn fused_dir() -> tempfile::TempDir {
     let dir = built_dir();
     let mut store = Store::open(dir.path()).unwrap();
     let dicts = Dictionaries::embedded().unwrap();
@@ -50,7 +50,7 @@ const KEYS: [(&str, Role, &str); 3] = [
 ];
 
 /// The key of a role among [`KEYS`] (`key` in `tests/api` is the locked server's).
-fn gov_key(role: Role) -> Option<&'static str> {
+pub(super) fn gov_key(role: Role) -> Option<&'static str> {
     KEYS.iter().find(|k| k.1 == role).map(|k| k.2)
 }
 
@@ -69,7 +69,7 @@ static GOV: LazyLock<(tempfile::TempDir, Server)> = LazyLock::new(|| {
     (dir, server)
 });
 
-fn gov() -> &'static Server {
+pub(super) fn gov() -> &'static Server {
     &GOV.1
 }
 
@@ -83,13 +83,13 @@ fn put_json(server: &Server, path: &str, key: Option<&str>, body: &Value) -> Rep
     )
 }
 
-fn ok(r: Reply, status: u16) -> Value {
+pub(super) fn ok(r: Reply, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", r.text);
     r.json()
 }
 
 /// Every anomaly matching `query`, following `next_after`, pages of `limit`.
-fn all_pages(query: &str, limit: usize) -> Vec<Value> {
+pub(super) fn all_pages(query: &str, limit: usize) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = 0i64;
     loop {

@@ -5,8 +5,9 @@
 //! `dizhi serve` runs without a config on loopback (lookups need no key), and `locked()` with a
 //! config (every request needs a key; small limits; CORS on).
 
-mod anomalies;
+pub(crate) mod anomalies;
 mod batch_jobs;
+mod steward;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -130,6 +131,7 @@ fn key_entries(keys: &[(&str, Role, &str)]) -> Vec<KeyEntry> {
             role: *role,
             hash: hash_key(key).unwrap(),
             note: None,
+            town: None,
         })
         .collect()
 }

@@ -7,6 +7,7 @@
 //! Without `chromium` and `chromedriver` these tests fail and say how to install them;
 //! `DIZHI_SKIP_BROWSER_TESTS=1` skips them (see the README).
 
+mod steward;
 mod webdriver;
 
 use std::path::PathBuf;

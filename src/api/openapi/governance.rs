@@ -138,6 +138,12 @@ fn paths() -> Vec<(&'static str, Value)> {
             ),
             filter("assignee", "Only this assignee (街镇)."),
             filter("source", "Only about records of this source."),
+            qp(
+                "severity",
+                "Only this severity.",
+                false,
+                json!({"type": "string", "enum": ["info", "warning", "error"]}),
+            ),
             filter(
                 "address_id",
                 "Only about this standard address, directly or through a source record fused to it.",

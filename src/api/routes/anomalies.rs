@@ -59,13 +59,14 @@ pub(super) struct ListQuery {
     kind: Option<String>,
     assignee: Option<String>,
     source: Option<String>,
+    severity: Option<String>,
     address_id: Option<String>,
     town: Option<String>,
     after: Option<i64>,
     limit: Option<usize>,
 }
 
-/// `GET /v1/anomalies?status=&rule=&kind=&assignee=&source=&address_id=&town=&after=&limit=`:
+/// `GET /v1/anomalies?status=&rule=&kind=&assignee=&source=&severity=&address_id=&town=&after=&limit=`:
 /// one page by id; `next_after` is the `after=` of the next page (null on the last).
 pub(super) async fn list(
     _: Authorized<Spatial>,
@@ -85,12 +86,21 @@ pub(super) async fn list(
         .transpose()
         .map_err(ApiError::BadRequest)?;
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let severity = nonempty(q.severity)
+        .map(|s| match s.as_str() {
+            "info" | "warning" | "error" => Ok(s),
+            _ => Err(ApiError::BadRequest(format!(
+                "unknown severity {s:?} (info, warning, error)"
+            ))),
+        })
+        .transpose()?;
     let query = AnomalyQuery {
         status,
         rule: nonempty(q.rule),
         kind: nonempty(q.kind),
         assignee: nonempty(q.assignee),
         source: nonempty(q.source),
+        severity,
         address_id: nonempty(q.address_id),
         town: nonempty(q.town),
         after: q.after.unwrap_or(0),

@@ -10,6 +10,7 @@ mod health;
 mod lookup;
 mod map;
 mod objections;
+mod steward;
 mod tags;
 mod text;
 
@@ -65,6 +66,10 @@ pub(super) fn router() -> Router<AppState> {
         // its re-open, the note and the audit row), within `WRITE_DEADLINE` or 503 busy.
         .route("/v1/anomalies", get(anomalies::list))
         .route("/v1/anomalies/summary", get(anomalies::summary))
+        .route("/v1/anomalies/dashboard", get(steward::dashboard))
+        .route("/v1/anomalies/report", get(steward::report))
+        .route("/v1/anomalies/{id}/evidence", get(steward::evidence))
+        .route("/v1/me", get(steward::me))
         .route("/v1/anomalies/{id}", get(anomalies::one))
         .route("/v1/anomalies/{id}/status", post(anomalies::set_status))
         .route("/v1/anomalies/{id}/comments", post(anomalies::comment))

@@ -18,6 +18,8 @@ pub struct AnomalyQuery {
     pub kind: Option<String>,
     /// Only this assignee.
     pub assignee: Option<String>,
+    /// Only this severity (`info`, `warning`, `error`).
+    pub severity: Option<String>,
     /// Only about records of this source.
     pub source: Option<String>,
     /// Only about this standard address: the address itself, or a source record fused to it.
@@ -68,6 +70,7 @@ pub fn page(store: &Store, q: &AnomalyQuery) -> Result<Vec<Anomaly>> {
          AND (?5 IS NULL OR source = ?5) \
          AND (?6 IS NULL OR id IN ({by_address})) \
          AND (?7 IS NULL OR id IN ({by_town})) \
+         AND (?10 IS NULL OR severity = ?10) \
          ORDER BY id LIMIT ?9"
     );
     let conn = store.connection();
@@ -82,7 +85,8 @@ pub fn page(store: &Store, q: &AnomalyQuery) -> Result<Vec<Anomaly>> {
             q.address_id,
             q.town,
             q.after,
-            q.limit.min(i64::MAX as usize) as i64
+            q.limit.min(i64::MAX as usize) as i64,
+            q.severity
         ],
         row_to_anomaly,
     )?;

@@ -13,6 +13,7 @@ const api = {
   batchInspect: '/v1/batch/inspect',
   batch: '/v1/batch',
   batchJob: (id) => `/v1/batch/${encodeURIComponent(id)}`,
+  objections: '/v1/objections',
 };
 
 // The largest map box the server draws (GET /v1/map), in degrees a side.
@@ -225,11 +226,37 @@ function renderResult(m, parse) {
     ${verdict(m)}
     <dl id="facts">${rows.map(([k, v, id]) => `<dt>${k}</dt><dd id="fact-${id}">${esc(v)}</dd>`).join('')}</dl>
     ${corrections ? `<h3>已纠正</h3><ul id="corrections">${corrections}</ul>` : ''}
-    ${candidates ? `<h3>其他候选</h3><ul id="candidates" class="candidates">${candidates}</ul>` : ''}`;
+    ${candidates ? `<h3>其他候选</h3><ul id="candidates" class="candidates">${candidates}</ul>` : ''}
+    ${m.id ? '<p><button type="button" id="report-wrong">报告地址有误</button></p><p id="objection-result" aria-live="polite"></p>' : ''}`;
+  if (m.id) $('report-wrong').addEventListener('click', () => reportWrong(m));
   $('result').querySelectorAll('button[data-q]').forEach((b) => b.addEventListener('click', () => {
     q.value = b.dataset.q;
     lookup(b.dataset.q);
   }));
+}
+
+// "报告地址有误": the operator's note becomes an objection, i.e. an anomaly for the 街镇's steward
+// (any key; the server masks phone and ID-card numbers in the note).
+function reportWrong(m) {
+  const dialog = $('objection-dialog');
+  $('objection-address').textContent = `${m.address}（${m.id}）`;
+  $('objection-note').value = '';
+  $('objection-cancel').onclick = () => { dialog.returnValue = ''; dialog.close(); };
+  dialog.onclose = async () => {
+    const note = $('objection-note').value.trim();
+    if (dialog.returnValue !== 'ok' || !note) { $('report-wrong').focus(); return; }
+    const out = $('objection-result');
+    out.textContent = '提交中…';
+    try {
+      const res = await request(api.objections, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ address_id: m.id, note }) });
+      const a = await res.json();
+      out.innerHTML = `已登记为异常 <strong id="objection-anomaly">#${esc(a.id)}</strong>（${res.status === 201 ? '新异常' : '已并入该地址的异议'}，状态：${esc(a.status === 'open' ? '待处理' : a.status)}），由${esc(a.assignee || '街镇')}核实。`;
+    } catch (e) { out.textContent = `提交失败：${e.message}`; }
+  };
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('objection-note').focus();
 }
 
 // ---------- map: web mercator on a canvas, vectors from GET /v1/map ----------
@@ -588,16 +615,18 @@ function download(blob, name) {
 }
 
 // ---------- tabs ----------
+// The steward's queue and the dashboard are in steward.js (window.steward).
+const TABS = ['search', 'batch', 'steward', 'dashboard'];
 function showTab(name) {
-  for (const t of ['search', 'batch']) {
+  for (const t of TABS) {
     $(`panel-${t}`).hidden = t !== name;
     $(`tab-${t}`).classList.toggle('active', t === name);
     $(`tab-${t}`).setAttribute('aria-pressed', String(t === name));
   }
-  if (name === 'search') { map.draw(); q.focus(); } else $('batch-file').focus();
+  if (name === 'search') { map.draw(); q.focus(); } else if (name === 'batch') $('batch-file').focus();
+  else window.steward.show(name);
 }
-$('tab-search').addEventListener('click', () => showTab('search'));
-$('tab-batch').addEventListener('click', () => showTab('batch'));
+for (const t of TABS) $(`tab-${t}`).addEventListener('click', () => showTab(t));
 
 // ---------- batch: inspect → pick the column → start → progress → download ----------
 const batch = { file: null, job: null, timer: 0 };
