@@ -227,6 +227,13 @@ pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
     out
 }
 
+/// Suffixes of industrial parks and estates, which naacl labels `poi` rather than `devZone`.
+const PARK_SUFFIXES: [&str; 5] = ["工业区", "工业园", "工业园区", "科技园", "产业园"];
+
+fn is_park_name(name: &str) -> bool {
+    PARK_SUFFIXES.iter().any(|s| name.ends_with(s)) || name.ends_with("园区")
+}
+
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
@@ -256,6 +263,15 @@ pub fn predicted_spans(
     for (i, c) in comps.iter().enumerate() {
         // The last component before this one that is not an admin level.
         let prev = comps[..i].iter().rev().map(|c| c.level).next();
+        // naacl: 北京北京市 — the short form before the municipality is redundant.
+        if scheme == Scheme::Bio
+            && c.level == Level::Province
+            && comps.get(i + 1).is_some_and(|n| {
+                n.start == c.end && n.text.starts_with(&c.text) && n.text.len() > c.text.len()
+            })
+        {
+            continue;
+        }
         let label: &str = match c.level {
             Level::Province => {
                 let city_follows = comps[i + 1..].iter().any(|c| c.level == Level::City);
@@ -270,8 +286,13 @@ pub fn predicted_spans(
             // swei412 labels the zones that are listed 街道-level divisions (dictionary matches,
             // confidence ≥ 0.9) as towns.
             Level::Devzone if scheme == Scheme::Bmes && c.confidence >= 0.9 => "town",
+            // naacl labels a named industrial park or estate (…工业区, …工业园, …科技园) a POI and
+            // keeps `devZone` for the 开发区/高新区 kind.
+            Level::Devzone if scheme == Scheme::Bio && is_park_name(&c.value) => "poi",
             Level::Devzone => "devzone",
             Level::Town => "town",
+            // naacl: a village after a village (大陆村七贤桥村) is a natural village, a POI.
+            Level::Community if scheme == Scheme::Bio && prev == Some(Level::Community) => "poi",
             Level::Community => "community",
             Level::Group => match scheme {
                 Scheme::Bmes => "group",
