@@ -710,6 +710,24 @@ impl Parser {
                 .find(|h| !h.short && st.has_admin_code(&h.code))
                 .filter(|_| !continues_name(next))
             {
+                // 浙江省绍兴市上虞市浙江省绍兴市上虞市…: the whole path again. The later copy is
+                // the one the address goes on from; the first was a prefix (a form's fields).
+                if h.level <= Level::District
+                    && st.comps.len() >= 2
+                    && st.comps.iter().all(|r| r.admin.is_some())
+                    && st.comps[0].admin.as_ref().is_some_and(|a| a.code == h.code)
+                {
+                    st.comps.clear();
+                    st.push(Raw {
+                        level: h.level,
+                        start: pos,
+                        end,
+                        value: h.name.clone(),
+                        confidence: 0.95,
+                        admin: Some(h.clone()),
+                    });
+                    return Some(end);
+                }
                 if let Some(last) = st.comps.last_mut()
                     && last.end == pos
                     && last.admin.as_ref().is_some_and(|a| a.code == h.code)
@@ -773,6 +791,13 @@ impl Parser {
                 if continues_name(next) {
                     continue;
                 }
+            }
+            // 余杭经济开发区, 东洲工业园, 飞英家园: a place name followed by nothing but a kind of
+            // zone or compound names that zone or compound.
+            if (h.short && self.words.bare_area_suffix(next, true))
+                || (h.level == Level::Town && self.words.bare_area_suffix(next, false))
+            {
+                continue;
             }
             if h.short {
                 if after_name {
@@ -1011,7 +1036,16 @@ impl Parser {
                 let run_end = alnum_end(chars, end);
                 let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
                 let after = &chars[run_end..];
-                if number_marker(after).is_some() || (has_digit && after.first() == Some(&'-')) {
+                // A201, b3, a lone C before a number or the end: a building or room, not a name.
+                let lone = run_end == end + 1
+                    && after
+                        .first()
+                        .is_none_or(|&c| c.is_ascii_digit() || is_separator(c) || c == '_');
+                if number_marker(after).is_some()
+                    || (has_digit && after.first() == Some(&'-'))
+                    || (has_digit && chars[end].is_ascii_alphabetic() && end > pos + 1)
+                    || (lone && end > pos + 1)
+                {
                     break;
                 }
             }
@@ -1135,6 +1169,24 @@ impl Parser {
                 pos = b;
             }
         }
+        if level == Level::Poi
+            && !matches!(
+                st.comps.last().map(|r| r.level),
+                Some(Level::Poi | Level::Subpoi)
+            )
+            && let Some(b) = self.poi_part_split(chars, pos, close_end, &segments)
+        {
+            // 南方大厦数码广场, 国际商贸城四区: a compound and a named part of it.
+            st.push(Raw {
+                level: Level::Poi,
+                start: pos,
+                end: b,
+                value: chars[pos..b].iter().collect(),
+                confidence: 0.6,
+                admin: None,
+            });
+            pos = b;
+        }
         let level = if level == Level::Poi
             && matches!(
                 st.comps.last().map(|r| r.level),
@@ -1166,6 +1218,48 @@ impl Parser {
             admin: None,
         });
         close_end
+    }
+
+    /// Where a POI name `chars[pos..end]` splits into a compound and a named part of it: after a
+    /// word boundary where the first part ends with a compound suffix (大厦, 广场, 商城) and the
+    /// rest is a name of its own with such a suffix, or a numbered or sided part (四区, 东园, 二期).
+    fn poi_part_split(
+        &self,
+        chars: &[char],
+        pos: usize,
+        end: usize,
+        segments: &[crate::text::Segment<'_>],
+    ) -> Option<usize> {
+        if end < pos + 4 {
+            return None;
+        }
+        let part = |b: usize| -> bool {
+            let rest = &chars[b..end];
+            match rest {
+                [n, k] => {
+                    "一二三四五六七八九十东西南北中甲乙丙丁".contains(*n)
+                        && "区期园苑座".contains(*k)
+                }
+                _ => self
+                    .words
+                    .poi_suffix_len(rest)
+                    .is_some_and(|l| rest.len() > l + 1),
+            }
+        };
+        let whole = |b: usize| -> bool {
+            let head = &chars[pos..b];
+            self.words.poi_suffix_len(head).is_some_and(|l| {
+                head.len() > l && (l >= 2 || "城苑园".contains(head[head.len() - 1]))
+            })
+        };
+        if whole(end - 2) && part(end - 2) {
+            return Some(end - 2);
+        }
+        segments
+            .iter()
+            .map(|seg| pos + seg.start)
+            .filter(|&b| b >= pos + 2 && b + 3 <= end)
+            .find(|&b| whole(b) && part(b))
     }
 
     /// Whether a full (not short) admin spelling of 3+ chars starts at `pos`.

@@ -11,13 +11,14 @@
 //!
 //! | dizhi level | label |
 //! |---|---|
-//! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city) |
+//! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city); bio: a short form right before its own city (北京北京市) → no span (naacl: redundant) |
 //! | road | `road`; bio: a road right after a road → `subroad`, and the 号/弄 on it → `subroadno` |
 //! | city, district, town, devzone, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
-//! | community | `community` (swei412's `village` is read as `community`) |
+//! | community | `community` (swei412's `village` is read as `community`); bio: a village right after a village → `poi` |
+//! | devzone | bio: a park or estate (…工业区, …工业园, …科技园, …产业园, …园区) → `poi` |
 //! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
 //! | lane (弄) | `roadno` |
-//! | number (号) | `houseno` after a lane; after a POI or zone `houseno` (bio: only when a road came before or the POI is named like a compound — 花园, 苑, 工业区 — else `roadno`); bmes: `houseno` also after a community or group; else `roadno` |
+//! | number (号) | `houseno` after a lane; after a POI or zone `houseno` (bio: only when a road came before or the POI is named like a compound — 花园, 苑, 工业区 — else `roadno`); bio: `roadno` after a village with no road; bmes: `houseno` also after a community or group; else `roadno`; bio: a dashed door number (1168-10号) → `roadno` 1168 + `houseno` 10号 |
 //! | building (幢/栋/号楼/座) | `houseno` |
 //! | unit (单元) | `cellno` |
 //! | floor (层/楼) | `floorno` |
@@ -227,6 +228,13 @@ pub fn read_labelled(text: &str, scheme: Scheme) -> Vec<Labelled> {
     out
 }
 
+/// Suffixes of industrial parks and estates, which naacl labels `poi` rather than `devZone`.
+const PARK_SUFFIXES: [&str; 5] = ["工业区", "工业园", "工业园区", "科技园", "产业园"];
+
+fn is_park_name(name: &str) -> bool {
+    PARK_SUFFIXES.iter().any(|s| name.ends_with(s)) || name.ends_with("园区")
+}
+
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
@@ -256,6 +264,15 @@ pub fn predicted_spans(
     for (i, c) in comps.iter().enumerate() {
         // The last component before this one that is not an admin level.
         let prev = comps[..i].iter().rev().map(|c| c.level).next();
+        // naacl: 北京北京市 — the short form before the municipality is redundant.
+        if scheme == Scheme::Bio
+            && c.level == Level::Province
+            && comps.get(i + 1).is_some_and(|n| {
+                n.start == c.end && n.text.starts_with(&c.text) && n.text.len() > c.text.len()
+            })
+        {
+            continue;
+        }
         let label: &str = match c.level {
             Level::Province => {
                 let city_follows = comps[i + 1..].iter().any(|c| c.level == Level::City);
@@ -270,8 +287,13 @@ pub fn predicted_spans(
             // swei412 labels the zones that are listed 街道-level divisions (dictionary matches,
             // confidence ≥ 0.9) as towns.
             Level::Devzone if scheme == Scheme::Bmes && c.confidence >= 0.9 => "town",
+            // naacl labels a named industrial park or estate (…工业区, …工业园, …科技园) a POI and
+            // keeps `devZone` for the 开发区/高新区 kind.
+            Level::Devzone if scheme == Scheme::Bio && is_park_name(&c.value) => "poi",
             Level::Devzone => "devzone",
             Level::Town => "town",
+            // naacl: a village after a village (大陆村七贤桥村) is a natural village, a POI.
+            Level::Community if scheme == Scheme::Bio && prev == Some(Level::Community) => "poi",
             Level::Community => "community",
             Level::Group => match scheme {
                 Scheme::Bmes => "group",
@@ -295,7 +317,14 @@ pub fn predicted_spans(
                     && (matches!(prev, Some(Level::Subpoi | Level::Devzone | Level::Building))
                         || parser.looks_like_compound(&comps[i - 1].value));
                 let after_poi = after_poi || prev == Some(Level::Devzone);
-                let poi_means_house = scheme == Scheme::Bmes || road_before || compound_before;
+                // naacl: a number after a hamlet or place in a village, with no road, is the
+                // road number.
+                let village_only = comps[..i]
+                    .iter()
+                    .any(|c| matches!(c.level, Level::Community | Level::Group))
+                    && !road_before;
+                let poi_means_house =
+                    scheme == Scheme::Bmes || ((road_before || compound_before) && !village_only);
                 if seen_lane
                     || (after_poi && poi_means_house)
                     || (scheme == Scheme::Bmes && after_area)
@@ -327,6 +356,17 @@ pub fn predicted_spans(
         } else {
             label
         };
+        // naacl: 1168-10号 on a road is the road number and a house number under it.
+        let dash = c.text.chars().position(|ch| ch == '-');
+        if scheme == Scheme::Bio
+            && c.level == Level::Number
+            && matches!(label, "roadno" | "subroadno")
+            && let Some(k) = dash.filter(|&k| k > 0 && c.start + k + 1 < c.end)
+        {
+            out.push((label.to_string(), c.start, c.start + k));
+            out.push(("houseno".to_string(), c.start + k + 1, c.end));
+            continue;
+        }
         out.push((label.to_string(), c.start, c.end));
     }
     out

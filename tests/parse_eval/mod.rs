@@ -1,7 +1,7 @@
-//! The parser's accuracy on the labelled dev sets in ../shared/data/parsing (read at run time,
-//! skipped with a message when absent). The floors are the measured values (naacl2019 dev 0.906,
-//! swei412 dev 0.951 structural micro-F1), rounded down: a change that
-//! lowers them fails here.
+//! The parser's accuracy on the labelled dev sets in ../shared/data/parsing (read at run time).
+//! Without that data the tests fail and say so; set `DIZHI_SKIP_SHARED_DATA=1` to skip them
+//! explicitly (a checkout without ../shared). The floors are the measured values, rounded down:
+//! a change that lowers them fails here.
 
 use std::path::PathBuf;
 
@@ -9,19 +9,25 @@ use dizhi::eval::{Scheme, evaluate_file};
 
 use crate::parse_golden::parser;
 
+/// The variable that skips the tests needing ../shared/data when it is `1`.
+const SKIP_VAR: &str = "DIZHI_SKIP_SHARED_DATA";
+
 fn dataset(rel: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/parsing")
         .join(rel);
     if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipping: {} not found (../shared is absent)",
-            path.display()
-        );
-        None
+        return Some(path);
     }
+    if std::env::var(SKIP_VAR).is_ok_and(|v| v == "1") {
+        eprintln!("skipping: {} not found and {SKIP_VAR}=1", path.display());
+        return None;
+    }
+    panic!(
+        "{} not found: the parser evaluation needs ../shared/data/parsing beside the checkout \
+         (set {SKIP_VAR}=1 to skip it explicitly)",
+        path.display()
+    );
 }
 
 #[test]
@@ -30,7 +36,7 @@ fn naacl2019_dev_structural_micro_f1() {
         return;
     };
     let report = evaluate_file(parser(), &path, Scheme::Bio).expect("read dev");
-    assert!(report.structural_micro_f1 >= 0.905, "{}", report.to_table());
+    assert!(report.structural_micro_f1 >= 0.91, "{}", report.to_table());
 }
 
 #[test]

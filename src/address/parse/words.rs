@@ -114,6 +114,17 @@ impl ParseWords {
             && self.poi_suffixes.iter().any(|s| name.ends_with(s))
     }
 
+    /// The length of the longest POI suffix `name` ends with.
+    pub fn poi_suffix_len(&self, name: &[char]) -> Option<usize> {
+        if !name.last().is_some_and(|c| self.poi_last.contains(c)) {
+            return None;
+        }
+        self.poi_suffixes
+            .iter()
+            .find(|s| name.ends_with(s))
+            .map(|s| s.len())
+    }
+
     /// The longest word of `list` that `text` starts with, as its length.
     pub fn prefix_in(list: &[Vec<char>], text: &[char]) -> Option<usize> {
         list.iter().find(|w| text.starts_with(w)).map(|w| w.len())
@@ -163,5 +174,44 @@ impl ParseWords {
             .iter()
             .find(|(s, _)| name.ends_with(s) && name.len() > s.len())
             .map(|(s, class)| (*class, s.len()))
+    }
+
+    /// Whether `rest` starts with a zone suffix (工业区, 开发区) — or, with `compounds`, a compound
+    /// suffix of two or more chars (家园, 花园) — that is not the start of a longer name: it ends
+    /// the text or is followed by a number, a separator or a road.
+    pub fn bare_area_suffix(&self, rest: &[char], compounds: bool) -> bool {
+        let zone = self
+            .suffixes
+            .iter()
+            .filter(|(_, c)| *c == NameClass::Level(Level::Devzone))
+            .map(|(s, _)| s);
+        let compound = self
+            .poi_suffixes
+            .iter()
+            .filter(|s| compounds && s.len() >= 2);
+        let Some(len) = zone
+            .chain(compound)
+            .filter(|s| rest.starts_with(s))
+            .map(|s| s.len())
+            .max()
+        else {
+            return false;
+        };
+        match rest.get(len) {
+            None => true,
+            Some(c) => !('\u{4e00}'..='\u{9fff}').contains(c) || self.road_starts(&rest[len..]),
+        }
+    }
+
+    /// Whether a road name (up to 4 chars and a road suffix) starts at `rest`.
+    fn road_starts(&self, rest: &[char]) -> bool {
+        (2..=6).any(|n| {
+            rest.get(..n).is_some_and(|name| {
+                matches!(
+                    self.closing_suffix(name),
+                    Some((NameClass::Level(Level::Road), _))
+                )
+            })
+        })
     }
 }
