@@ -7,7 +7,7 @@
 
 mod spoken;
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -63,7 +63,7 @@ pub fn noisy_queries(
     let mut seen = 0usize;
     let mut max_number: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     // Every name of the library: a name misheard as another real one is not a fair query.
-    let mut names: HashSet<String> = HashSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
     store.for_each_address(|a, _| {
         for n in [&a.road, &a.poi].into_iter().flatten() {
             if !names.contains(n) {
