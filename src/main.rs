@@ -253,6 +253,10 @@ enum BenchCommand {
         /// Write the wrong answers (JSON lines) to this file.
         #[arg(long)]
         failures: Option<PathBuf>,
+        /// Write the queries with their answers (JSON lines) to this file, to run them through
+        /// another build (`dizhi normalize --format json`).
+        #[arg(long)]
+        queries_out: Option<PathBuf>,
     },
 }
 
@@ -374,6 +378,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     seed,
                     threads,
                     failures,
+                    queries_out,
                 },
         } => {
             let dicts = dizhi::Dictionaries::embedded()?;
@@ -387,6 +392,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             let store = dizhi::store::Store::open(&cli.data)?;
             let qs = dizhi::search::noisy::noisy_queries(&store, &dicts, queries, seed)?;
+            if let Some(path) = queries_out {
+                use std::io::Write;
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                for q in &qs {
+                    writeln!(f, "{}", serde_json::to_string(q)?)?;
+                }
+            }
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let report = dizhi::search::bench::run(&matcher, &qs, threads);

@@ -10,6 +10,7 @@
 
 mod admin;
 mod fx;
+mod speech;
 mod words;
 
 use std::collections::HashMap;
@@ -428,6 +429,8 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
     let c0 = *rest.first()?;
     let c1 = rest.get(1).copied();
     Some(match (c0, c1) {
+        // 78号楼下: downstairs at 78号, a door and a place word.
+        ('号', Some('楼')) if rest.get(2) == Some(&'下') => (Level::Number, 1),
         ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
         ('号', Some('院')) => (Level::Number, 2),
         // 41号门: a gate of a market or campus, not a door number.
@@ -450,6 +453,7 @@ fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('铺', _) => (Level::Room, 1),
         ('门', _) if c1 != Some('口') && c1 != Some('面') => (Level::Unit, 1),
         ('层', _) => (Level::Floor, 1),
+        ('楼', Some('下')) => return None,
         ('楼', _) => (Level::Floor, 1),
         ('f', _) | ('F', _) => (Level::Floor, 1),
         ('室', _) | ('户', _) => (Level::Room, 1),
@@ -656,6 +660,16 @@ impl Parser {
                 continue;
             }
             let rest = &chars[pos..];
+            if let Some(len) = speech::take_back_at(rest)
+                && st
+                    .comps
+                    .last()
+                    .is_some_and(|r| speech::can_take_back(r.level))
+            {
+                st.comps.pop();
+                pos += len;
+                continue;
+            }
             if let Some(len) = self.words.filler_at(rest) {
                 pos += len;
                 continue;

@@ -7,17 +7,24 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
+mod split;
+
+use super::keys::{road_stem, sound};
 use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
 use crate::address::{Parse, Parser, community_address_name};
 use crate::dictionaries::{AliasKind, Dictionaries};
 
+/// The score of a match above the door when a door was asked for: on noisy queries about one
+/// such answer in four is a door the matcher missed rather than one the library lacks.
+const PARTIAL_DOOR_ASKED: f64 = 0.8;
+
 /// How many candidates are reranked.
 const CANDIDATES: usize = 12;
 
 /// What the input asks for, after parsing: the place levels as standard addresses hold them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Wanted {
     town: Option<String>,
     community: Option<String>,
@@ -29,6 +36,8 @@ struct Wanted {
     building: Option<String>,
     detail: Option<String>,
     district: bool,
+    /// Roads named after the first (赵巷|湾西路: a town's short name read as a road).
+    later_roads: Vec<String>,
 }
 
 impl Wanted {
@@ -40,10 +49,19 @@ impl Wanted {
             road: get(Level::Road),
             poi: get(Level::Poi),
             group: get(Level::Group),
-            lane: get(Level::Lane),
+            // 1288支弄 said for 1288弄: a numbered 支弄 with no 弄 is the lane.
+            lane: get(Level::Lane)
+                .or_else(|| get(Level::Subroad).filter(|v| v.bytes().all(|b| b.is_ascii_digit()))),
             number: get(Level::Number),
             building: get(Level::Building),
             district: p.component(Level::District).is_some(),
+            later_roads: p
+                .components
+                .iter()
+                .filter(|c| c.level == Level::Road)
+                .skip(1)
+                .map(|c| c.value.clone())
+                .collect(),
             ..Wanted::default()
         };
         if w.town.is_none() {
@@ -53,8 +71,12 @@ impl Wanted {
                 .find(|i| i.level == Level::Town)
                 .map(|i| i.value.clone());
         }
-        // In a compound (its lane, or its name standing for road+lane), 3号楼 is the door number.
-        let in_compound = w.lane.is_some() || (w.poi.is_some() && w.road.is_none());
+        // In a compound (its lane, or its name standing for road+lane), 3号楼 is the door number;
+        // so it is on a road or in a village group when no door is said (华腾路78号楼).
+        let in_compound = w.lane.is_some()
+            || (w.poi.is_some() && w.road.is_none())
+            || w.road.is_some()
+            || w.group.is_some();
         if in_compound
             && w.number.is_none()
             && let Some(b) = w.building.take()
@@ -144,6 +166,8 @@ pub struct Matcher {
     roads: NameTable,
     pois: NameTable,
     villages: NameTable,
+    /// 青浦's towns and communities, for names said by sound (华欣镇 for 华新镇).
+    admin_names: NameTable,
 }
 
 impl Matcher {
@@ -154,7 +178,7 @@ impl Matcher {
             .iter()
             .map(|a| (a.from.clone(), (a.to.clone(), a.kind)))
             .collect();
-        let codes = dicts
+        let codes: BTreeMap<String, String> = dicts
             .admin
             .qingpu_towns()
             .chain(dicts.admin.qingpu_communities())
@@ -165,7 +189,9 @@ impl Matcher {
         let roads = NameTable::read(&searcher, f.road, true)?;
         let pois = NameTable::read(&searcher, f.poi, false)?;
         let villages = NameTable::read(&searcher, f.village, false)?;
+        let admin_names = NameTable::from_names(codes.keys().map(String::as_str));
         Ok(Matcher {
+            admin_names,
             index,
             parser: Parser::new(dicts),
             aliases,
@@ -227,8 +253,22 @@ impl Matcher {
             return Ok(m);
         }
         let mut corrections = self.admin_corrections(p);
-        let wanted = Wanted::from_parse(p, &mut corrections);
+        let mut wanted = Wanted::from_parse(p, &mut corrections);
+        for name in [&mut wanted.town, &mut wanted.community] {
+            if let Some(n) = name.as_mut()
+                && !self.codes.contains_key(n.as_str())
+                && let [one] = self.admin_names.same_sound(n).as_slice()
+            {
+                corrections.push(Correction {
+                    from: n.clone(),
+                    to: one.to_string(),
+                    why: CorrectionKind::Homophone,
+                });
+                *n = one.to_string();
+            }
+        }
         m.detail = wanted.detail.clone();
+        self.number_glued_to_name(&mut wanted);
         let searcher = self.index.reader.searcher();
         let anchors = self.anchors(&wanted);
         if anchors.is_empty() {
@@ -236,24 +276,18 @@ impl Matcher {
             m.corrections = corrections;
             return Ok(m);
         }
-        let hits = self.retrieve(&searcher, &anchors, &wanted)?;
-        let mut judged: Vec<Judged> = hits
-            .into_iter()
-            .map(|hit| {
-                let anchor = anchors
-                    .iter()
-                    .find(|a| hit_value(&hit, a) == Some(a.value.as_str()))
-                    .unwrap_or(&anchors[0]);
-                judge(hit, anchor, &wanted)
-            })
-            .collect();
-        judged.sort_by(|a, b| {
-            a.level
-                .cmp(&b.level)
-                .then(b.pinned.cmp(&a.pinned))
-                .then(b.score.total_cmp(&a.score))
-                .then(a.hit.id.cmp(&b.hit.id))
-        });
+        let mut judged = self.ranked(&searcher, &anchors, &wanted)?;
+        let mut reading_factor = 1.0;
+        if !judged.first().is_some_and(|j| j.pinned)
+            && let Some(r) = self.split_reading(&searcher, p, &anchors, &wanted)?
+        {
+            // 202弄28403: the library says where the dropped 号 goes.
+            m.detail = r.wanted.detail.clone();
+            wanted = r.wanted;
+            judged = r.judged;
+            reading_factor = r.factor;
+            corrections.push(r.correction);
+        }
         let Some(best) = judged.first().cloned() else {
             self.admin_only(&mut m, &wanted);
             m.corrections = corrections;
@@ -275,7 +309,7 @@ impl Matcher {
                     && (j.score - best.score).abs() < 1e-9
             })
             .collect();
-        let mut score = best.score;
+        let mut score = best.score * reading_factor;
         if !ties.is_empty() {
             score *= 0.5;
         }
@@ -327,6 +361,65 @@ impl Matcher {
         }
         m.corrections = corrections;
         Ok(m)
+    }
+
+    /// 嘉松府十九, 松瑞新村十七: a door said aloud right after a compound or village name, with
+    /// no marker, was read as part of the name. When the name is not in the library but the
+    /// name without its trailing numerals is, the numerals are the door.
+    fn number_glued_to_name(&self, w: &mut Wanted) {
+        if w.number.is_some() {
+            return;
+        }
+        for (name, table) in [(&mut w.poi, &self.pois), (&mut w.road, &self.roads)] {
+            let Some(n) = name.as_ref() else { continue };
+            if table.contains(n) {
+                continue;
+            }
+            let chars: Vec<char> = n.chars().collect();
+            let keep = chars
+                .iter()
+                .rposition(|&c| !"零〇幺一二两三四五六七八九十百千".contains(c))
+                .map_or(0, |i| i + 1);
+            if keep < 2 || keep == chars.len() {
+                continue;
+            }
+            let stem: String = chars[..keep].iter().collect();
+            if let Some(v) = crate::text::normalize::numeral_value(&chars[keep..])
+                && (table.contains(&stem) || !table.same_sound(&stem).is_empty())
+            {
+                *name = Some(stem);
+                w.number = Some(v);
+                return;
+            }
+        }
+    }
+
+    /// The candidates for what is wanted, judged and best first.
+    fn ranked(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        wanted: &Wanted,
+    ) -> Result<Vec<Judged>> {
+        let hits = self.retrieve(searcher, anchors, wanted)?;
+        let mut judged: Vec<Judged> = hits
+            .into_iter()
+            .map(|hit| {
+                let anchor = anchors
+                    .iter()
+                    .find(|a| hit_value(&hit, a) == Some(a.value.as_str()))
+                    .unwrap_or(&anchors[0]);
+                judge(hit, anchor, wanted)
+            })
+            .collect();
+        judged.sort_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(b.pinned.cmp(&a.pinned))
+                .then(b.score.total_cmp(&a.score))
+                .then(a.hit.id.cmp(&b.hit.id))
+        });
+        Ok(judged)
     }
 
     /// Corrections the parser made to admin names (徐径镇 → 徐泾镇), from the alias table.
@@ -398,7 +491,13 @@ impl Matcher {
     /// exact first, then by stem, sound and bigrams.
     fn anchors(&self, w: &Wanted) -> Vec<Anchor> {
         let f = &self.index.fields;
-        if let Some(road) = &w.road {
+        // The first road the library has by that very name, else the first road said.
+        let road = std::iter::once(&w.road)
+            .flatten()
+            .chain(&w.later_roads)
+            .find(|r| self.roads.contains(r))
+            .or(w.road.as_ref());
+        if let Some(road) = road {
             let found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
             if !found.is_empty() {
                 return found;
@@ -408,6 +507,14 @@ impl Matcher {
             let found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
             if !found.is_empty() {
                 return found;
+            }
+            // A name the parser could not class (育天达道 for 育天大道: no suffix it knows) may
+            // be a road's or a village's, by its sound.
+            if w.road.is_none() {
+                let found = self.resolve(poi, MatchLevel::Road, f.road, &self.roads);
+                if !found.is_empty() {
+                    return found;
+                }
             }
         }
         if let Some(c) = &w.community {
@@ -426,6 +533,84 @@ impl Matcher {
         level: MatchLevel,
         exact: Field,
         table: &NameTable,
+    ) -> Vec<Anchor> {
+        let direct = self.resolve_direct(name, level, exact, table, true);
+        if !direct.is_empty() {
+            return direct;
+        }
+        // 长锦苑小区 for 长锦苑 and the reverse: 小区 is what callers add to any compound.
+        if level == MatchLevel::Poi {
+            let other = match name.strip_suffix("小区") {
+                Some(stem) => stem.to_string(),
+                None => format!("{name}小区"),
+            };
+            let found = self.resolve_direct(&other, level, exact, table, false);
+            if !found.is_empty() {
+                return found
+                    .into_iter()
+                    .map(|mut a| {
+                        a.factor *= 0.97;
+                        a.correction.get_or_insert(Correction {
+                            from: name.to_string(),
+                            to: a.value.clone(),
+                            why: CorrectionKind::Variant,
+                        });
+                        a
+                    })
+                    .collect();
+            }
+        }
+        // A word glued before the name (在白鹤…, 我家在…, an old town name before a compound):
+        // the longest tail of the text that is a name of the library, exactly, by stem or sound.
+        let chars: Vec<char> = name.chars().collect();
+        let min_tail = 3;
+        for k in 1..=chars.len().saturating_sub(min_tail).min(8) {
+            let tail: String = chars[k..].iter().collect();
+            let found = self.resolve_direct(&tail, level, exact, table, false);
+            if !found.is_empty() {
+                return found
+                    .into_iter()
+                    .map(|mut a| {
+                        a.factor *= 0.95;
+                        a.correction = Some(Correction {
+                            from: name.to_string(),
+                            to: a.value.clone(),
+                            why: a.correction.map_or(CorrectionKind::Variant, |c| c.why),
+                        });
+                        a
+                    })
+                    .collect();
+            }
+        }
+        let roads = level == MatchLevel::Road;
+        table
+            .nearest_by_bigrams(name, 0.6)
+            .filter(|(n, _)| !roads || suffix_compatible(name, n))
+            .map(|(n, dice)| {
+                vec![Anchor {
+                    field: exact,
+                    value: n.to_string(),
+                    level,
+                    correction: Some(Correction {
+                        from: name.to_string(),
+                        to: n.to_string(),
+                        why: CorrectionKind::Typo,
+                    }),
+                    factor: 0.8 * dice,
+                }]
+            })
+            .unwrap_or_default()
+    }
+
+    /// A name found exactly, by stem (公路 said as 路) or by sound; with `alike`, an exact name
+    /// keeps the names that sound the same as weaker anchors.
+    fn resolve_direct(
+        &self,
+        name: &str,
+        level: MatchLevel,
+        exact: Field,
+        table: &NameTable,
+        alike_too: bool,
     ) -> Vec<Anchor> {
         let roads = level == MatchLevel::Road;
         let anchor = |value: &str, correction: Option<Correction>, factor: f64| Anchor {
@@ -452,38 +637,35 @@ impl Matcher {
             // The name exists; names that sound the same stay in as weaker anchors, since a
             // misheard name can be another real one (中杨路 for 中阳路).
             let mut out = vec![anchor(name, None, 1.0)];
+            if !alike_too {
+                return out;
+            }
             out.extend(
                 alike(name)
                     .into_iter()
-                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.9)),
+                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.85)),
             );
             return out;
         }
-        let stems = table.same_stem(name);
-        if !stems.is_empty() {
-            return stems
-                .into_iter()
-                .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
-                .collect();
-        }
-        let sounds = alike(name);
-        if !sounds.is_empty() {
-            return sounds
-                .into_iter()
-                .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.93))
-                .collect();
-        }
-        table
-            .nearest_by_bigrams(name, 0.6)
-            .filter(|(n, _)| !roads || suffix_compatible(name, n))
-            .map(|(n, dice)| {
-                vec![anchor(
+        // 公路 said as 路 and a name misheard: both kept, the door number decides.
+        let mut out: Vec<Anchor> = table
+            .same_stem(name)
+            .into_iter()
+            .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
+            .collect();
+        for n in alike(name) {
+            if !out.iter().any(|a| a.value == n) {
+                out.push(anchor(
                     n,
-                    Some(corrected(n, CorrectionKind::Typo)),
-                    0.8 * dice,
-                )]
-            })
-            .unwrap_or_default()
+                    Some(corrected(n, CorrectionKind::Homophone)),
+                    0.93,
+                ));
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+        Vec::new()
     }
 
     /// The candidates: every anchor value required, the finer levels preferred.
@@ -576,10 +758,16 @@ impl Matcher {
 }
 
 /// 华徐路 may be 华徐公路, but 城中北路 is not 城中南路: a homophone or typo match must keep the
-/// direction word and the kind of road.
+/// direction word — by its sound, so 福乐冬路 is still 福乐东路.
 fn suffix_compatible(asked: &str, found: &str) -> bool {
-    let dir = |s: &str| s.chars().rev().nth(1).filter(|c| "东西南北中".contains(*c));
-    dir(asked) == dir(found)
+    let last = |s: &str| road_stem(s).chars().last();
+    let is_dir = |c: Option<char>| c.is_some_and(|c| "东西南北中".contains(c));
+    let (a, f) = (last(asked), last(found));
+    if !is_dir(a) && !is_dir(f) {
+        return true;
+    }
+    let sound_of = |c: Option<char>| c.map(|c| sound(&c.to_string()));
+    sound_of(a) == sound_of(f)
 }
 
 /// The value of the anchor's field on a hit.
@@ -606,6 +794,13 @@ fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
         && (w.group.is_none() || same(&w.group, &hit.group));
     let number_ok = w.number.is_some() && path_ok && same(&w.number, &hit.number);
     let building_ok = number_ok && w.building.is_some() && same(&w.building, &hit.building);
+    // A door was asked for and is not there: sure of the place, not that the caller meant it
+    // (a door misheard, or one the library lacks).
+    let partial = if w.number.is_some() || w.building.is_some() {
+        PARTIAL_DOOR_ASKED
+    } else {
+        0.95
+    };
     let (level, pinned, base) = if building_ok {
         (MatchLevel::Building, true, 0.99)
     } else if number_ok && w.building.is_none() {
@@ -615,15 +810,19 @@ fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
             hit.building.is_none(),
             if hit.building.is_none() { 0.99 } else { 0.92 },
         )
+    } else if number_ok && hit.building.is_none() && w.lane.is_none() {
+        // The library has no 幢 under this door (125号2号楼): the door is the address, the
+        // building said is a detail beyond it.
+        (MatchLevel::Number, true, 0.93)
     } else if number_ok {
         // The 幢 asked for does not exist: the door number is as deep as it goes.
         (MatchLevel::Number, false, 0.9)
     } else if lane_ok {
-        (MatchLevel::Lane, false, 0.95)
+        (MatchLevel::Lane, false, partial)
     } else if w.group.is_some() && same(&w.group, &hit.group) {
-        (MatchLevel::Community, false, 0.95)
+        (MatchLevel::Community, false, partial)
     } else {
-        (anchor.level, false, 0.95)
+        (anchor.level, false, partial)
     };
     // The input names another town than the place's: sources disagree, or the caller is wrong.
     let town_factor = match &w.town {

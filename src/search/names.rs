@@ -43,6 +43,15 @@ impl NameTable {
         Ok(table)
     }
 
+    /// A table of the given names (the district's towns and communities).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> NameTable {
+        let mut table = NameTable::default();
+        for n in names {
+            table.add(n);
+        }
+        table
+    }
+
     fn add(&mut self, name: &str) {
         if self.exact.contains_key(name) {
             return;
@@ -55,6 +64,14 @@ impl NameTable {
             self.by_stem.entry(key.clone()).or_default().push(i);
         }
         self.by_sound.entry(sound(&key)).or_default().push(i);
+        if self.roads && key != name {
+            // 兴枫工路 for 兴枫公路: the suffix misheard too, so the whole name's sound as well.
+            let whole = sound(name);
+            let list = self.by_sound.entry(whole).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
         for g in bigrams(name) {
             let list = self.by_gram.entry(g).or_default();
             if list.last() != Some(&i) {
@@ -88,7 +105,15 @@ impl NameTable {
 
     /// Names that sound the same.
     pub fn same_sound(&self, name: &str) -> Vec<&str> {
-        self.resolve_ids(self.by_sound.get(&sound(self.key(name))))
+        let mut out = self.resolve_ids(self.by_sound.get(&sound(self.key(name))));
+        if self.roads && self.key(name) != name {
+            for n in self.resolve_ids(self.by_sound.get(&sound(name))) {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
     }
 
     /// The name sharing most bigrams with `name` (Dice coefficient), if any shares at least

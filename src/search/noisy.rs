@@ -1,7 +1,13 @@
 //! Noisy queries with known answers, made from a store's standard addresses: how callers and
-//! clerks really write them (levels left out, numerals in words, 号楼 for 号, homophones, 公路 as
-//! 路, a compound name for road+弄, old town names, extra words), plus addresses that are not in
-//! the library and addresses outside the district. Seeded: the same seed, the same queries.
+//! clerks really write and say them (levels left out, numerals in words, 号楼 for 号, homophones
+//! by sound, 公路 as 路, a compound name for road+弄, old and short town names, words before the
+//! first name and after the door, numbers said aloud with the marker dropped, a door run into
+//! its room, pauses, repeats, a door number taken back), plus addresses that are not in the
+//! library and addresses outside the district. Seeded: the same seed, the same queries.
+
+mod spoken;
+
+use std::collections::BTreeSet;
 
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -13,6 +19,8 @@ use crate::dictionaries::{AliasKind, Dictionaries};
 use crate::store::Store;
 use crate::synth::sources::chinese_numerals;
 use crate::{AddressKind, StandardAddress};
+
+use self::spoken::SoundPool;
 
 /// What a noisy query should be answered with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +62,18 @@ pub fn noisy_queries(
     let mut sample: Vec<StandardAddress> = Vec::with_capacity(n);
     let mut seen = 0usize;
     let mut max_number: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    // Every name of the library: a name misheard as another real one is not a fair query.
+    let mut names: BTreeSet<String> = BTreeSet::new();
     store.for_each_address(|a, _| {
+        for n in [&a.road, &a.poi].into_iter().flatten() {
+            if !names.contains(n) {
+                names.insert(n.clone());
+            }
+        }
+        let village = community_address_name(&a.community.name);
+        if !names.contains(village) {
+            names.insert(village.to_string());
+        }
         if let Some(road) = &a.road {
             let v = a
                 .lane
@@ -91,6 +110,8 @@ pub fn noisy_queries(
         })
         .map(|p| p.name.as_str())
         .collect();
+    let sounds = SoundPool::new(names.iter().map(String::as_str));
+    let exists = |n: &str| names.contains(n);
     let mut out = Vec::with_capacity(n);
     for a in &sample {
         let roll: f64 = rng.random();
@@ -118,10 +139,17 @@ pub fn noisy_queries(
             let road = a.road.clone().unwrap_or_default();
             let max = max_number.get(&road).copied().unwrap_or(0);
             let fake = max + 2 * rng.random_range(50..500) + 1;
-            let text = if rng.random_bool(0.5) {
-                format!("青浦区{}{road}{fake}号", a.town.name)
-            } else {
-                format!("{road}{}弄{}号", fake, rng.random_range(1..30))
+            let text = match rng.random_range(0..4) {
+                0 => format!("青浦区{}{road}{fake}号", a.town.name),
+                1 => format!("{road}{}弄{}号", fake, rng.random_range(1..30)),
+                // Said aloud, the marker dropped: the number still does not exist.
+                2 => format!("{road}{}", spoken::spoken(&fake.to_string(), &mut rng)),
+                // Said aloud before a place word.
+                _ => format!(
+                    "{road}{}{}",
+                    spoken::spoken(&fake.to_string(), &mut rng),
+                    spoken::any(&spoken::PLACE_WORDS, &mut rng)
+                ),
             };
             out.push(NoisyQuery {
                 text,
@@ -129,7 +157,7 @@ pub fn noisy_queries(
                 noise: vec!["not_in_library".into()],
             });
         } else {
-            let (text, noise) = say(a, dicts, &mut rng);
+            let (text, noise) = say(a, dicts, &sounds, &exists, &mut rng);
             out.push(NoisyQuery {
                 text,
                 expected: Expected::Address { id: a.id.clone() },
@@ -140,21 +168,28 @@ pub fn noisy_queries(
     Ok(out)
 }
 
-/// One way of writing a real address.
-fn say(a: &StandardAddress, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> (String, Vec<String>) {
+/// One way of writing or saying a real address, as the parts said in order.
+fn say(
+    a: &StandardAddress,
+    dicts: &Dictionaries,
+    sounds: &SoundPool,
+    exists: &dyn Fn(&str) -> bool,
+    rng: &mut ChaCha8Rng,
+) -> (String, Vec<String>) {
     let mut noise: Vec<String> = Vec::new();
-    let mut s = String::new();
-    if rng.random_bool(0.15) {
-        s.push_str(
+    let mut parts: Vec<String> = Vec::new();
+    if rng.random_bool(0.08) {
+        parts.push(
             ["我住在", "那个", "就是", "我家是"]
                 .choose(rng)
-                .unwrap_or(&""),
+                .unwrap_or(&"")
+                .to_string(),
         );
         noise.push("filler".into());
     }
     match rng.random_range(0..4) {
-        0 => s.push_str("上海市青浦区"),
-        1 => s.push_str("青浦"),
+        0 => parts.push("上海市青浦区".into()),
+        1 => parts.push("青浦".into()),
         _ => noise.push("no_district".into()),
     }
     let mut town = a.town.name.clone();
@@ -169,13 +204,26 @@ fn say(a: &StandardAddress, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> (Stri
             town = from.to_string();
             noise.push(format!("town_{kind:?}").to_lowercase());
         }
+    } else if rng.random_bool(0.15) {
+        // 华新 for 华新镇: the town said without its suffix.
+        let short = town
+            .strip_suffix("街道")
+            .or_else(|| town.strip_suffix('镇'))
+            .filter(|s| s.chars().count() >= 2)
+            .map(str::to_string);
+        if let Some(short) = short {
+            town = short;
+            noise.push("town_short".into());
+        }
     }
     if rng.random_bool(0.6) {
-        s.push_str(&town);
+        parts.push(town);
     } else {
         noise.push("no_town".into());
     }
-    let numerals = rng.random_bool(0.12);
+    // Said on the phone: the numbers as heard, the markers sometimes dropped.
+    let spoken_numbers = rng.random_bool(0.12);
+    let numerals = !spoken_numbers && rng.random_bool(0.1);
     if numerals {
         noise.push("numerals".into());
     }
@@ -186,24 +234,35 @@ fn say(a: &StandardAddress, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> (Stri
             v.to_string()
         }
     };
-    let homophone = |name: &str, rng: &mut ChaCha8Rng| -> Option<String> {
-        let chars: Vec<char> = name.chars().collect();
-        let idx: Vec<usize> = (0..chars.len().saturating_sub(1))
-            .filter(|&i| !dicts.homophones_of(chars[i]).is_empty())
-            .collect();
-        let &i = idx.choose(rng)?;
-        let mut c = chars.clone();
-        c[i] = *dicts.homophones_of(chars[i]).choose(rng)?;
-        Some(c.into_iter().collect())
+    let misheard = |name: &str, keep: usize, rng: &mut ChaCha8Rng| -> Option<String> {
+        // A name heard as another real one is no longer this address: only unknown spellings.
+        (0..4)
+            .filter_map(|_| sounds.misheard(name, keep, rng))
+            .find(|h| !exists(h))
     };
-    let use_poi = a.kind == AddressKind::Residential && a.poi.is_some() && rng.random_bool(0.15);
+    let residential = a.kind == AddressKind::Residential;
+    let use_poi = residential && a.poi.is_some() && rng.random_bool(0.15);
+    // Whether the door is the last thing said (nothing after it).
+    let door_last = a.building.is_none();
     if use_poi {
-        s.push_str(a.poi.as_deref().unwrap_or_default());
+        let poi = a.poi.clone().unwrap_or_default();
+        let poi = match rng
+            .random_bool(0.05)
+            .then(|| misheard(&poi, 1, rng))
+            .flatten()
+        {
+            Some(h) => {
+                noise.push("homophone".into());
+                h
+            }
+            None => poi,
+        };
+        parts.push(poi);
         noise.push("poi_for_road_lane".into());
     } else if let Some(road) = &a.road {
         let mut road = road.clone();
-        if rng.random_bool(0.06) {
-            if let Some(h) = homophone(&road, rng) {
+        if rng.random_bool(0.08) {
+            if let Some(h) = misheard(&road, 1, rng) {
                 road = h;
                 noise.push("homophone".into());
             }
@@ -211,53 +270,114 @@ fn say(a: &StandardAddress, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> (Stri
             road = format!("{}路", road.trim_end_matches("公路"));
             noise.push("gonglu_as_lu".into());
         }
-        s.push_str(&road);
+        parts.push(road.clone());
+        if rng.random_bool(0.02) {
+            parts.push(road);
+            noise.push("repeated".into());
+        }
         if let Some(l) = &a.lane {
-            s.push_str(&num(l));
-            s.push('弄');
+            if spoken_numbers {
+                parts.push(format!("{}弄", spoken::spoken(l, rng)));
+                noise.push("spoken_lane".into());
+            } else if rng.random_bool(0.04) {
+                parts.push(format!("{}支弄", num(l)));
+                noise.push("lane_as_zhinong".into());
+            } else {
+                parts.push(format!("{}弄", num(l)));
+            }
         }
     } else {
         let mut village = community_address_name(&a.community.name).to_string();
-        if rng.random_bool(0.05)
-            && let Some(h) = homophone(&village, rng)
+        if rng.random_bool(0.06)
+            && let Some(h) = misheard(&village, 1, rng)
         {
             village = h;
             noise.push("homophone".into());
         }
-        s.push_str(&village);
+        parts.push(village);
         if let Some(g) = &a.group {
-            s.push_str(&num(g));
-            s.push('组');
+            if spoken_numbers {
+                parts.push(format!("{}组", spoken::spoken(g, rng)));
+            } else {
+                parts.push(format!("{}组", num(g)));
+            }
         }
     }
+    // A room or unit after the door, and whether the caller runs the door into it (28403).
+    let room = (residential && rng.random_bool(0.3))
+        .then(|| format!("{}{:02}", rng.random_range(1..=18), rng.random_range(1..=4)));
+    let unit = (residential && room.is_some() && rng.random_bool(0.2))
+        .then(|| rng.random_range(1..=6).to_string());
     if let Some(n) = &a.number {
-        s.push_str(&num(n));
-        if a.kind == AddressKind::Residential && rng.random_bool(0.3) {
-            s.push_str(["号楼", "栋"].choose(rng).unwrap_or(&"号楼"));
+        let run_together = door_last && room.is_some() && rng.random_bool(0.3);
+        if run_together {
+            // 28号403室 said 28403 or 28403室; 17号2单元 said 172单元.
+            let inner = match &unit {
+                Some(u) => format!("{u}单元"),
+                None => String::new(),
+            };
+            let r = room.as_deref().unwrap_or_default();
+            let tail = if inner.is_empty() && rng.random_bool(0.5) {
+                ""
+            } else {
+                "室"
+            };
+            parts.push(format!("{n}{inner}{r}{tail}"));
+            noise.push("door_run_into_room".into());
+        } else if spoken_numbers && door_last && room.is_none() {
+            parts.push(spoken::spoken(n, rng));
+            noise.push("spoken_door_no_marker".into());
+        } else if residential && rng.random_bool(0.25) {
+            let marker = *["号楼", "栋"].choose(rng).unwrap_or(&"号楼");
+            parts.push(format!("{}{marker}", num(n)));
             noise.push("building_marker".into());
+        } else if rng.random_bool(0.05) {
+            parts.push(format!("门牌{}号", num(n)));
+            noise.push("menpai".into());
+        } else if rng.random_bool(0.03) {
+            // Took back a wrong door number: 12号不对13号.
+            let v: u32 = n.parse().unwrap_or(1);
+            parts.push(format!("{}号", v + rng.random_range(1..5)));
+            parts.push(spoken::any(&spoken::TAKE_BACKS, rng).to_string());
+            parts.push(format!("{}号", num(n)));
+            noise.push("self_correction".into());
         } else {
-            s.push('号');
+            parts.push(format!("{}号", num(n)));
+        }
+        if !run_together && let Some(r) = &room {
+            if let Some(u) = &unit {
+                parts.push(format!("{u}单元"));
+            }
+            parts.push(format!("{r}室"));
+            noise.push("room".into());
         }
     }
     if let Some(b) = &a.building {
-        s.push_str(&num(b));
         let marker = *["幢", "幢", "栋", "号楼", "#"].choose(rng).unwrap_or(&"幢");
         if marker != "幢" {
             noise.push("building_marker".into());
         }
-        s.push_str(marker);
+        parts.push(format!("{}{marker}", num(b)));
     }
-    if a.kind == AddressKind::Residential && rng.random_bool(0.3) {
-        s.push_str(&format!(
-            "{}{:02}室",
-            rng.random_range(1..=18),
-            rng.random_range(1..=4)
-        ));
-        noise.push("room".into());
+    if rng.random_bool(0.08) {
+        parts.push(spoken::any(&spoken::PLACE_WORDS, rng).to_string());
+        noise.push("place_word".into());
     }
-    if rng.random_bool(0.05) {
-        s.push_str("附近");
-        noise.push("near".into());
+    // The first name heard with what the caller said before it (在白鹤…, 我家在…).
+    if rng.random_bool(0.1) {
+        parts.insert(0, spoken::any(&spoken::LEAD_INS, rng).to_string());
+        noise.push("lead_in".into());
+    }
+    let pauses = rng.random_bool(0.08);
+    if pauses {
+        noise.push("pauses".into());
+    }
+    let mut s = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if pauses && i > 0 && rng.random_bool(0.5) {
+            s.push_str(spoken::any(&spoken::PAUSES, rng));
+        }
+        s.push_str(part);
     }
     (s, noise)
 }

@@ -145,6 +145,45 @@ fn starts_number_marker(rest: &[char]) -> bool {
     }
 }
 
+/// Whether a numeral run with no marker after it is a door or room number said aloud with the
+/// marker dropped (沪蒸路三五, 八五弄六, 一六组四九, 28号四零三): it follows a road, lane, group or
+/// door marker and nothing but a separator, a place word or the end of the text comes after it.
+/// A run inside a name (三元村, 六里桥) has a name character after it and stays as written.
+fn spoken_door(before: &[char], after: &[char]) -> bool {
+    // Pauses between the marker and the number (二三组 一二七四, 胜中路。四百一十六) are skipped.
+    let Some(&prev) = before.iter().rev().find(|c| {
+        !(c.is_whitespace() || c.is_ascii_punctuation() || matches!(c, '，' | '。' | '、'))
+    }) else {
+        return false;
+    };
+    let marker_before = matches!(
+        prev,
+        '路' | '街' | '巷' | '弄' | '组' | '号' | '道' | '幢' | '栋' | '队' | '村'
+    );
+    const PLACE_WORDS: [[char; 2]; 13] = [
+        ['对', '面'],
+        ['旁', '边'],
+        ['门', '口'],
+        ['附', '近'],
+        ['边', '上'],
+        ['里', '面'],
+        ['后', '面'],
+        ['前', '面'],
+        ['隔', '壁'],
+        ['那', '个'],
+        ['这', '个'],
+        ['那', '边'],
+        ['楼', '下'],
+    ];
+    let ends = match after {
+        [] => true,
+        [c, ..] if c.is_whitespace() || c.is_ascii_punctuation() || *c == '的' => true,
+        [a, b, ..] => PLACE_WORDS.contains(&[*a, *b]),
+        _ => false,
+    };
+    marker_before && ends
+}
+
 /// The value of a run of numerals: digit by digit (一二八八 → 1288) when it has no multiplier,
 /// else positional (三百零五 → 305, 十三 → 13). `None` when it does not read as a number.
 /// # Examples
@@ -247,7 +286,7 @@ pub fn normalize(input: &str) -> Normalized {
                 j += 1;
             }
             // A numeral right after a letter or digit is part of a code, not a number of its own.
-            if starts_number_marker(&original[j..])
+            if (starts_number_marker(&original[j..]) || spoken_door(&original[..i], &original[j..]))
                 && let Some(value) = numeral_value(&original[i..j])
             {
                 for d in value.chars() {
@@ -287,6 +326,23 @@ mod tests {
         assert_eq!(normalize("三元村").text(), "三元村");
         assert_eq!(normalize("六里桥九亭").text(), "六里桥九亭");
         assert_eq!(normalize("五楼").text(), "5楼");
+    }
+
+    #[test]
+    fn spoken_doors_without_marker() {
+        assert_eq!(normalize("沪蒸路三五").text(), "沪蒸路35");
+        assert_eq!(normalize("八五弄六").text(), "85弄6");
+        assert_eq!(normalize("一六组四九").text(), "16组49");
+        assert_eq!(normalize("宁岭路八十八").text(), "宁岭路88");
+        assert_eq!(normalize("华腾路三五对面").text(), "华腾路35对面");
+        assert_eq!(normalize("28号四零三").text(), "28号403");
+        assert_eq!(
+            normalize("青龙村,二三组 一二七四").text(),
+            "青龙村,23组 1274"
+        );
+        // A numeral starting a name stays: 五里桥, 三元村.
+        assert_eq!(normalize("华腾路五里桥").text(), "华腾路五里桥");
+        assert_eq!(normalize("青浦三元村").text(), "青浦三元村");
     }
 
     #[test]

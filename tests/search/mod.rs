@@ -9,6 +9,8 @@ use dizhi::search::{AddressIndex, CorrectionKind, MatchLevel, Matcher};
 
 use crate::common::fixture_data;
 
+mod spoken;
+
 fn matcher() -> &'static Matcher {
     static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
         let dicts = Dictionaries::embedded().unwrap();

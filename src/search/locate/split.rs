@@ -1,0 +1,193 @@
+//! A door number run into what follows it, 号 dropped (202弄28403 for 28号403室, 27弄172单元
+//! for 17号2单元): the digits can be cut in several places, and only the library knows which
+//! door exists under that road, lane or compound. Every cut is tried against the index; the cut
+//! that names an existing address wins, and when several do the answer is marked unsure.
+
+use tantivy::Searcher;
+
+use super::{Anchor, Judged, Matcher, Wanted};
+use crate::Level;
+use crate::address::Parse;
+use crate::search::{Correction, CorrectionKind, Result};
+
+/// A reading of the input with the door number cut out of a longer run of digits.
+pub(super) struct Reading {
+    pub wanted: Wanted,
+    pub judged: Vec<Judged>,
+    /// How much choosing this reading lowers the score.
+    pub factor: f64,
+    pub correction: Correction,
+}
+
+/// The longest run of digits worth cutting (a door of up to 4 digits and a room of up to 4).
+const MAX_RUN: usize = 8;
+
+/// The least plausibility of a cut that is taken (a room of 3 or 4 digits, a unit of 1).
+const ACCEPTED: f64 = 0.9;
+
+/// The factor when another ordinary cut exists too, if less usual (21601: 21号601室 or
+/// 2号1601室).
+const RIVALLED: f64 = 0.85;
+
+/// The factor when two cuts exist and look alike: the input does not say which.
+const AMBIGUOUS: f64 = 0.6;
+
+impl Matcher {
+    /// The cut of a run of digits into door + room or unit that names an address of the
+    /// library, when the input read as written names none.
+    pub(super) fn split_reading(
+        &self,
+        searcher: &Searcher,
+        p: &Parse,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Option<Reading>> {
+        let Some((level, run, text)) = digit_run(p, w) else {
+            return Ok(None);
+        };
+        let inner_level = if level == Level::Number {
+            Level::Room
+        } else {
+            level
+        };
+        let mut best_said: f64 = 0.0;
+        // (how plausible the cut looks, the reading, its candidates, door, inner)
+        let mut found: Vec<(f64, Wanted, Vec<Judged>, String, String)> = Vec::new();
+        for k in 1..run.len() {
+            let (door, inner) = run.split_at(k);
+            if inner.starts_with('0') {
+                continue;
+            }
+            best_said = best_said.max(plausibility(inner_level, inner));
+            let mut cut = w.clone();
+            cut.number = Some(door.to_string());
+            cut.detail = Some(detail_with(p, level, inner_level, inner));
+            let judged = self.ranked(searcher, anchors, &cut)?;
+            if judged
+                .first()
+                .is_some_and(|j| j.pinned && j.level.is_address())
+            {
+                found.push((
+                    plausibility(inner_level, inner),
+                    cut,
+                    judged,
+                    door.to_string(),
+                    inner.to_string(),
+                ));
+            }
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Only an ordinary cut is taken. Another cut that exists and looks as ordinary: the input
+        // does not say which. A more ordinary cut whose door does not exist: less sure.
+        let rival = found.get(1).map(|f| f.0);
+        let Some((plausible, wanted, judged, door, inner)) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        if plausible < ACCEPTED {
+            return Ok(None);
+        }
+        let factor = match rival {
+            Some(r) if (plausible - r).abs() < 1e-9 => AMBIGUOUS,
+            Some(r) if r >= ACCEPTED => RIVALLED,
+            _ if plausible < best_said => 0.92,
+            _ => 0.97,
+        };
+        let marker = match inner_level {
+            Level::Unit => "单元",
+            _ => "室",
+        };
+        Ok(Some(Reading {
+            wanted,
+            judged,
+            factor,
+            correction: Correction {
+                from: text,
+                to: format!("{door}号{inner}{marker}"),
+                why: CorrectionKind::Variant,
+            },
+        }))
+    }
+}
+
+/// The run of digits that may hide a door number: the first number, unit or room right after
+/// the road, lane, group or compound, written without 号, when the input names no door that
+/// way (a 号 said is never second-guessed). Returns its level, its digits and its text.
+fn digit_run(p: &Parse, w: &Wanted) -> Option<(Level, String, String)> {
+    let i = p
+        .components
+        .iter()
+        .position(|c| matches!(c.level, Level::Number | Level::Unit | Level::Room))?;
+    let prev = p.components.get(i.checked_sub(1)?)?;
+    if !matches!(
+        prev.level,
+        Level::Road | Level::Subroad | Level::Lane | Level::Group | Level::Poi | Level::Community
+    ) {
+        return None;
+    }
+    let c = &p.components[i];
+    let digits = c.value.len() >= 2
+        && c.value.len() <= MAX_RUN
+        && c.value.bytes().all(|b| b.is_ascii_digit());
+    let door_said = c.text.contains('号');
+    let number_elsewhere = c.level != Level::Number && w.number.is_some();
+    (digits && !door_said && !number_elsewhere).then(|| (c.level, c.value.clone(), c.text.clone()))
+}
+
+/// The detail (单元/层/室) of the input with the run's part replaced by what follows the door.
+fn detail_with(p: &Parse, run_level: Level, inner_level: Level, inner: &str) -> String {
+    let mut parts: Vec<(Level, String)> = p
+        .components
+        .iter()
+        .filter(|c| matches!(c.level, Level::Unit | Level::Floor | Level::Room))
+        .filter(|c| c.level != run_level && c.level != inner_level)
+        .map(|c| (c.level, c.value.clone()))
+        .collect();
+    parts.push((inner_level, inner.to_string()));
+    parts.sort_by_key(|(l, _)| *l);
+    parts
+        .into_iter()
+        .map(|(l, v)| {
+            let marker = match l {
+                Level::Unit => "单元",
+                Level::Floor => "层",
+                _ => "室",
+            };
+            format!("{v}{marker}")
+        })
+        .collect()
+}
+
+/// How ordinary what follows the door looks: a room is its floor and a door on it, three digits
+/// (403) more usual than four (1404), never the 84th floor (8403); a unit is one digit.
+fn plausibility(level: Level, inner: &str) -> f64 {
+    if level == Level::Unit {
+        return match inner.len() {
+            1 => 1.0,
+            _ => 0.6,
+        };
+    }
+    if inner.len() < 3 {
+        return 0.3;
+    }
+    let (floor, door) = inner.split_at(inner.len() - 2);
+    let floor: u32 = floor.parse().unwrap_or(u32::MAX);
+    let door: u32 = door.parse().unwrap_or(u32::MAX);
+    match (inner.len(), floor, door) {
+        (3, 1..=9, 1..=12) => 1.0,
+        (4, 10..=33, 1..=12) => 0.9,
+        (3 | 4, 1..=60, 1..=30) => 0.6,
+        _ => 0.3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_are_a_floor_and_a_door() {
+        assert!(plausibility(Level::Room, "403") > plausibility(Level::Room, "8403"));
+        assert!(plausibility(Level::Room, "1404") > plausibility(Level::Room, "04"));
+        assert!(plausibility(Level::Unit, "2") > plausibility(Level::Unit, "72"));
+    }
+}

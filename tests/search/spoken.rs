@@ -1,0 +1,100 @@
+//! Addresses as callers say them on the phone, on the fixture district.
+
+use dizhi::search::MatchLevel;
+
+use super::matcher;
+
+/// (said, expected level, expected id).
+const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
+    // a filler glued to the first name
+    (
+        "在朱家角淀山湖大道468弄1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "我家在淀山湖大道468弄1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "嗯那个白虬江路299号2幢",
+        MatchLevel::Building,
+        Some("A00012402"),
+    ),
+    // a place word after the door
+    ("淀山湖大道328号门口", MatchLevel::Number, Some("A00008401")),
+    (
+        "白虬江路299号2幢对面那个",
+        MatchLevel::Building,
+        Some("A00012402"),
+    ),
+    // numbers said aloud, the marker dropped
+    ("淀山湖大道三二八", MatchLevel::Number, Some("A00008401")),
+    (
+        "淀山湖大道三百二十八",
+        MatchLevel::Number,
+        Some("A00008401"),
+    ),
+    (
+        "淀山湖大道四六八弄一",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    ("太平村一组一", MatchLevel::Number, Some("A00015001")),
+    // 号 dropped between the door and the room: the library says where to cut
+    ("淀山湖大道468弄1403", MatchLevel::Number, Some("A00000001")),
+    (
+        "淀山湖大道468弄1403室",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    // a name heard by its sound
+    ("电山湖大道468弄1号", MatchLevel::Number, Some("A00000001")),
+    // pauses, a door number taken back
+    (
+        "淀山湖大道 468弄，1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "淀山湖大道468弄2号不对1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    // said aloud and not in the library: still no door
+    ("淀山湖大道九九九九九", MatchLevel::Road, None),
+];
+
+#[test]
+fn spoken_addresses_match() {
+    let mut wrong = Vec::new();
+    for &(input, level, id) in SAID {
+        let m = matcher().normalize(input);
+        if m.level != level || m.id.as_deref() != id {
+            wrong.push(format!(
+                "{input}: got {:?} {:?} (score {}, {:?})",
+                m.level, m.id, m.score, m.corrections
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_door_run_into_its_room_is_cut_where_the_library_says() {
+    let m = matcher().normalize("淀山湖大道468弄1403");
+    assert_eq!(m.id.as_deref(), Some("A00000001"));
+    assert_eq!(m.detail.as_deref(), Some("403室"));
+    assert!(m.corrections.iter().any(|c| c.to == "1号403室"), "{m:?}");
+}
+
+#[test]
+fn the_same_seed_says_the_same_queries() {
+    let dicts = dizhi::Dictionaries::embedded().unwrap();
+    let store = dizhi::store::Store::open(crate::common::fixture_data()).unwrap();
+    let a = dizhi::search::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
+    let b = dizhi::search::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
+    assert_eq!(a, b);
+    assert!(a.iter().any(|q| q.noise.iter().any(|n| n == "homophone")));
+}
