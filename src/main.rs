@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod fusion_cli;
+mod relation_cli;
 
 #[derive(Parser)]
 #[command(
@@ -105,10 +106,15 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
-    /// Measure the parser against labelled files.
+    /// Measure the parser, fusion and compare against labelled files.
     Eval {
         #[command(subcommand)]
         what: EvalCommand,
+    },
+    /// Train a model of the project's own from labelled data.
+    Train {
+        #[command(subcommand)]
+        what: relation_cli::TrainCommand,
     },
     /// Reverse lookup: the building at a point (or the nearest within --radius) and its addresses.
     ///
@@ -282,6 +288,9 @@ enum EvalCommand {
         #[arg(long, value_enum)]
         format: dizhi::eval::Scheme,
     },
+    /// compare() on labelled address pairs (CCKS 2021 地址相关性 JSON lines): per-class P/R/F1
+    /// and, last, the macro-F1 (same → 完全匹配, contains/within → 部分匹配, different → 不匹配).
+    Relation(relation_cli::EvalRelationArgs),
 }
 
 fn main() -> ExitCode {
@@ -446,6 +455,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     refuse,
                 },
         } => fusion_cli::eval_fusion(&cli.data, &source_dir, min_f1, refuse),
+        Command::Eval {
+            what: EvalCommand::Relation(args),
+        } => relation_cli::eval_relation(&args),
+        Command::Train { what } => relation_cli::train(what),
         Command::Eval {
             what: EvalCommand::Parse { file, format },
         } => {
@@ -644,7 +657,7 @@ fn run_compare(a: Option<String>, b: Option<String>) -> Result<(), Box<dyn std::
     let parser = dizhi::Parser::new(&dicts);
     let one = |a: &str, b: &str| {
         let c = dizhi::address::compare(&parser.parse(a), &parser.parse(b));
-        serde_json::json!({"a": a, "b": b, "relation": c.relation, "parted_at": c.parted_at, "shared": c.shared})
+        serde_json::json!({"a": a, "b": b, "relation": c.relation, "parted_at": c.parted_at, "shared": c.shared, "confidence": c.confidence})
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -7,6 +7,7 @@ mod fusion;
 mod parse_eval;
 mod parse_golden;
 mod parse_props;
+mod relation;
 mod search;
 mod spatial;
 mod store_build;

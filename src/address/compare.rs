@@ -21,7 +21,7 @@ pub enum Relation {
 }
 
 /// The result of [`compare`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// How they relate.
     pub relation: Relation,
@@ -30,6 +30,9 @@ pub struct Comparison {
     pub parted_at: Option<Level>,
     /// The levels both have, with equal values.
     pub shared: Vec<Level>,
+    /// How likely the relation's class (same; contains or within; different) is right, in
+    /// [0, 1], from the relation model; `None` from the rules alone ([`compare_levels`]).
+    pub confidence: Option<f64>,
 }
 
 /// The levels of a parse as a standard address has them: admin levels from the text or inferred,
@@ -70,7 +73,34 @@ pub fn standard_levels(p: &Parse) -> Vec<(Level, String)> {
     out
 }
 
-/// Compares two parsed addresses.
+/// Compares two parsed addresses: the relation model
+/// ([`relation`](crate::address::relation)) decides same / partial / different with a calibrated
+/// confidence; the rules ([`compare_rules`]) say where they part, what they share and which side
+/// contains the other. Without a usable model the rules decide alone.
+///
+/// # Examples
+/// ```
+/// use dizhi::address::{compare, Relation};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let c = compare(&parser.parse("华腾路1288弄"), &parser.parse("华腾路1288弄3号"));
+/// assert_eq!(c.relation, Relation::Contains);
+/// let p = c.confidence.unwrap();
+/// assert!((0.0..=1.0).contains(&p));
+/// ```
+pub fn compare(a: &Parse, b: &Parse) -> Comparison {
+    let rules = compare_rules(a, b);
+    match super::relation::RelationModel::embedded() {
+        Ok(model) => {
+            let (sa, sb) = (super::relation::Side::new(a), super::relation::Side::new(b));
+            let x = super::relation::features(&sa, &sb, &rules);
+            super::relation::combine(&sa, &sb, rules, model.probabilities(&x))
+        }
+        Err(_) => rules,
+    }
+}
+
+/// Compares two parsed addresses by the rules alone (no confidence).
 ///
 /// Upper admin levels (district, town) that only one side gives do not make them differ: callers
 /// leave them out all the time. Below them, a level only one side has makes that side the more
@@ -78,7 +108,7 @@ pub fn standard_levels(p: &Parse) -> Vec<(Level, String)> {
 ///
 /// # Examples
 /// ```
-/// use dizhi::address::{compare, Relation};
+/// use dizhi::address::{compare_rules as compare, Relation};
 /// let dicts = dizhi::Dictionaries::embedded().unwrap();
 /// let parser = dizhi::Parser::new(&dicts);
 /// let same = compare(&parser.parse("青浦区华新镇华腾路1288弄3号"), &parser.parse("华腾路一二八八弄3号楼"));
@@ -88,7 +118,7 @@ pub fn standard_levels(p: &Parse) -> Vec<(Level, String)> {
 /// let d = compare(&parser.parse("华腾路1288弄3号"), &parser.parse("华腾路1288弄5号"));
 /// assert_eq!((d.relation, d.parted_at), (Relation::Different, Some(dizhi::Level::Number)));
 /// ```
-pub fn compare(a: &Parse, b: &Parse) -> Comparison {
+pub fn compare_rules(a: &Parse, b: &Parse) -> Comparison {
     compare_levels(&standard_levels(a), &standard_levels(b))
 }
 
@@ -110,6 +140,7 @@ pub fn compare_levels(a: &[(Level, String)], b: &[(Level, String)]) -> Compariso
                     relation: Relation::Different,
                     parted_at: Some(level),
                     shared,
+                    confidence: None,
                 };
             }
             (Some(_), None) => only_a.push(level),
@@ -139,6 +170,7 @@ pub fn compare_levels(a: &[(Level, String)], b: &[(Level, String)]) -> Compariso
         relation,
         parted_at,
         shared,
+        confidence: None,
     }
 }
 

@@ -3,8 +3,9 @@
 mod compare;
 mod model;
 pub mod parse;
+pub mod relation;
 
-pub use compare::{Comparison, Relation, compare, compare_levels, standard_levels};
+pub use compare::{Comparison, Relation, compare, compare_levels, compare_rules, standard_levels};
 
 pub use model::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,

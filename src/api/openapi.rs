@@ -166,7 +166,8 @@ fn schemas() -> Value {
             "a": {"type": "string"}, "b": {"type": "string"},
             "relation": {"type": "string", "enum": ["same", "contains", "within", "different"]},
             "parted_at": {"type": "string", "enum": level_enum, "nullable": true},
-            "shared": {"type": "array", "items": {"type": "string", "enum": level_enum}}}}));
+            "shared": {"type": "array", "items": {"type": "string", "enum": level_enum}},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1, "nullable": true}}}));
     m.insert("AddressRef".into(), json!({"type": "object", "required": ["id", "address", "lon", "lat"], "properties": {
             "id": {"type": "string"}, "address": {"type": "string"}, "lon": nullable("number"), "lat": nullable("number")}}));
     m.insert("ReverseAnswer".into(), json!({"type": "object", "required": ["lon", "lat", "crs", "building_id", "inside", "distance_m", "addresses"], "properties": {

@@ -2,6 +2,7 @@
 //! caller says (../shared/data/parsing); none of their content is part of the project.
 
 pub mod parse;
+pub mod relation;
 
 pub use parse::{
     EvalReport, LabelScore, Labelled, Mismatch, STRUCTURAL, Scheme, ShownSpans, evaluate,

@@ -496,6 +496,7 @@ fn suggest_parse_and_compare() {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["relation"], "contains");
+    assert!(r.json()["confidence"].is_number());
     get(&OPEN, "/v1/compare?a=x", None).error(400, "bad_request");
 }
 

@@ -161,7 +161,7 @@ pub(super) struct CompareQuery {
     b: String,
 }
 
-/// `GET /v1/compare?a=&b=`: same, contains, within or different, and where they part.
+/// `GET /v1/compare?a=&b=`: same, contains, within or different, where they part, and how sure.
 pub(super) async fn compare(
     _: Authorized<Lookup>,
     State(state): State<AppState>,
@@ -177,6 +177,7 @@ pub(super) async fn compare(
         "relation": c.relation,
         "parted_at": c.parted_at,
         "shared": c.shared,
+        "confidence": c.confidence,
     }))
     .into_response())
 }

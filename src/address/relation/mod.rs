@@ -1,0 +1,239 @@
+//! The relation model: whether two addresses name the same place, one lies within the other
+//! (or they share a road or compound at another granularity), or they differ — learned from
+//! real map-search pairs with the project's own features and a small boosted-tree classifier.
+//!
+//! The model decides the class and gives its probability as the confidence; the rules
+//! ([`compare_levels`](crate::address::compare_levels)) still say where the addresses part,
+//! what they share and, for a partial match, which side contains the other. The parameters
+//! live in `model.txt` beside this file (its header says how it was made) and are embedded.
+
+pub mod features;
+mod gbdt;
+pub mod similarity;
+
+use std::sync::OnceLock;
+
+pub use features::{Side, feature_names, features};
+pub use gbdt::{Gbdt, ModelError, TrainParams};
+
+use crate::Level;
+use crate::address::{Comparison, Relation};
+
+/// The three classes the model tells apart (the CCKS 地址相关性 labels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchClass {
+    /// The same place (完全匹配).
+    Same,
+    /// One contains the other, or they share a road or compound at another granularity (部分匹配).
+    Partial,
+    /// Different places (不匹配).
+    Different,
+}
+
+impl MatchClass {
+    /// Every class, in index order.
+    pub const ALL: [MatchClass; 3] = [MatchClass::Same, MatchClass::Partial, MatchClass::Different];
+
+    /// The class's index in [`MatchClass::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The class of a CCKS label (完全匹配, 部分匹配, 不匹配).
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::address::relation::MatchClass;
+    /// assert_eq!(MatchClass::from_label("部分匹配"), Some(MatchClass::Partial));
+    /// assert_eq!(MatchClass::from_label("maybe"), None);
+    /// ```
+    pub fn from_label(label: &str) -> Option<MatchClass> {
+        match label {
+            "完全匹配" => Some(MatchClass::Same),
+            "部分匹配" => Some(MatchClass::Partial),
+            "不匹配" => Some(MatchClass::Different),
+            _ => None,
+        }
+    }
+
+    /// The CCKS label of the class.
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchClass::Same => "完全匹配",
+            MatchClass::Partial => "部分匹配",
+            MatchClass::Different => "不匹配",
+        }
+    }
+
+    /// The class a relation falls in: same → Same, contains/within → Partial, different →
+    /// Different.
+    pub fn of(relation: Relation) -> MatchClass {
+        match relation {
+            Relation::Same => MatchClass::Same,
+            Relation::Contains | Relation::Within => MatchClass::Partial,
+            Relation::Different => MatchClass::Different,
+        }
+    }
+}
+
+/// Weights on the class probabilities when choosing a class: the rare `same` class is weighed up
+/// so that the classes' F1 is balanced (a fixed choice, not tuned per file).
+const DECISION_WEIGHTS: [f64; 3] = [2.0, 1.0, 1.0];
+
+/// The trained classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationModel {
+    gbdt: Gbdt,
+}
+
+/// The shipped parameters (see their header for how they were made).
+pub const MODEL_TEXT: &str = include_str!("model.txt");
+
+static EMBEDDED: OnceLock<Result<RelationModel, String>> = OnceLock::new();
+
+impl RelationModel {
+    /// The model shipped with the library, read once.
+    ///
+    /// # Examples
+    /// ```
+    /// let m = dizhi::address::relation::RelationModel::embedded().unwrap();
+    /// assert_eq!(m.classes(), 3);
+    /// ```
+    pub fn embedded() -> Result<&'static RelationModel, String> {
+        EMBEDDED
+            .get_or_init(|| RelationModel::from_text(MODEL_TEXT).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Reads a model written by [`RelationModel::to_text`].
+    pub fn from_text(text: &str) -> Result<RelationModel, ModelError> {
+        let names = feature_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let gbdt = Gbdt::from_text(text, &names)?;
+        if gbdt.classes() != MatchClass::ALL.len() {
+            return Err(ModelError::Line {
+                line: 0,
+                reason: format!("{} classes, expected 3", gbdt.classes()),
+            });
+        }
+        Ok(RelationModel { gbdt })
+    }
+
+    /// The model as text, with `header` as its comment lines.
+    pub fn to_text(&self, header: &str) -> String {
+        self.gbdt.to_text(header)
+    }
+
+    /// Number of classes (3).
+    pub fn classes(&self) -> usize {
+        self.gbdt.classes()
+    }
+
+    /// Trains a model on feature rows and their classes.
+    pub fn train(x: &[Vec<f64>], y: &[MatchClass], params: &TrainParams) -> RelationModel {
+        let y: Vec<usize> = y.iter().map(|c| c.index()).collect();
+        RelationModel {
+            gbdt: Gbdt::train(&feature_names(), x, &y, MatchClass::ALL.len(), params),
+        }
+    }
+
+    /// The probability of each class (in [`MatchClass::ALL`] order) for one feature row.
+    pub fn probabilities(&self, x: &[f64]) -> [f64; 3] {
+        let p = self.gbdt.predict_proba(x);
+        [p[0], p[1], p[2]]
+    }
+}
+
+/// The class chosen from the probabilities, and its probability (the confidence).
+pub fn decide(p: [f64; 3]) -> (MatchClass, f64) {
+    let best = (0..3)
+        .max_by(|&i, &j| (p[i] * DECISION_WEIGHTS[i]).total_cmp(&(p[j] * DECISION_WEIGHTS[j])))
+        .unwrap_or(2);
+    (MatchClass::ALL[best], p[best])
+}
+
+/// Levels that count: a difference there parts two places however alike their names are.
+fn numbered(level: Level) -> bool {
+    matches!(
+        level,
+        Level::Lane | Level::Number | Level::Building | Level::Unit | Level::Floor | Level::Room
+    )
+}
+
+/// Whether the parses settle the relation: both name the same road, compound or lane and they
+/// part at a numbered level.
+fn settled(c: &Comparison) -> bool {
+    c.relation != Relation::Same
+        && c.parted_at.is_some_and(numbered)
+        && c.shared.iter().any(|l| {
+            matches!(
+                l,
+                Level::Road | Level::Subroad | Level::Poi | Level::Community | Level::Lane
+            )
+        })
+}
+
+/// The class of a comparison as map search labels it: same → Same; contains/within → Partial;
+/// different → Different, except siblings — different places that share a road, compound or
+/// lane and part only at a numbered level (5号楼 and 2号楼 of one compound) — which are Partial.
+///
+/// # Examples
+/// ```
+/// use dizhi::address::{compare, relation::{MatchClass, class_of}};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let c = compare(&parser.parse("华腾路1288弄3号"), &parser.parse("华腾路1288弄5号"));
+/// assert_eq!(c.relation, dizhi::address::Relation::Different);
+/// assert_eq!(class_of(&c), MatchClass::Partial);
+/// ```
+pub fn class_of(c: &Comparison) -> MatchClass {
+    if settled(c) {
+        MatchClass::Partial
+    } else {
+        MatchClass::of(c.relation)
+    }
+}
+
+/// The comparison of two addresses from the model's class probabilities and the rules'
+/// comparison. The model decides same / partial / different, except where the parses settle it:
+/// when both name the same road, compound or lane and part at a numbered level (弄, 号, 幢,
+/// 单元, 层, 室), the rules' relation stands (华腾路1288弄 contains 华腾路1288弄3号; 3号 and 5号
+/// are different places, though map search calls such siblings a partial match). For a partial
+/// match the rules' direction is kept when they found one, else the side that stops higher
+/// contains the other. The confidence is the model's probability of the comparison's class
+/// ([`class_of`]: for siblings, that they are partial matches).
+pub fn combine(a: &Side, b: &Side, rules: Comparison, probabilities: [f64; 3]) -> Comparison {
+    let (class, confidence) = if settled(&rules) {
+        // Contained, or a sibling under the same road/compound/lane: partial either way.
+        let c = MatchClass::of(rules.relation);
+        (c, probabilities[MatchClass::Partial.index()])
+    } else {
+        decide(probabilities)
+    };
+    let pos = |l: Option<Level>| l.map(|l| Level::ALL.iter().position(|m| *m == l));
+    let relation = match class {
+        MatchClass::Same => Relation::Same,
+        MatchClass::Different => Relation::Different,
+        MatchClass::Partial => match rules.relation {
+            Relation::Contains | Relation::Within => rules.relation,
+            _ => match pos(a.deepest()).cmp(&pos(b.deepest())) {
+                std::cmp::Ordering::Greater => Relation::Within,
+                std::cmp::Ordering::Less => Relation::Contains,
+                std::cmp::Ordering::Equal if a.text_len() > b.text_len() => Relation::Within,
+                std::cmp::Ordering::Equal => Relation::Contains,
+            },
+        },
+    };
+    let parted_at = match relation {
+        Relation::Same => None,
+        _ if rules.relation == relation => rules.parted_at,
+        _ => rules.parted_at.or_else(|| a.first_difference(b)),
+    };
+    Comparison {
+        relation,
+        parted_at,
+        shared: rules.shared,
+        confidence: Some(confidence),
+    }
+}
