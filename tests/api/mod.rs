@@ -7,6 +7,7 @@
 
 mod anomalies;
 mod batch_jobs;
+mod hostile;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
