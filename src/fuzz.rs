@@ -205,11 +205,8 @@ pub fn seeds(target: Target, fixture: &Path, scratch: &Path) -> Vec<Vec<u8>> {
         }
         Target::GeoJson => written("seed.geojson", crate::gis::GisFormat::GeoJson),
         Target::GeoPackage => written("seed.gpkg", crate::gis::GisFormat::GeoPackage),
-        Target::Shapefile => {
-            let seed = written("in.shp", crate::gis::GisFormat::Shapefile);
-            // Keep the seed's .shx/.dbf beside the fuzzed .shp.
-            seed
-        }
+        // Written as `in.shp`, so its `.shx`/`.dbf` stay beside the fuzzed `.shp`.
+        Target::Shapefile => written("in.shp", crate::gis::GisFormat::Shapefile),
     }
 }
 
