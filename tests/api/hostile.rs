@@ -208,15 +208,13 @@ fn import_reads_workbooks_through_the_bounded_opener() {
     std::fs::write(&bomb, shared_strings_bomb()).unwrap();
     let mut store = dizhi::store::Store::open(dir.path().join("data")).unwrap();
     let e = dizhi::fuse::import_file(&mut store, &bomb, "mp", dizhi::fuse::Role::Addresses, &[])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().contains("declared shared strings"), "{e}");
     // An .xls is refused unopened (calamine reads those whole).
     let xls = dir.path().join("old.xls");
     std::fs::write(&xls, b"\xD0\xCF\x11\xE0 not opened").unwrap();
     let e = dizhi::fuse::import_file(&mut store, &xls, "old", dizhi::fuse::Role::Addresses, &[])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().contains("only .xlsx and .xlsb"), "{e}");
 }
 
