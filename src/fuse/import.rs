@@ -541,11 +541,13 @@ fn read_geojson(path: &Path) -> Result<Read> {
             problems.push(format!("feature {i}: repeated record id {key}"));
             continue;
         }
-        let geometry = match f
-            .geometry
-            .as_ref()
-            .map(|g| Geometry::<f64>::try_from(&g.value))
-        {
+        let geometry = match f.geometry.as_ref().map(|g| {
+            if crate::gis::geojson::positions_complete(&g.value) {
+                Geometry::<f64>::try_from(&g.value).map_err(|e| e.to_string())
+            } else {
+                Err("a position with fewer than two coordinates".to_string())
+            }
+        }) {
             None => None,
             Some(Ok(g)) => Some(g),
             Some(Err(e)) => {
