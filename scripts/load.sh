@@ -5,6 +5,8 @@
 #
 #   scripts/load.sh                          # 60 s, 2 wrk threads, 32 connections
 #   DURATION=10s CONNECTIONS=64 scripts/load.sh
+#   DIZHI_BIN=/tmp/dizhi-old DATA_DIR=/path/to/data scripts/load.sh   # a given binary on a given data
+#                                                                   # dir (served as is, not removed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,8 +39,12 @@ end
 """)
 PY
 
-cargo build --release --bin dizhi
-cargo run -q --release --bin dizhi -- --data "$DATA" serve --addr "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+BIN=${DIZHI_BIN:-}
+if [ -z "$BIN" ]; then
+    cargo build --release --bin dizhi
+    BIN=target/release/dizhi
+fi
+"$BIN" --data "${DATA_DIR:-$DATA}" serve --addr "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 PID=$!
 cleanup() {
     kill "$PID" 2>/dev/null || true

@@ -43,6 +43,7 @@ pub mod batch;
 pub mod dictionaries;
 pub mod eval;
 pub mod fuse;
+pub mod fuzz;
 pub mod gis;
 pub mod search;
 pub mod setup;

@@ -585,7 +585,7 @@ fn build(
     let report = result?;
     let indexing = Instant::now();
     let store = dizhi::store::Store::open(data)?;
-    let indexed = dizhi::search::build_index(&store, &dizhi::search::AddressIndex::dir(data))?;
+    let indexed = dizhi::setup::generation::build_paired_index(&store, data)?;
     println!(
         "built {} from {} in {:.1} s",
         report.store.display(),
@@ -1116,6 +1116,8 @@ fn batch_cmd(data: &std::path::Path, args: BatchArgs) -> Result<(), Box<dyn std:
     let out: Box<dyn Write + Send> = match &args.output {
         None => Box::new(std::io::stdout()),
         Some(path) => {
+            // A new CSV file begins with a BOM so that Excel reads it as UTF-8.
+            options.bom = true;
             let resumed = match (&inspection, args.resume) {
                 (Some(found), true) => {
                     let delimiter = match options.output_format {

@@ -1,9 +1,11 @@
 //! Start-up of a data directory: an empty or missing one is filled with the bundled district.
 
+pub mod generation;
+
 use std::path::Path;
 
 use crate::Dictionaries;
-use crate::search::{AddressIndex, build_index};
+use crate::search::AddressIndex;
 use crate::store::{self, Store};
 use crate::synth::{self, SynthConfig};
 
@@ -52,7 +54,9 @@ pub fn open_or_build_bundled(
     if has_addresses {
         let store = Store::open(data_dir)?;
         if !AddressIndex::dir(data_dir).join("meta.json").exists() {
-            build_index(&store, &AddressIndex::dir(data_dir))?;
+            generation::build_paired_index(&store, data_dir)?;
+        } else {
+            generation::ensure_paired(&store, data_dir)?;
         }
         return Ok((store, false));
     }
@@ -63,7 +67,7 @@ pub fn open_or_build_bundled(
     let _ = std::fs::remove_dir_all(&source);
     built?;
     let store = Store::open(data_dir)?;
-    build_index(&store, &AddressIndex::dir(data_dir))?;
+    generation::build_paired_index(&store, data_dir)?;
     Ok((store, true))
 }
 

@@ -4,6 +4,7 @@ mod api;
 mod batch;
 mod common;
 mod fusion;
+mod fuzz_regressions;
 mod parse_eval;
 mod parse_golden;
 mod parse_props;

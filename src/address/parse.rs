@@ -1457,59 +1457,25 @@ fn byte_offset(text: &str, chars: &[char], pos: usize) -> usize {
     chars[..pos].iter().map(|c| c.len_utf8()).sum()
 }
 
-/// Phone numbers and ID card numbers in the normalized text, as (kind, start, end).
+/// Phone numbers and ID card numbers in the normalized text, as (kind, start, end): the one
+/// detector the logs and stored notes use too ([`crate::text::personal`]).
 fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() || (i > 0 && chars[i - 1].is_ascii_alphanumeric()) {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < chars.len() && chars[j].is_ascii_digit() {
-            j += 1;
-        }
-        let len = j - i;
-        let x_end = matches!(chars.get(j), Some('X' | 'x'));
-        if (len == 17 && x_end) || len == 18 || len == 15 {
-            let end = if len == 17 { j + 1 } else { j };
-            out.push((MaskedKind::IdCard, i, end));
-            i = end;
-            continue;
-        }
-        if len == 11 && chars[i] == '1' && matches!(chars[i + 1], '3'..='9') {
-            out.push((MaskedKind::Phone, i, j));
-            i = j;
-            continue;
-        }
-        // Landline: 0 + 2-3 digit area code, '-', 7-8 digits; or 0 + 10-11 digits in one run.
-        if chars[i] == '0' && (3..=4).contains(&len) && chars.get(j) == Some(&'-') {
-            let mut k = j + 1;
-            while k < chars.len() && chars[k].is_ascii_digit() {
-                k += 1;
-            }
-            if (7..=8).contains(&(k - j - 1)) {
-                out.push((MaskedKind::Phone, i, k));
-                i = k;
-                continue;
-            }
-        }
-        if chars[i] == '0' && (11..=12).contains(&len) {
-            out.push((MaskedKind::Phone, i, j));
-            i = j;
-            continue;
-        }
-        i = j;
-    }
-    out
+    use crate::text::personal::{PersonalKind, find_personal};
+    find_personal(chars)
+        .into_iter()
+        .filter_map(|f| {
+            let kind = match f.kind {
+                PersonalKind::Mobile | PersonalKind::Landline => MaskedKind::Phone,
+                PersonalKind::IdCard => MaskedKind::IdCard,
+                PersonalKind::LongNumber => return None,
+            };
+            Some((kind, f.start, f.end))
+        })
+        .collect()
 }
 
 fn mask_text(cs: &[char]) -> String {
-    cs.iter()
-        .enumerate()
-        .map(|(k, &c)| if k < 3 || k + 2 >= cs.len() { c } else { '*' })
-        .collect()
+    crate::text::personal::mask_chars(cs)
 }
 
 fn reason(p: &Parse, truncated: bool, input: &str) -> Option<String> {

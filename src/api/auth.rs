@@ -325,6 +325,7 @@ impl KeyRing {
         role: Role,
         note: Option<String>,
     ) -> Result<(KeyEntry, String), CreateError> {
+        let note = note.map(|n| crate::text::personal::mask_personal(&n));
         let id = match id {
             Some(id) => {
                 valid_id(id).map_err(CreateError::BadId)?;
@@ -345,8 +346,11 @@ impl KeyRing {
             note,
             town: None,
         };
-        keys.insert(id.clone(), (entry.clone(), KeySource::Data));
-        self.save(&keys).map_err(CreateError::Io)?;
+        // Saved first, then known in memory: a key that could not be saved never works.
+        let mut after = keys.clone();
+        after.insert(id.clone(), (entry.clone(), KeySource::Data));
+        self.save(&after).map_err(CreateError::Io)?;
+        *keys = after;
         Ok((entry, format!("dzk_{id}_{secret}")))
     }
 
@@ -358,8 +362,12 @@ impl KeyRing {
             Some((_, KeySource::Config)) => return Err(RevokeError::InConfig),
             Some(_) => {}
         }
-        let (entry, _) = keys.remove(id).ok_or(RevokeError::NotFound)?;
-        self.save(&keys).map_err(RevokeError::Io)?;
+        // Saved first, then dropped in memory: a revocation that could not be saved is refused
+        // whole instead of coming back at the next start.
+        let mut after = keys.clone();
+        let (entry, _) = after.remove(id).ok_or(RevokeError::NotFound)?;
+        self.save(&after).map_err(RevokeError::Io)?;
+        *keys = after;
         Ok(entry)
     }
 
@@ -398,7 +406,7 @@ impl KeyRing {
         let tmp = self
             .file
             .with_extension(format!("toml.{}.tmp", hex(&random_bytes::<8>())));
-        std::fs::write(&tmp, text)?;
+        write_private(&tmp, &text)?;
         std::fs::rename(&tmp, &self.file)
     }
 
@@ -589,7 +597,15 @@ impl<N: Needs> FromRequestParts<AppState> for Authorized<N> {
     ) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
         let Some(header) = header else {
-            if N::ACCESS == Access::Lookup && !N::KEY_REQUIRED && state.keys.anonymous_lookups() {
+            let caller_may = parts
+                .extensions
+                .get::<super::guard::AnonymousAllowed>()
+                .is_some_and(|a| a.0);
+            if N::ACCESS == Access::Lookup
+                && !N::KEY_REQUIRED
+                && state.keys.anonymous_lookups()
+                && caller_may
+            {
                 return Ok(Authorized(
                     Principal {
                         key_id: "anonymous".into(),

@@ -290,7 +290,10 @@ impl From<crate::batch::Error> for ApiError {
         match e {
             Error::Io(e) => ApiError::internal(e),
             Error::Empty => ApiError::InvalidBody("the file is empty (no header row)".into()),
-            Error::SheetTooLarge { .. } => ApiError::PayloadTooLarge(e.to_string()),
+            Error::SheetTooLarge { .. } | Error::WorkbookTooLarge { .. } => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            Error::Busy(_) => ApiError::Busy,
             Error::Sheet(..) | Error::Usage(_) => ApiError::InvalidBody(e.to_string()),
             other => ApiError::InvalidBody(format!("the file cannot be read: {other}")),
         }

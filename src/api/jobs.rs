@@ -275,6 +275,8 @@ impl Record {
                 ResultFormat::Csv => OutputFormat::Csv { delimiter: b',' },
                 ResultFormat::Xlsx => OutputFormat::Xlsx,
             },
+            // The result is downloaded and opened in Excel.
+            bom: true,
             ..BatchOptions::default()
         }
     }

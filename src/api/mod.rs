@@ -20,10 +20,12 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod guard;
 pub mod jobs;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod private;
 mod routes;
 
 use std::ops::Deref;
@@ -121,8 +123,13 @@ pub struct Inner {
     pub roads: crate::spatial::roads::RoadIndex,
     /// Store connections.
     pub stores: StorePool,
+    /// A connection of its own for `/readyz`, so a health check never waits for (or takes) one
+    /// of the pool's.
+    pub health_store: std::sync::Mutex<Store>,
     /// API keys.
     pub keys: auth::KeyRing,
+    /// Who may make lookups without a key ([`guard`]).
+    pub anonymous: guard::Anonymous,
     /// Request metrics.
     pub metrics: metrics::Metrics,
     /// Request limits.
@@ -187,6 +194,13 @@ impl AppState {
     ) -> Result<(AppState, Startup), StartError> {
         let dicts = Dictionaries::embedded()?;
         let (store, built) = crate::setup::open_or_build_bundled(data_dir, &dicts)?;
+        if let Err(e) = private::harden_data_dir(data_dir) {
+            // A directory of another user's (read-only here) is served as it is, said loudly.
+            tracing::warn!(
+                "cannot make {} private (0700/0600): {e}",
+                data_dir.display()
+            );
+        }
         let addresses = store.summary()?.addresses;
         let footprints = crate::spatial::answer::index_from_store(&store)?;
         let roads = crate::spatial::roads::RoadIndex::new(store.roads()?);
@@ -197,10 +211,14 @@ impl AppState {
             .as_ref()
             .map_or(Limits::default().max_heavy, |c| c.limits.max_heavy);
         let stores = StorePool::open(data_dir, heavy.max(1) + 4)?;
-        let anonymous_lookups = match &config {
-            None => loopback,
-            Some(c) => c.anonymous_lookups.unwrap_or(false),
+        let health_store = std::sync::Mutex::new(Store::open(data_dir)?);
+        let anonymous = match &config {
+            None if loopback => guard::Anonymous::LoopbackOnly,
+            None => guard::Anonymous::Off,
+            Some(c) if c.anonymous_lookups == Some(true) => guard::Anonymous::Anyone,
+            Some(_) => guard::Anonymous::Off,
         };
+        let anonymous_lookups = anonymous != guard::Anonymous::Off;
         let config = config.unwrap_or_default();
         let keys =
             auth::KeyRing::load(data_dir, &config, anonymous_lookups).map_err(StartError::Keys)?;
@@ -225,7 +243,9 @@ impl AppState {
             footprints,
             roads,
             stores,
+            health_store,
             keys,
+            anonymous,
             metrics,
             in_flight: Arc::new(Semaphore::new(config.limits.max_concurrency.max(1))),
             heavy: Semaphore::new(config.limits.max_heavy.max(1)),
@@ -364,20 +384,47 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             observe::observe,
         ))
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+pub use guard::serve;
+pub use private::private_temp_dir;
+
+/// A response body read from `file` in chunks on a blocking thread: the file is never held in
+/// memory whole, and the reading stops when the response is dropped (`cancel` is dropped with the
+/// body).
+pub(crate) fn stream_file(file: std::fs::File, cancel: routes::CancelOnDrop) -> axum::body::Body {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        loop {
+            let mut chunk = vec![0u8; 256 * 1024];
+            match file.read(&mut chunk) {
+                Ok(0) => return,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold((rx, cancel), |(mut rx, cancel)| async move {
+        rx.recv().await.map(|chunk| (chunk, (rx, cancel)))
+    });
+    axum::body::Body::from_stream(stream)
 }
 
 /// A JSON response with a status.

@@ -17,6 +17,7 @@ mod pipeline;
 pub mod read;
 mod resume;
 mod row;
+pub mod workbook;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,19 @@ pub enum Error {
         /// Columns between its first and last cell.
         columns: u64,
     },
+    /// A workbook is over one of the budgets it is read within ([`workbook::BUDGET`]).
+    #[error("the workbook is refused: {found} {} is over the limit of {allowed}", limit.describe())]
+    WorkbookTooLarge {
+        /// Which budget.
+        limit: workbook::Limit,
+        /// What the workbook has or declares.
+        found: u64,
+        /// The budget.
+        allowed: u64,
+    },
+    /// Too many workbooks are being read at once; try again shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// The output to resume is not this batch's output, or is damaged before its last row.
     #[error("cannot resume {0}: {1}")]
     Resume(PathBuf, String),
@@ -111,6 +125,7 @@ impl Error {
             Error::Column(_)
                 | Error::Sheet(..)
                 | Error::SheetTooLarge { .. }
+                | Error::WorkbookTooLarge { .. }
                 | Error::Usage(_)
                 | Error::Resume(..)
         )
@@ -155,6 +170,9 @@ pub struct BatchOptions {
     pub skip_rows: u64,
     /// Whether to write the header row (not when appending to a resumed output).
     pub write_header: bool,
+    /// Whether a CSV output begins with a UTF-8 BOM (with the header): set for a new file, which
+    /// Excel on a Chinese Windows then reads as UTF-8. Not for a stream piped to other tools.
+    pub bom: bool,
     /// Set to stop reading: the rows read so far are finished and written, then [`run`] returns
     /// with [`BatchSummary::interrupted`].
     pub cancel: Option<Arc<AtomicBool>>,
@@ -177,6 +195,7 @@ impl Default for BatchOptions {
             chunk_rows: 1024,
             skip_rows: 0,
             write_header: true,
+            bom: false,
             cancel: None,
             max_cell_bytes: 32 * 1024,
             max_address_chars: 500,

@@ -41,6 +41,7 @@ pub(crate) fn run<W: Write + Send>(
         options.output_format,
         &inspection.output_header(),
         options.write_header,
+        options.bom,
     )?;
     let threads = options.threads.max(1);
     let chunk_rows = options.chunk_rows.max(1);

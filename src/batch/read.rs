@@ -6,7 +6,7 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 use std::str::FromStr;
 
-use calamine::{Data, Reader};
+use calamine::Data;
 use csv::ByteRecord;
 
 use super::{BatchOptions, ColumnRef, Error, Inspection, Result};
@@ -141,17 +141,7 @@ pub(crate) fn extension(path: &Path) -> String {
 /// assert!(dizhi::batch::read::open_workbook(&path).is_err_and(|e| e.is_usage()));
 /// ```
 pub fn open_workbook(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<File>>> {
-    match extension(path).as_str() {
-        "xlsx" | "xlsm" => Ok(calamine::Sheets::Xlsx(
-            calamine::open_workbook(path).map_err(calamine::Error::from)?,
-        )),
-        "xlsb" => Ok(calamine::Sheets::Xlsb(
-            calamine::open_workbook(path).map_err(calamine::Error::from)?,
-        )),
-        _ => Err(Error::Usage(
-            "only .xlsx and .xlsb workbooks are read: save the sheet as .xlsx or CSV".into(),
-        )),
-    }
+    super::workbook::open(path)
 }
 
 /// The kind of an input file.
@@ -295,44 +285,11 @@ impl Source {
     }
 
     fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source> {
-        let mut book = open_workbook(path)?;
-        let names = book.sheet_names();
-        let name = match sheet {
-            Some(s) => names
-                .iter()
-                .find(|n| n.as_str() == s)
-                .cloned()
-                .ok_or_else(|| Error::Sheet(s.to_string(), names.join(", ")))?,
-            None => names.first().cloned().ok_or(Error::Empty)?,
-        };
-        let range = match &mut book {
-            calamine::Sheets::Xlsx(x) => {
-                let mut cells = match x.worksheet_cells_reader(&name) {
-                    Ok(cells) => cells,
-                    Err(calamine::XlsxError::NotAWorksheet(_)) => return Err(Error::Empty),
-                    Err(e) => return Err(calamine::Error::from(e).into()),
-                };
-                bounded_sheet(&name, || {
-                    Ok(cells.next_cell().map_err(calamine::Error::from)?)
-                })?
-            }
-            calamine::Sheets::Xlsb(x) => {
-                let mut cells = x
-                    .worksheet_cells_reader(&name)
-                    .map_err(calamine::Error::from)?;
-                bounded_sheet(&name, || {
-                    Ok(cells.next_cell().map_err(calamine::Error::from)?)
-                })?
-            }
-            // calamine reads these whole, every cell between the corners, before their size can
-            // be checked.
-            calamine::Sheets::Xls(_) | calamine::Sheets::Ods(_) => {
-                return Err(Error::Usage(
-                    "only .xlsx and .xlsb workbooks are read: save the sheet as .xlsx or CSV"
-                        .into(),
-                ));
-            }
-        };
+        let super::workbook::Sheet {
+            names,
+            range,
+            name: _,
+        } = super::workbook::read_sheet(path, sheet)?;
         if range.height() == 0 {
             return Err(Error::Empty);
         }
@@ -453,39 +410,6 @@ impl DelimitedSource {
 /// and last one, so a few-KB file with cells at A1 and XFD1048576 would ask for 17e9 of them.
 /// 2^24 is 500,000 rows of 33 columns.
 pub const MAX_SHEET_CELLS: u64 = 1 << 24;
-
-/// A sheet read cell by cell into a range, refused ([`Error::SheetTooLarge`]) as soon as the
-/// rectangle between its cells is over [`MAX_SHEET_CELLS`].
-fn bounded_sheet<'a>(
-    sheet: &str,
-    mut next: impl FnMut() -> Result<Option<calamine::Cell<calamine::DataRef<'a>>>>,
-) -> Result<calamine::Range<Data>> {
-    let mut cells = Vec::new();
-    let (mut first, mut last) = ((u32::MAX, u32::MAX), (0u32, 0u32));
-    while let Some(cell) = next()? {
-        if matches!(cell.get_value(), calamine::DataRef::Empty) {
-            continue;
-        }
-        let (r, c) = cell.get_position();
-        first = (first.0.min(r), first.1.min(c));
-        last = (last.0.max(r), last.1.max(c));
-        let rows = u64::from(last.0 - first.0) + 1;
-        let columns = u64::from(last.1 - first.1) + 1;
-        // The rectangle, and the cells kept (a crafted file can repeat one cell many times).
-        if rows.saturating_mul(columns) > MAX_SHEET_CELLS || cells.len() as u64 >= MAX_SHEET_CELLS {
-            return Err(Error::SheetTooLarge {
-                sheet: sheet.to_string(),
-                rows,
-                columns,
-            });
-        }
-        cells.push(calamine::Cell::new(
-            (r, c),
-            Data::from(cell.get_value().clone()),
-        ));
-    }
-    Ok(calamine::Range::from_sparse(cells))
-}
 
 impl XlsxSource {
     fn next_row(&mut self, skip: bool) -> Option<InRow> {

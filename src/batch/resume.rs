@@ -78,11 +78,20 @@ pub fn prepare_resume(
         }
         let whole = record.len() == width;
         if !header {
+            // A file written for Excel begins with a BOM ([`super::write::UTF8_BOM`]).
             let same = whole
                 && record
                     .iter()
                     .zip(expected_header)
-                    .all(|(a, b)| a == b.as_bytes());
+                    .enumerate()
+                    .all(|(i, (a, b))| {
+                        let a = if i == 0 {
+                            a.strip_prefix(super::write::UTF8_BOM).unwrap_or(a)
+                        } else {
+                            a
+                        };
+                        a == super::write::excel_safe(b).as_bytes()
+                    });
             if !same && (ends_with_newline || rdr.position().byte() < len) {
                 return Err(fail(
                     "its header is not this batch's output header (other input or columns?)".into(),

@@ -20,7 +20,8 @@ const XLSX_ROWS: u32 = 1_048_576;
 /// The kind of output to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// CSV-like text (UTF-8, no BOM) with this delimiter.
+    /// CSV-like text (UTF-8; a BOM first when [`super::BatchOptions::bom`]) with this delimiter;
+    /// a cell Excel would take for a formula is written with a `'` first ([`excel_safe`]).
     Csv {
         /// `,` for CSV, `\t` for TSV.
         delimiter: u8,
@@ -48,6 +49,35 @@ impl OutputFormat {
     }
 }
 
+/// The UTF-8 byte order mark: Excel reads a CSV that starts with it as UTF-8 (without it, a
+/// Chinese Windows reads it as GBK and shows mojibake).
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A cell as it is safe to write into a CSV opened in Excel: one that begins with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return (which Excel would run as a formula, e.g.
+/// `=HYPERLINK(…)`) gets a `'` first; plain numbers (`-12.5`, `+86`) are left alone.
+///
+/// # Examples
+/// ```
+/// use dizhi::batch::write::excel_safe;
+/// assert_eq!(excel_safe("=HYPERLINK(\"http://x\",\"点此\")"), "'=HYPERLINK(\"http://x\",\"点此\")");
+/// assert_eq!(excel_safe("@SUM(A1)"), "'@SUM(A1)");
+/// assert_eq!(excel_safe("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+/// assert_eq!(excel_safe("-12.5"), "-12.5");
+/// assert_eq!(excel_safe("华腾路8号"), "华腾路8号");
+/// ```
+pub fn excel_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// Where the rows go.
 pub(crate) enum Sink<W: Write + Send> {
     Csv(Box<CsvSink<W>>),
@@ -67,21 +97,26 @@ pub(crate) struct XlsxSink<W: Write + Send> {
 }
 
 impl<W: Write + Send> Sink<W> {
-    /// A sink writing `header` first when `write_header`.
+    /// A sink writing `header` first when `write_header` (after a UTF-8 BOM when `bom`: a new
+    /// CSV file that Excel opens).
     pub fn new(
-        out: W,
+        mut out: W,
         format: OutputFormat,
         header: &[String],
         write_header: bool,
+        bom: bool,
     ) -> Result<Self> {
         match format {
             OutputFormat::Csv { delimiter } => {
+                if bom && write_header {
+                    out.write_all(UTF8_BOM)?;
+                }
                 let mut w = csv::WriterBuilder::new()
                     .delimiter(delimiter)
                     .buffer_capacity(256 * 1024)
                     .from_writer(out);
                 if write_header {
-                    w.write_record(header)?;
+                    w.write_record(header.iter().map(|h| excel_safe(h).into_owned()))?;
                 }
                 Ok(Sink::Csv(Box::new(CsvSink {
                     w,
@@ -134,10 +169,11 @@ impl<W: Write + Send> Sink<W> {
 impl<W: Write> CsvSink<W> {
     fn write(&mut self, fields: &[String], r: &BatchRow) -> Result<()> {
         for f in fields {
-            self.w.write_field(f)?;
+            self.w.write_field(excel_safe(f).as_ref())?;
         }
         self.w.write_field(r.id.as_deref().unwrap_or(""))?;
-        self.w.write_field(r.address.as_deref().unwrap_or(""))?;
+        self.w
+            .write_field(excel_safe(r.address.as_deref().unwrap_or("")).as_ref())?;
         self.w.write_field(r.level.map_or("", |l| l.as_str()))?;
         self.number(r.score, 3)?;
         self.w.write_field(r.town.as_deref().unwrap_or(""))?;
@@ -146,7 +182,7 @@ impl<W: Write> CsvSink<W> {
         self.number(r.lon, 6)?;
         self.number(r.lat, 6)?;
         self.w.write_field(r.status.as_str())?;
-        self.w.write_field(&r.note)?;
+        self.w.write_field(excel_safe(&r.note).as_ref())?;
         self.w.write_record(None::<&[u8]>)?;
         Ok(())
     }

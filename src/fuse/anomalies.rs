@@ -9,6 +9,7 @@
 //! the change and its audit entry are on disk together, and a crash never leaves one without the
 //! other.
 
+use crate::text::personal::mask_personal;
 use serde::Serialize;
 
 use super::{Error, Result, audit};
@@ -173,6 +174,8 @@ pub(super) fn raise_in(
     actor: &str,
     note: Option<&str>,
 ) -> Result<(i64, bool)> {
+    let note = note.map(mask_personal);
+    let note = note.as_deref();
     let (source, record_key) = match r.entity_kind {
         "source_record" => r
             .entity_id
@@ -230,6 +233,7 @@ pub(super) fn review_in(
     decision: &str,
     note: Option<&str>,
 ) -> Result<()> {
+    let note = note.map(mask_personal);
     tx.execute(
         "INSERT INTO reviews (anomaly_id, reviewer, decision, note, at) \
          VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
@@ -245,6 +249,7 @@ pub(super) fn comment_in(
     actor: &str,
     text: &str,
 ) -> Result<()> {
+    let text = &mask_personal(text);
     let (status, assignee) = Anomalies::current(tx, id)?;
     review_in(tx, id, actor, "comment", Some(text))?;
     let state = state_json(status, assignee.as_deref());
@@ -508,6 +513,8 @@ impl<'a> Anomalies<'a> {
         actor: &str,
         comment: Option<&str>,
     ) -> Result<Anomaly> {
+        let comment = comment.map(mask_personal);
+        let comment = comment.as_deref();
         let tx = self.store.connection_mut().transaction()?;
         let (from, assignee) = Self::current(&tx, id)?;
         if !from.can_become(to) {

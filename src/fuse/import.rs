@@ -304,7 +304,7 @@ pub fn import_file(
         .to_lowercase();
     let read = match ext.as_str() {
         "csv" | "txt" | "tsv" => read_csv(path, ext == "tsv")?,
-        "xlsx" | "xls" | "xlsm" => read_xlsx(path)?,
+        "xlsx" | "xls" | "xlsm" | "xlsb" => read_xlsx(path)?,
         "geojson" | "json" => read_geojson(path)?,
         "gpkg" | "shp" => read_gis(path)?,
         _ => {
@@ -315,9 +315,11 @@ pub fn import_file(
         }
     };
     let mapping = Mapping::infer(read.headers.iter().map(String::as_str), map)?;
+    let mut read = read;
+    mask_free_text(&mut read, &mapping);
     let kind = match ext.as_str() {
         "tsv" | "txt" => "csv".to_string(),
-        "xls" | "xlsm" => "xlsx".to_string(),
+        "xls" | "xlsm" | "xlsb" => "xlsx".to_string(),
         "json" => "geojson".to_string(),
         e => e.to_string(),
     };
@@ -370,6 +372,54 @@ pub fn import_file(
         problems: read.problems,
         mapping,
     })
+}
+
+/// Masks phone and ID-card numbers ([`crate::text::personal`]) in the free text of the records:
+/// every column but the first (the record id) and those mapped to an id, a number, a coordinate
+/// or a count, which are data, not a caller's words.
+fn mask_free_text(read: &mut Read, mapping: &Mapping) {
+    let data_columns: std::collections::HashSet<&str> = mapping
+        .columns
+        .iter()
+        .filter(|(_, f)| {
+            matches!(
+                f,
+                Field::Id
+                    | Field::Lane
+                    | Field::Number
+                    | Field::Building
+                    | Field::Group
+                    | Field::NumberFrom
+                    | Field::NumberTo
+                    | Field::Lon
+                    | Field::Lat
+                    | Field::Floors
+            )
+        })
+        .map(|(c, _)| c.as_str())
+        .chain(read.headers.first().map(String::as_str))
+        .collect();
+    for record in &mut read.records {
+        let Ok(serde_json::Value::Object(mut obj)) = serde_json::from_str(&record.raw) else {
+            continue;
+        };
+        let mut changed = false;
+        for (column, value) in obj.iter_mut() {
+            if data_columns.contains(column.as_str()) {
+                continue;
+            }
+            if let serde_json::Value::String(text) = value {
+                let masked = crate::text::personal::mask_personal(text);
+                if masked != *text {
+                    *text = masked;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            record.raw = serde_json::Value::Object(obj).to_string();
+        }
+    }
 }
 
 /// Builds records from rows: key from the first column, raw as an ordered JSON object; repeated
@@ -441,18 +491,11 @@ fn read_csv(path: &Path, tabs: bool) -> Result<Read> {
     })
 }
 
+/// The first sheet, through the one bounded workbook opener ([`crate::batch::workbook`]): a
+/// workbook over its budgets, or an `.xls`, is refused with the limit named.
 fn read_xlsx(path: &Path) -> Result<Read> {
-    use calamine::{Reader, open_workbook_auto};
-    let mut wb = open_workbook_auto(path).map_err(|e| Error::file(path, e))?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::file(path, "no sheet"))?;
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| Error::file(path, e))?;
-    let mut rows = range.rows();
+    let sheet = crate::batch::workbook::read_sheet(path, None).map_err(|e| Error::file(path, e))?;
+    let mut rows = sheet.range.rows();
     let headers: Vec<String> = rows
         .next()
         .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
@@ -498,11 +541,13 @@ fn read_geojson(path: &Path) -> Result<Read> {
             problems.push(format!("feature {i}: repeated record id {key}"));
             continue;
         }
-        let geometry = match f
-            .geometry
-            .as_ref()
-            .map(|g| Geometry::<f64>::try_from(&g.value))
-        {
+        let geometry = match f.geometry.as_ref().map(|g| {
+            if crate::gis::geojson::positions_complete(&g.value) {
+                Geometry::<f64>::try_from(&g.value).map_err(|e| e.to_string())
+            } else {
+                Err("a position with fewer than two coordinates".to_string())
+            }
+        }) {
             None => None,
             Some(Ok(g)) => Some(g),
             Some(Err(e)) => {

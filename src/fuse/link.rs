@@ -1707,8 +1707,12 @@ fn insert_findings(tx: &rusqlite::Transaction<'_>, findings: &[Finding]) -> Resu
 /// Reads a file as a source without storing it (for `dizhi check FILE`): CSV/XLSX/GeoJSON/…
 /// through the same readers as import, into a temporary store.
 pub fn read_file_source(path: &std::path::Path, role: Role, map: &[String]) -> Result<SourceInput> {
-    let dir = std::env::temp_dir().join(format!("dizhi-check-{}", std::process::id()));
-    let mut scratch = Store::open(&dir)?;
+    // A fresh directory with a random name (never a predictable path another user could plant).
+    let dir = tempfile::Builder::new()
+        .prefix("dizhi-check-")
+        .tempdir()
+        .map_err(|e| Error::file(path, e))?;
+    let mut scratch = Store::open(dir.path())?;
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -1730,7 +1734,7 @@ pub fn read_file_source(path: &std::path::Path, role: Role, map: &[String]) -> R
         })
     })();
     drop(scratch);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     result
 }
 

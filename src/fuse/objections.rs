@@ -55,6 +55,7 @@ pub fn file(
     if note.trim().is_empty() {
         return Err(Error::Invalid("an objection needs a note".into()));
     }
+    let note = &crate::text::personal::mask_personal(note);
     let town = store.address(address_id)?.map(|a| a.town.name);
     let text = store.address_text(address_id)?;
     anomalies::synced(store)?;

@@ -61,6 +61,13 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
         };
         let geometry = match f.geometry {
             None => None,
+            Some(g) if !positions_complete(&g.value) => {
+                loaded.problems.push(super::GeometryProblem {
+                    feature: footprint.id,
+                    reason: "a position with fewer than two coordinates".into(),
+                });
+                continue;
+            }
             Some(g) => match Geometry::<f64>::try_from(&g.value) {
                 Ok(g) => Some(g),
                 Err(e) => {
@@ -81,6 +88,24 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
         }
     }
     wgs84.finish(loaded)
+}
+
+/// Whether every position of a geometry has an x and a y: the geojson crate's conversion indexes
+/// `[1]` unchecked, so `[[[0]]]` would panic instead of being a problem of its feature.
+pub(crate) fn positions_complete(g: &geojson::GeometryValue) -> bool {
+    use geojson::GeometryValue as G;
+    let ok = |p: &geojson::Position| p.len() >= 2;
+    match g {
+        G::Point { coordinates } => ok(coordinates),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.iter().all(ok),
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().flatten().all(ok)
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().all(ok),
+        G::GeometryCollection { geometries } => {
+            geometries.iter().all(|g| positions_complete(&g.value))
+        }
+    }
 }
 
 pub(crate) fn text_attr(props: &JsonObject, keys: &[&str]) -> Option<String> {

@@ -291,7 +291,21 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
         .map_err(&err)?;
-    let names: Vec<String> = stmt.column_names().map(str::to_ascii_lowercase).collect();
+    // Column names from `pragma_table_info`, read as bytes: rusqlite's column-name calls panic on
+    // a name that is not UTF-8 (a damaged or crafted file).
+    let mut names: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+        .and_then(|mut info| {
+            info.query_map([table.as_str()], |r| {
+                Ok(
+                    String::from_utf8_lossy(r.get_ref(0)?.as_bytes().unwrap_or_default())
+                        .to_ascii_lowercase(),
+                )
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()
+        })
+        .map_err(&err)?;
+    names.resize(stmt.column_count(), String::new());
     let col = |wanted: &[&str]| {
         wanted
             .iter()

@@ -7,6 +7,7 @@
 
 pub(crate) mod anomalies;
 mod batch_jobs;
+mod hostile;
 mod steward;
 
 use std::io::Write;

@@ -453,27 +453,35 @@ pub(super) async fn export(
             )));
         }
     };
-    // A directory of this request's own (the request id is unique in the process).
-    let dir = std::env::temp_dir().join(format!(
-        "dizhi-export-{}-{}",
-        std::process::id(),
-        crate::api::observe::current_request_id()
-            .unwrap_or_default()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
-    ));
+    // A directory of this export's own, with a random name, in the data directory's private
+    // temporary directory (see `crate::api::private_temp_dir`): nothing in its path comes from
+    // the request, and no other local user can enter it.
+    let tmp = crate::api::private_temp_dir(&state.data_dir).map_err(ApiError::internal)?;
     let _heavy = state.heavy_permit().await?;
-    let bytes = state
+    // Dropped with the request (a timeout, a closed connection): the export stops at its next step.
+    let cancel = CancelOnDrop::default();
+    let cancelled = cancel.0.clone();
+    let file = state
         .blocking(move |_, store| {
             let footprints =
                 crate::gis::footprints_from_store(store).map_err(ApiError::internal)?;
-            std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
-            let path = dir.join(format!("buildings.{ext}"));
-            let written =
-                crate::gis::write_footprints(&path, format, &footprints, Default::default())
-                    .map_err(ApiError::internal)
-                    .and_then(|()| std::fs::read(&path).map_err(ApiError::internal));
-            let _ = std::fs::remove_dir_all(&dir);
-            written
+            if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(ApiError::Timeout);
+            }
+            let dir = tempfile::Builder::new()
+                .prefix("export-")
+                .tempdir_in(&tmp)
+                .map_err(ApiError::internal)?;
+            let path = dir.path().join(format!("buildings.{ext}"));
+            crate::gis::write_footprints(&path, format, &footprints, Default::default())
+                .map_err(ApiError::internal)?;
+            if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(ApiError::Timeout);
+            }
+            // Opened, then the directory removed: the open file is streamed, nothing is left.
+            let file = std::fs::File::open(&path).map_err(ApiError::internal)?;
+            drop(dir);
+            Ok(file)
         })
         .await?;
     Ok((
@@ -484,7 +492,17 @@ pub(super) async fn export(
                 format!("attachment; filename=\"buildings.{ext}\""),
             ),
         ],
-        bytes,
+        crate::api::stream_file(file, cancel),
     )
         .into_response())
+}
+
+/// Set when dropped: tells a blocking export that its request is gone.
+#[derive(Default)]
+pub(crate) struct CancelOnDrop(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }

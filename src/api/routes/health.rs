@@ -12,17 +12,23 @@ pub(super) async fn healthz() -> Response {
     axum::Json(json!({"status": "ok"})).into_response()
 }
 
-/// `GET /readyz`: the store answers and the indexes are loaded.
+/// `GET /readyz`: the store answers and the indexes are loaded. It asks the store on a connection
+/// of its own ([`crate::api::Inner::health_store`]), never one of the pool's.
 pub(super) async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (addresses, buildings) = state
-        .blocking(|state, store| {
-            let n: i64 = store
-                .connection()
-                .query_row("SELECT count(*) FROM buildings", [], |r| r.get(0))
-                .map_err(ApiError::internal)?;
-            Ok((state.addresses, n))
-        })
-        .await?;
+    let checked = state.clone();
+    let (addresses, buildings) = tokio::task::spawn_blocking(move || {
+        let store = checked
+            .health_store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let n: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM buildings", [], |r| r.get(0))
+            .map_err(ApiError::internal)?;
+        Ok::<_, ApiError>((checked.addresses, n))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(axum::Json(json!({
         "status": "ready",
         "addresses": addresses,

@@ -6,6 +6,7 @@ mod admin;
 mod anomalies;
 mod batch;
 mod buildings;
+pub(crate) use buildings::CancelOnDrop;
 mod health;
 mod lookup;
 mod map;
