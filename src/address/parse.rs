@@ -731,15 +731,7 @@ impl Parser {
                     && st.comps.iter().all(|r| r.admin.is_some())
                     && st.comps[0].admin.as_ref().is_some_and(|a| a.code == h.code)
                 {
-                    st.comps.clear();
-                    st.push(Raw {
-                        level: h.level,
-                        start: pos,
-                        end,
-                        value: h.name.clone(),
-                        confidence: 0.95,
-                        admin: Some(h.clone()),
-                    });
+                    st.restart_at_admin(h, pos, end, 0.95);
                     return Some(end);
                 }
                 if let Some(last) = st.comps.last_mut()
@@ -759,15 +751,7 @@ impl Parser {
                 if let Some(h) = hits.iter().find(|h| {
                     !h.short && h.level <= Level::District && first.is_some_and(|f| h.level < f)
                 }) {
-                    st.comps.clear();
-                    st.push(Raw {
-                        level: h.level,
-                        start: pos,
-                        end,
-                        value: h.name.clone(),
-                        confidence: 0.9,
-                        admin: Some(h.clone()),
-                    });
+                    st.restart_at_admin(h, pos, end, 0.9);
                     return Some(end);
                 }
             }
@@ -1550,6 +1534,20 @@ impl State {
             }
         }
         self.comps.push(r);
+    }
+
+    /// Drops what was read so far: the address starts again at division `h` (chars
+    /// `start..end`), what came before being a redundant prefix.
+    fn restart_at_admin(&mut self, h: &AdminHit, start: usize, end: usize, confidence: f32) {
+        self.comps.clear();
+        self.push(Raw {
+            level: h.level,
+            start,
+            end,
+            value: h.name.clone(),
+            confidence,
+            admin: Some(h.clone()),
+        });
     }
 
     fn has(&self, level: Level) -> bool {

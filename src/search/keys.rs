@@ -45,33 +45,11 @@ pub fn sound(name: &str) -> String {
             out.push(' ');
         }
         match p {
-            Some(p) => fold_syllable(p.plain(), &mut out),
+            Some(p) => crate::text::sound::fold_syllable(p.plain(), &mut out),
             None => out.push(c),
         }
     }
     out
-}
-
-/// Folds one toneless syllable onto its fuzzy-pinyin class.
-fn fold_syllable(syllable: &str, out: &mut String) {
-    let (initial, rest) = ["zh", "ch", "sh", "n"]
-        .iter()
-        .find_map(|i| syllable.strip_prefix(i).map(|rest| (*i, rest)))
-        .unwrap_or(("", syllable));
-    out.push_str(match initial {
-        "zh" => "z",
-        "ch" => "c",
-        "sh" => "s",
-        "n" => "l",
-        other => other,
-    });
-    match rest.strip_suffix("ng") {
-        Some(stem) if !stem.is_empty() => {
-            out.push_str(stem);
-            out.push('n');
-        }
-        _ => out.push_str(rest),
-    }
 }
 
 /// The character bigrams of a name (a single character is its own gram).

@@ -4,6 +4,7 @@
 pub mod normalize;
 pub mod personal;
 pub mod segment;
+pub mod sound;
 
 pub use normalize::{Normalized, normalize};
 pub use segment::{Segment, Segmenter};

@@ -8,24 +8,9 @@ use super::similarity::{
 use crate::address::{Comparison, Relation, standard_levels};
 use crate::{Level, Parse};
 
-/// The levels compared one by one.
-const LEVELS: [Level; 15] = [
-    Level::District,
-    Level::Devzone,
-    Level::Town,
-    Level::Community,
-    Level::Group,
-    Level::Road,
-    Level::Subroad,
-    Level::Lane,
-    Level::Number,
-    Level::Poi,
-    Level::Subpoi,
-    Level::Building,
-    Level::Unit,
-    Level::Floor,
-    Level::Room,
-];
+/// The levels compared one by one: every level below the city (province and city say little
+/// about whether two places within one city are the same).
+const LEVELS: &[Level] = Level::ALL.split_at(2).1;
 
 /// Levels whose values are names (compared by similarity, not only equality).
 fn named(level: Level) -> bool {
@@ -517,7 +502,7 @@ fn extract(s: &mut Sink, a: &Side, b: &Side, rules: &Comparison) {
     s.put("numbers_a_only", (a.numbers.len() - shared) as f64);
     s.put("numbers_b_only", (b.numbers.len() - shared) as f64);
     // Level by level.
-    for level in LEVELS {
+    for &level in LEVELS {
         let tag = level.as_str();
         let (va, vb) = (a.get(level), b.get(level));
         s.flag(&format!("{tag}_a"), va.is_some());

@@ -120,32 +120,14 @@ pub fn char_sets(text: &[char]) -> (Vec<char>, Vec<(char, char)>) {
 pub fn sounds(text: &[char]) -> Vec<String> {
     text.iter()
         .map(|&c| match c.to_pinyin() {
-            Some(p) => fold(p.plain()),
+            Some(p) => {
+                let mut folded = String::new();
+                crate::text::sound::fold_syllable(p.plain(), &mut folded);
+                folded
+            }
             None => c.to_string(),
         })
         .collect()
-}
-
-fn fold(syllable: &str) -> String {
-    let (initial, rest) = ["zh", "ch", "sh", "n"]
-        .iter()
-        .find_map(|i| syllable.strip_prefix(i).map(|r| (*i, r)))
-        .unwrap_or(("", syllable));
-    let mut out = String::from(match initial {
-        "zh" => "z",
-        "ch" => "c",
-        "sh" => "s",
-        "n" => "l",
-        other => other,
-    });
-    match rest.strip_suffix("ng") {
-        Some(stem) if !stem.is_empty() => {
-            out.push_str(stem);
-            out.push('n');
-        }
-        _ => out.push_str(rest),
-    }
-    out
 }
 
 /// The runs of ASCII digits in a text, as numbers' text, sorted and deduplicated.

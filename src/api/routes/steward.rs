@@ -32,16 +32,8 @@ pub(super) async fn me(
 }
 
 fn footprint(b: &EvidenceBuilding) -> Value {
-    let ring = |r: &geo::LineString<f64>| -> Value {
-        r.coords()
-            .map(|c| json!([c.x, c.y]))
-            .collect::<Vec<_>>()
-            .into()
-    };
-    let mut rings = vec![ring(b.footprint.exterior())];
-    rings.extend(b.footprint.interiors().iter().map(ring));
-    json!({"type": "Feature", "id": b.id, "properties": {},
-        "geometry": {"type": "Polygon", "coordinates": rings}})
+    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&b.footprint));
+    json!({"type": "Feature", "id": b.id, "properties": {}, "geometry": geometry})
 }
 
 /// `GET /v1/anomalies/{id}/evidence`: the anomaly (with reviews and history), the standard
