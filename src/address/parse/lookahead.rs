@@ -1,0 +1,196 @@
+//! What the characters around a position say: separators, markers that follow a number,
+//! whether a name goes on or a road suffix follows.
+
+use crate::Level;
+
+/// Separators between components: spaces and punctuation.
+pub(super) fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            ',' | '.'
+                | ';'
+                | ':'
+                | '/'
+                | '\\'
+                | '|'
+                | '"'
+                | '\''
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '!'
+                | '?'
+                | '*'
+                | '+'
+                | '='
+                | '&'
+                | '@'
+                | '$'
+                | '%'
+                | '^'
+                | '`'
+                | '-'
+                | '·'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '《'
+                | '》'
+                | '：'
+                | '？'
+                | '！'
+                | '…'
+        )
+}
+
+pub(super) fn is_alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// Whether the text after an admin spelling continues a longer name (江宁路, 中山村, 柳市大道):
+/// a short form or a town name followed by a suffix is part of that name, not the division.
+pub(super) fn continues_name(rest: &[char]) -> bool {
+    let Some(&c) = rest.first() else {
+        return false;
+    };
+    if matches!(
+        c,
+        '路' | '街'
+            | '道'
+            | '村'
+            | '镇'
+            | '乡'
+            | '区'
+            | '县'
+            | '市'
+            | '巷'
+            | '弄'
+            | '里'
+            | '桥'
+            | '湾'
+            | '庄'
+            | '苑'
+            | '园'
+            | '城'
+            | '港'
+            | '厂'
+            | '屯'
+            | '堂'
+            | '宅'
+    ) {
+        return true;
+    }
+    let two: [char; 2] = match rest {
+        [a, b, ..] => [*a, *b],
+        _ => return false,
+    };
+    matches!(
+        two,
+        ['大', '道']
+            | ['大', '街']
+            | ['大', '厦']
+            | ['公', '路']
+            | ['社', '区']
+            | ['新', '村']
+            | ['新', '区']
+            | ['小', '区']
+            | ['花', '园']
+            | ['广', '场']
+            | ['中', '路']
+            | ['东', '路']
+            | ['西', '路']
+            | ['南', '路']
+            | ['北', '路']
+            | ['东', '街']
+            | ['西', '街']
+            | ['南', '街']
+            | ['北', '街']
+            | ['中', '学']
+            | ['小', '学']
+            | ['大', '学']
+            | ['医', '院']
+            | ['中', '心']
+    )
+}
+
+/// Number markers after a number: the level they give and their length in chars.
+pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
+    let c0 = *rest.first()?;
+    let c1 = rest.get(1).copied();
+    Some(match (c0, c1) {
+        // 78号楼下: downstairs at 78号, a door and a place word.
+        ('号', Some('楼')) if rest.get(2) == Some(&'下') => (Level::Number, 1),
+        ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
+        ('号', Some('院')) => (Level::Number, 2),
+        // 41号门: a gate of a market or campus, not a door number.
+        ('号', Some('门')) if !matches!(rest.get(2), Some('口' | '面')) => (Level::Subpoi, 2),
+        ('号', Some('搂')) => (Level::Building, 2),
+        ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
+        ('号', _) => (Level::Number, 1),
+        ('支', Some('弄')) => (Level::Subroad, 2),
+        ('弄', Some('堂')) => return None,
+        ('弄', _) => (Level::Lane, 1),
+        ('幢', _)
+        | ('栋', _)
+        | ('座', _)
+        | ('#', _)
+        | ('憧', _)
+        | ('撞', _)
+        | ('楼', Some('栋')) => (Level::Building, 1),
+        ('单', Some('元')) => (Level::Unit, 2),
+        ('梯', _) => (Level::Unit, 1),
+        ('铺', _) => (Level::Room, 1),
+        ('门', _) if c1 != Some('口') && c1 != Some('面') => (Level::Unit, 1),
+        ('层', _) => (Level::Floor, 1),
+        ('楼', Some('下')) => return None,
+        ('楼', _) => (Level::Floor, 1),
+        ('f', _) | ('F', _) => (Level::Floor, 1),
+        ('室', _) | ('户', _) => (Level::Room, 1),
+        ('房', _) if c1 != Some('产') && c1 != Some('子') => (Level::Room, 1),
+        ('组', _) | ('队', _) => (Level::Group, 1),
+        ('期', _) | ('区', _) => (Level::Subpoi, 1),
+        _ => return None,
+    })
+}
+
+/// Whether a road suffix follows: then a town or village name before it is part of the road's name.
+pub(super) fn road_follows(rest: &[char]) -> bool {
+    matches!(
+        rest,
+        ['路' | '街' | '巷', ..] | ['大' | '公', '道' | '街' | '路', ..]
+    )
+}
+
+/// Whether the number ending at `end` is part of a road name (黄河5路, 7巷).
+pub(super) fn road_name_number(chars: &[char], end: usize) -> bool {
+    match chars.get(end) {
+        Some('路' | '街' | '巷' | '横' | '纬' | '经') => true,
+        Some('大') => matches!(chars.get(end + 1), Some('道' | '街')),
+        // 232省道, 209国道
+        Some('省' | '国' | '县' | '乡') => chars.get(end + 1) == Some(&'道'),
+        _ => false,
+    }
+}
+
+pub(super) fn level_for_last(chain_level: Level, marker_level: Level) -> Level {
+    match marker_level {
+        Level::Number | Level::Subpoi | Level::Group | Level::Lane | Level::Subroad => chain_level,
+        other => other,
+    }
+}
+
+pub(super) fn alnum_end(chars: &[char], from: usize) -> usize {
+    let mut e = from;
+    while e < chars.len() && is_alnum(chars[e]) {
+        e += 1;
+    }
+    e
+}

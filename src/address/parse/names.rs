@@ -1,0 +1,285 @@
+//! Open names in the walk: roads, communities, compounds and their named parts, closed by a
+//! suffix or by the next number or separator.
+
+use super::*;
+
+impl Parser {
+    /// An open name at `pos`: jieba segments up to a closing suffix, else up to the next number
+    /// or separator (a POI). Returns where the walk continues.
+    pub(super) fn name_at(
+        &self,
+        norm: &Normalized,
+        chars: &[char],
+        pos: usize,
+        st: &mut Reading,
+        masked: &[(MaskedKind, usize, usize)],
+    ) -> usize {
+        let n = chars.len();
+        let mut pos = pos;
+        if self.words.connectors.contains(&chars[pos])
+            && st
+                .comps
+                .last()
+                .is_some_and(|r| r.level == Level::Road && r.end == pos)
+            && pos + 1 < n
+        {
+            // 黄山路与富春江路: the connector is not part of the second road.
+            pos += 1;
+            if chars[pos].is_ascii_alphanumeric() || is_separator(chars[pos]) {
+                // What follows is no name (0路与10栋): let the walk take it.
+                return pos;
+            }
+        }
+        let mut end = pos + 1;
+        while end < n {
+            let c = chars[end];
+            if c.is_ascii_digit() && road_name_number(chars, alnum_end(chars, end)) {
+                end = alnum_end(chars, end);
+                continue;
+            }
+            if is_separator(c) || c.is_ascii_digit() || masked.iter().any(|m| m.1 == end) {
+                break;
+            }
+            if matches!(
+                c,
+                '东' | '西' | '南' | '北' | '中' | '甲' | '乙' | '丙' | '丁'
+            ) && matches!(
+                number_marker(&chars[end + 1..]),
+                Some((Level::Unit | Level::Room, _))
+            ) && matches!(chars.get(end + 1), Some('单' | '户' | '梯'))
+            {
+                // 康顺豪庭东单元: the side names the unit, not the compound.
+                break;
+            }
+            if c.is_ascii_alphabetic() {
+                // B6-37号, A座: a letter that starts a number, not part of the name.
+                let run_end = alnum_end(chars, end);
+                let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
+                let after = &chars[run_end..];
+                // A201, b3, a lone C before a number or the end: a building or room, not a name.
+                let lone = run_end == end + 1
+                    && after
+                        .first()
+                        .is_none_or(|&c| c.is_ascii_digit() || is_separator(c) || c == '_');
+                if number_marker(after).is_some()
+                    || (has_digit && after.first() == Some(&'-'))
+                    || (has_digit && chars[end].is_ascii_alphabetic() && end > pos + 1)
+                    || (lone && end > pos + 1)
+                {
+                    break;
+                }
+            }
+            end += 1;
+        }
+        let text = norm.text();
+        let chunk = &text[byte_offset(text, chars, pos)..byte_offset(text, chars, end)];
+        let segments = self.segmenter.segments(chunk);
+        let mut close: Option<(usize, Level, f32)> = None;
+        for seg in &segments {
+            let seg_end = pos + seg.end;
+            // A village or town suffix inside a segment (老岭村上康城 → 老岭村|上康城: jieba
+            // glued 村上) closes the name there, unless the segment is a word of its own (村口).
+            if seg.end - seg.start >= 2 && seg.end < end - pos {
+                let inner = &chars[pos + seg.start..seg_end - 1];
+                let word = &chars[pos + seg.start..seg_end];
+                let split_at = inner
+                    .iter()
+                    .enumerate()
+                    .position(|(k, c)| {
+                        matches!(c, '村' | '镇' | '乡' | '路' | '街' | '巷')
+                            // 街道, 村委会: a longer suffix starts here.
+                            && !self.words.longer_suffix_at(&chars[pos + seg.start + k..])
+                    })
+                    .filter(|_| !self.words.not_name.iter().any(|w| w.as_slice() == word));
+                if let Some(k) = split_at {
+                    let cut = pos + seg.start + k + 1;
+                    let name = &chars[pos..cut];
+                    if name.len() >= 3
+                        && !self.words.not_name.iter().any(|w| name.ends_with(w))
+                        && !road_follows(&chars[cut..])
+                        && let Some((NameClass::Level(level), _)) = self.words.closing_suffix(name)
+                        && matches!(level, Level::Community | Level::Town | Level::Road)
+                    {
+                        close = Some((cut, level, 0.7));
+                        break;
+                    }
+                }
+            }
+            let name = &chars[pos..seg_end];
+            let seg_chars = &chars[pos + seg.start..seg_end];
+            if let Some((NameClass::Level(level), slen)) = self.words.closing_suffix(name) {
+                // The suffix must end this segment (路口, 村口 do not close a name), a longer
+                // POI suffix wins (新村 is a compound), and a common noun is no name (农村).
+                let poi_longer = self
+                    .words
+                    .poi_suffixes
+                    .iter()
+                    .any(|p| p.len() > slen && name.ends_with(p));
+                let common = self.words.not_name.iter().any(|w| w.as_slice() == name);
+                let seg_ok = seg_chars.len() >= slen || seg.start > 0;
+                // 宁乡路, 石门村路: a town or village name followed by a suffix is a longer name.
+                let rest = &chars[seg_end..];
+                // 杨园街街道: the suffix goes on into a longer one (街 → 街道).
+                let extends = self.words.extends_suffix(&chars[seg_end - slen..], slen);
+                let inside = extends
+                    || (level != Level::Road && road_follows(rest))
+                    || (slen == 1
+                        && level == Level::Community
+                        && self.words.closing_suffix_starts(rest));
+                if seg_ok && !common && !inside {
+                    let level = if poi_longer { Level::Poi } else { level };
+                    // 新华路东段, 宜城大道一段: the section is part of the road's name.
+                    let section = match (level, chars.get(seg_end), chars.get(seg_end + 1)) {
+                        (Level::Road, Some('段'), _) => 1,
+                        (Level::Road, Some(c), Some('段'))
+                            if "东西南北中一二三四五六七八九十".contains(*c) =>
+                        {
+                            2
+                        }
+                        _ => 0,
+                    };
+                    close = Some((seg_end + section, level, 0.8));
+                    break;
+                }
+            }
+            // An admin name or a near-qualifier right after this segment ends the name here.
+            if seg_end < end {
+                let rest = &chars[seg_end..];
+                if self.words.near_at(rest).is_some()
+                    || self.words.filler_at(rest).is_some_and(|l| l >= 2)
+                    || self.full_admin_starts(chars, seg_end)
+                {
+                    close = Some((seg_end, Level::Poi, 0.6));
+                    break;
+                }
+            }
+        }
+        let (close_end, level, conf) = close.unwrap_or((end, Level::Poi, 0.6));
+        if level == Level::Road {
+            // 碧桂园三街, 杭州湾新区兴慈三路: a compound or zone name glued before a road.
+            let split = segments
+                .iter()
+                .map(|seg| pos + seg.start)
+                .filter(|&b| b > pos + 1 && close_end >= b + 3)
+                .find(|&b| self.words.ends_area_name(&chars[pos..b]));
+            if let Some(b) = split {
+                let prefix = &chars[pos..b];
+                let level = if self
+                    .words
+                    .closing_suffix(prefix)
+                    .is_some_and(|(c, _)| c == NameClass::Level(Level::Devzone))
+                {
+                    Level::Devzone
+                } else if matches!(
+                    st.comps.last().map(|r| r.level),
+                    Some(Level::Poi | Level::Subpoi)
+                ) {
+                    Level::Subpoi
+                } else {
+                    Level::Poi
+                };
+                st.push(Found {
+                    level,
+                    start: pos,
+                    end: b,
+                    value: prefix.iter().collect(),
+                    confidence: 0.6,
+                    admin: None,
+                });
+                pos = b;
+            }
+        }
+        if level == Level::Poi
+            && !matches!(
+                st.comps.last().map(|r| r.level),
+                Some(Level::Poi | Level::Subpoi)
+            )
+            && let Some(b) = self.poi_part_split(chars, pos, close_end, &segments)
+        {
+            // 南方大厦数码广场, 国际商贸城四区: a compound and a named part of it.
+            st.push(Found {
+                level: Level::Poi,
+                start: pos,
+                end: b,
+                value: chars[pos..b].iter().collect(),
+                confidence: 0.6,
+                admin: None,
+            });
+            pos = b;
+        }
+        let level = if level == Level::Poi
+            && matches!(
+                st.comps.last().map(|r| r.level),
+                Some(Level::Poi | Level::Subpoi)
+            ) {
+            Level::Subpoi
+        } else {
+            level
+        };
+        let value: String = chars[pos..close_end].iter().collect();
+        // 8楼11街: a "street" inside a building is an aisle of a market floor, a unit.
+        let level =
+            if level == Level::Road && matches!(st.context(), After::Building | After::Inner) {
+                Level::Unit
+            } else {
+                level
+            };
+        // A road the dictionaries know is as sure as an admin name.
+        let conf = if level == Level::Road && self.road_towns.contains_key(&value) {
+            0.95
+        } else {
+            conf
+        };
+        st.push(Found {
+            level,
+            start: pos,
+            end: close_end,
+            value,
+            confidence: conf,
+            admin: None,
+        });
+        close_end
+    }
+
+    /// Where a POI name `chars[pos..end]` splits into a compound and a named part of it: after a
+    /// word boundary where the first part ends with a compound suffix (大厦, 广场, 商城) and the
+    /// rest is a name of its own with such a suffix, or a numbered or sided part (四区, 东园, 二期).
+    pub(super) fn poi_part_split(
+        &self,
+        chars: &[char],
+        pos: usize,
+        end: usize,
+        segments: &[crate::text::Segment<'_>],
+    ) -> Option<usize> {
+        if end < pos + 4 {
+            return None;
+        }
+        let part = |b: usize| -> bool {
+            let rest = &chars[b..end];
+            match rest {
+                [n, k] => {
+                    "一二三四五六七八九十东西南北中甲乙丙丁".contains(*n)
+                        && "区期园苑座".contains(*k)
+                }
+                _ => self
+                    .words
+                    .poi_suffix_len(rest)
+                    .is_some_and(|l| rest.len() > l + 1),
+            }
+        };
+        let whole = |b: usize| -> bool {
+            let head = &chars[pos..b];
+            self.words.poi_suffix_len(head).is_some_and(|l| {
+                head.len() > l && (l >= 2 || "城苑园".contains(head[head.len() - 1]))
+            })
+        };
+        if whole(end - 2) && part(end - 2) {
+            return Some(end - 2);
+        }
+        segments
+            .iter()
+            .map(|seg| pos + seg.start)
+            .filter(|&b| b >= pos + 2 && b + 3 <= end)
+            .find(|&b| whole(b) && part(b))
+    }
+}
