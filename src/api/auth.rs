@@ -125,99 +125,6 @@ pub enum KeySource {
     Data,
 }
 
-/// The server's config file (`--config FILE`, TOML).
-///
-/// # Examples
-/// ```
-/// let c: dizhi::api::Config = toml::from_str(r#"
-/// anonymous_lookups = false
-/// cors_origins = ["https://map.example.org"]
-/// [limits]
-/// max_batch = 500
-/// [[keys]]
-/// id = "ops"
-/// role = "gis"
-/// hash = "sha256$00$00"
-/// "#).unwrap();
-/// assert_eq!(c.limits.max_batch, 500);
-/// assert_eq!(c.limits.max_body_bytes, 2 * 1024 * 1024);
-/// assert_eq!(c.keys[0].role, dizhi::api::auth::Role::Gis);
-/// ```
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Lookups without a key. Default: allowed only when serving on a loopback address without a
-    /// config file.
-    pub anonymous_lookups: Option<bool>,
-    /// Origins allowed by CORS; empty (the default) means CORS is off.
-    #[serde(default)]
-    pub cors_origins: Vec<String>,
-    /// Request limits.
-    #[serde(default)]
-    pub limits: Limits,
-    /// API keys.
-    #[serde(default)]
-    pub keys: Vec<KeyEntry>,
-    /// Batch jobs: upload and row limits, queue, expiry.
-    #[serde(default)]
-    pub jobs: super::jobs::JobsConfig,
-}
-
-/// Limits on what one request may ask for.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    /// Largest request body.
-    pub max_body_bytes: usize,
-    /// Longest query string (bytes, percent-encoded).
-    pub max_query_bytes: usize,
-    /// Longest address text (characters).
-    pub max_address_chars: usize,
-    /// Most addresses in one `POST /v1/normalize`.
-    pub max_batch: usize,
-    /// Most buildings in one spatial answer.
-    pub max_buildings: usize,
-    /// Most vertices in the polygons of one `POST /v1/buildings/within`.
-    pub max_polygon_vertices: usize,
-    /// Most heavy requests (polygon, box and distance queries, export) running at once; more wait.
-    pub max_heavy: usize,
-    /// Longest a request may take.
-    pub request_timeout_ms: u64,
-    /// Most requests in flight; more get 503.
-    pub max_concurrency: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body_bytes: 2 * 1024 * 1024,
-            max_query_bytes: 4096,
-            max_address_chars: 512,
-            max_batch: 1000,
-            max_buildings: 10_000,
-            max_polygon_vertices: 2_000,
-            max_heavy: 2,
-            request_timeout_ms: 10_000,
-            max_concurrency: 1024,
-        }
-    }
-}
-
-impl Config {
-    /// Reads a config file.
-    pub fn read(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: Config =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        for k in &config.keys {
-            valid_id(&k.id).map_err(|e| format!("{}: {e}", path.display()))?;
-            parse_hash(&k.hash)
-                .ok_or_else(|| format!("{}: key {}: bad hash", path.display(), k.id))?;
-        }
-        Ok(config)
-    }
-}
-
 /// The file in a data directory that holds the keys created there (hashes only).
 pub const KEYS_FILE: &str = "api-keys.toml";
 /// The file in a data directory where the first admin key is written, readable by its owner only.
@@ -264,21 +171,25 @@ impl KeyRing {
     /// The keys of the config and of the data directory's key file.
     pub fn load(
         data_dir: &Path,
-        config: &Config,
+        config_keys: &[KeyEntry],
         anonymous_lookups: bool,
-    ) -> Result<KeyRing, String> {
+    ) -> Result<KeyRing, KeyError> {
         let file = data_dir.join(KEYS_FILE);
         let mut keys = BTreeMap::new();
         if file.exists() {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let kf: KeysFile =
-                toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file).map_err(|source| KeyError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let kf: KeysFile = toml::from_str(&text).map_err(|source| KeyError::Toml {
+                path: file.clone(),
+                source,
+            })?;
             for k in kf.keys {
                 keys.insert(k.id.clone(), (k, KeySource::Data));
             }
         }
-        for k in &config.keys {
+        for k in config_keys {
             keys.insert(k.id.clone(), (k.clone(), KeySource::Config));
         }
         Ok(KeyRing {
@@ -419,12 +330,55 @@ impl KeyRing {
     }
 }
 
+/// Why a key is not valid as configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidKey {
+    /// The id is empty, too long, or has characters other than letters, digits and `-`.
+    #[error("key id {0:?}: use 1-64 ASCII letters, digits and '-'")]
+    Id(String),
+    /// The hash is not `sha256$SALT_HEX$DIGEST_HEX` with a 32-byte digest.
+    #[error("key {0}: bad hash (expected sha256$SALT_HEX$DIGEST_HEX)")]
+    Hash(String),
+}
+
+/// Why the keys could not be read, or the first admin key not made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The data directory's key file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The key file is not valid TOML of keys.
+    #[error("{path}: {source}")]
+    Toml {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// The first admin key could not be created.
+    #[error("first admin key: {0}")]
+    Create(#[from] CreateError),
+    /// The first admin key could not be written to its file.
+    #[error("{path}: {source}")]
+    Write {
+        /// The admin key file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// Why a key could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     /// The id has characters other than letters, digits and `-`, or is too long.
-    #[error("{0}")]
-    BadId(String),
+    #[error(transparent)]
+    BadId(InvalidKey),
     /// A key with this id exists.
     #[error("a key with id {0:?} exists")]
     Exists(String),
@@ -449,19 +403,20 @@ pub enum RevokeError {
 
 /// Creates the first admin key in the data directory when there is no admin key at all, writing the
 /// key to [`ADMIN_KEY_FILE`] (mode 0600). Returns the file when a key was created.
-pub fn ensure_admin_key(ring: &KeyRing, data_dir: &Path) -> Result<Option<PathBuf>, String> {
+pub fn ensure_admin_key(ring: &KeyRing, data_dir: &Path) -> Result<Option<PathBuf>, KeyError> {
     if ring.has_admin() {
         return Ok(None);
     }
-    let (_, key) = ring
-        .create(
-            Some("admin"),
-            Role::Admin,
-            Some("created at first start".into()),
-        )
-        .map_err(|e| e.to_string())?;
+    let (_, key) = ring.create(
+        Some("admin"),
+        Role::Admin,
+        Some("created at first start".into()),
+    )?;
     let path = data_dir.join(ADMIN_KEY_FILE);
-    write_private(&path, &format!("{key}\n")).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_private(&path, &format!("{key}\n")).map_err(|source| KeyError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(Some(path))
 }
 
@@ -501,14 +456,20 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
 }
 
-fn valid_id(id: &str) -> Result<(), String> {
+pub(super) fn valid_id(id: &str) -> Result<(), InvalidKey> {
     if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(format!(
-            "key id {id:?}: use 1-64 ASCII letters, digits and '-'"
-        ));
+        return Err(InvalidKey::Id(id.to_string()));
     }
     Ok(())
+}
+
+/// Checks a configured key's id and hash.
+pub(super) fn valid_entry(k: &KeyEntry) -> Result<(), InvalidKey> {
+    valid_id(&k.id)?;
+    parse_hash(&k.hash)
+        .map(|_| ())
+        .ok_or_else(|| InvalidKey::Hash(k.id.clone()))
 }
 
 fn digest_of(salt: &[u8], secret: &str) -> Vec<u8> {
@@ -646,7 +607,7 @@ mod tests {
     #[test]
     fn created_keys_verify_and_wrong_ones_do_not() {
         let dir = tempfile::tempdir().unwrap();
-        let ring = KeyRing::load(dir.path(), &Config::default(), false).unwrap();
+        let ring = KeyRing::load(dir.path(), &[], false).unwrap();
         let (entry, key) = ring.create(Some("ops"), Role::Gis, None).unwrap();
         assert_eq!(entry.id, "ops");
         assert_eq!(ring.verify(&key).unwrap().role, Some(Role::Gis));
@@ -656,7 +617,7 @@ mod tests {
         // Persisted as a hash only, and read back.
         let text = std::fs::read_to_string(dir.path().join(KEYS_FILE)).unwrap();
         assert!(!text.contains(key.rsplit('_').next().unwrap()));
-        let again = KeyRing::load(dir.path(), &Config::default(), false).unwrap();
+        let again = KeyRing::load(dir.path(), &[], false).unwrap();
         assert!(again.verify(&key).is_some());
         assert!(matches!(
             ring.create(Some("ops"), Role::Gis, None),
@@ -669,18 +630,16 @@ mod tests {
     #[test]
     fn config_hashes_verify() {
         let key = "dzk_cfg_s3cret";
-        let config = Config {
-            keys: vec![KeyEntry {
-                id: "cfg".into(),
-                role: Role::Hotline,
-                hash: hash_key(key).unwrap(),
-                note: None,
-                town: None,
-            }],
-            ..Config::default()
-        };
+        let keys = [KeyEntry {
+            id: "cfg".into(),
+            role: Role::Hotline,
+            hash: hash_key(key).unwrap(),
+            note: None,
+            town: None,
+        }];
+        assert_eq!(valid_entry(&keys[0]), Ok(()));
         let dir = tempfile::tempdir().unwrap();
-        let ring = KeyRing::load(dir.path(), &config, false).unwrap();
+        let ring = KeyRing::load(dir.path(), &keys, false).unwrap();
         assert!(ring.verify(key).is_some());
         assert!(matches!(ring.revoke("cfg"), Err(RevokeError::InConfig)));
     }

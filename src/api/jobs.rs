@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::config::JobsConfig;
 use super::{ApiError, AppState};
 use crate::batch::read::Source;
 use crate::batch::{self, BatchOptions, ColumnRef, InputFormat, OutputFormat, Status};
@@ -31,53 +32,6 @@ const PREVIEW_CHARS: usize = 200;
 const PREVIEW_ROWS: usize = 5;
 /// How often a running job's progress is written to `status.json`.
 const SAVE_EVERY: Duration = Duration::from_secs(2);
-
-/// The `[jobs]` section of the server config.
-///
-/// # Examples
-/// ```
-/// let c: dizhi::api::Config = toml::from_str("[jobs]\nmax_upload_bytes = 1000\n").unwrap();
-/// assert_eq!(c.jobs.max_upload_bytes, 1000);
-/// assert_eq!(c.jobs.max_running, 1);
-/// ```
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JobsConfig {
-    /// Where jobs live; default `DATA/jobs`.
-    pub dir: Option<PathBuf>,
-    /// Largest upload (the whole multipart request).
-    pub max_upload_bytes: usize,
-    /// Most data rows in one file.
-    pub max_rows: u64,
-    /// Jobs running at once; more wait.
-    pub max_running: usize,
-    /// Jobs waiting; more uploads are refused (503).
-    pub max_queued: usize,
-    /// Finished jobs kept; beyond this the oldest go before their time.
-    pub max_kept: usize,
-    /// How long a finished job and its files are kept.
-    pub ttl_secs: u64,
-    /// Threads of one running job; 0: half the cores (at least one).
-    pub threads: usize,
-    /// Longest an upload request may take.
-    pub upload_timeout_ms: u64,
-}
-
-impl Default for JobsConfig {
-    fn default() -> Self {
-        JobsConfig {
-            dir: None,
-            max_upload_bytes: 64 * 1024 * 1024,
-            max_rows: 500_000,
-            max_running: 1,
-            max_queued: 16,
-            max_kept: 200,
-            ttl_secs: 24 * 3600,
-            threads: 0,
-            upload_timeout_ms: 600_000,
-        }
-    }
-}
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,7 +298,7 @@ pub fn rfc3339(secs: u64) -> String {
 
 /// A fresh job id: 128 random bits as 32 hex digits.
 fn new_id() -> String {
-    crate::api::auth::hex(&crate::api::auth::random_bytes::<16>())
+    super::auth::hex(&super::auth::random_bytes::<16>())
 }
 
 /// Whether `id` has the shape of a job id.
@@ -464,8 +418,8 @@ impl Jobs {
     /// jobs there, queues again the ones that were running, removes expired ones and leftovers of
     /// uploads. Jobs are off (every batch route answers 503) when the directory cannot be made or
     /// another server holds it.
-    pub fn open(data_dir: &Path, config: &crate::api::Config) -> Jobs {
-        let config = config.jobs.clone();
+    pub fn open(data_dir: &Path, config: &JobsConfig) -> Jobs {
+        let config = config.clone();
         let dir = config.dir.clone().unwrap_or_else(|| data_dir.join("jobs"));
         let mut jobs = Jobs {
             config,

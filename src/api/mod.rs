@@ -19,6 +19,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod guard;
 pub mod jobs;
@@ -43,7 +44,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
-pub use auth::{Config, Limits, Role};
+pub use auth::Role;
+pub use config::{Config, ConfigError, JobsConfig, Limits};
 pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
 pub use observe::mask_personal;
 
@@ -69,7 +71,7 @@ pub enum StartError {
     Store(#[from] crate::store::Error),
     /// The keys could not be read or the first admin key written.
     #[error("keys: {0}")]
-    Keys(String),
+    Keys(#[from] auth::KeyError),
 }
 
 /// A few store connections: `Store` is `Send` but not `Sync`, so each is used by one request at
@@ -220,10 +222,9 @@ impl AppState {
         };
         let anonymous_lookups = anonymous != guard::Anonymous::Off;
         let config = config.unwrap_or_default();
-        let keys =
-            auth::KeyRing::load(data_dir, &config, anonymous_lookups).map_err(StartError::Keys)?;
-        let admin_key_file = auth::ensure_admin_key(&keys, data_dir).map_err(StartError::Keys)?;
-        let jobs = Arc::new(jobs::Jobs::open(data_dir, &config));
+        let keys = auth::KeyRing::load(data_dir, &config.keys, anonymous_lookups)?;
+        let admin_key_file = auth::ensure_admin_key(&keys, data_dir)?;
+        let jobs = Arc::new(jobs::Jobs::open(data_dir, &config.jobs));
         let metrics = metrics::Metrics::new(
             openapi::operations()
                 .iter()

@@ -34,7 +34,7 @@ pub(super) async fn create_key(
                 .keys
                 .create(body.id.as_deref(), body.role, body.note)
                 .map_err(|e| match e {
-                    CreateError::BadId(m) => ApiError::InvalidBody(m),
+                    CreateError::BadId(m) => ApiError::InvalidBody(m.to_string()),
                     CreateError::Exists(_) => ApiError::Conflict(e.to_string()),
                     CreateError::Io(e) => ApiError::internal(e),
                 })?;
