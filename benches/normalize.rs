@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dizhi::Dictionaries;
-use dizhi::search::noisy::noisy_queries;
+use dizhi::eval::noisy::noisy_queries;
 use dizhi::search::{AddressIndex, Matcher, build_index};
 use dizhi::store::Store;
 use dizhi::synth::{SynthConfig, generate_to_dir};

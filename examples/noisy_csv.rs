@@ -15,15 +15,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let dicts = dizhi::Dictionaries::embedded()?;
     let store = dizhi::store::Store::open(std::path::Path::new(data))?;
-    let queries =
-        dizhi::search::noisy::noisy_queries(&store, &dicts, rows.parse()?, seed.parse()?)?;
+    let queries = dizhi::eval::noisy::noisy_queries(&store, &dicts, rows.parse()?, seed.parse()?)?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(out)?));
     w.write_record(["id", "地址", "expect"])?;
     for (i, q) in queries.iter().enumerate() {
         let expect = match &q.expected {
-            dizhi::search::noisy::Expected::Address { id } => id.as_str(),
-            dizhi::search::noisy::Expected::NotInLibrary => "not_in_library",
-            dizhi::search::noisy::Expected::Outside => "outside",
+            dizhi::eval::noisy::Expected::Address { id } => id.as_str(),
+            dizhi::eval::noisy::Expected::NotInLibrary => "not_in_library",
+            dizhi::eval::noisy::Expected::Outside => "outside",
         };
         w.write_record([(i + 1).to_string().as_str(), q.text.as_str(), expect])?;
     }

@@ -480,7 +480,7 @@ pub fn eval_fusion(data: &Path, source_dir: &Path, min_f1: f64, refuse: bool) ->
         fuse_store(data, None, None)?;
     }
     let store = dizhi::store::Store::open(data)?;
-    let e = fuse::eval::evaluate(&store, source_dir)?;
+    let e = dizhi::eval::fusion::evaluate(&store, source_dir)?;
     print!("{}", e.to_table());
     if e.min_f1 < min_f1 {
         std::process::exit(1);

@@ -45,6 +45,7 @@ pub mod eval;
 pub mod fuse;
 pub mod fuzz;
 pub mod gis;
+pub mod level;
 pub mod search;
 pub mod setup;
 pub mod spatial;

@@ -400,7 +400,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 opened.elapsed().as_secs_f64()
             );
             let store = dizhi::store::Store::open(&cli.data)?;
-            let qs = dizhi::search::noisy::noisy_queries(&store, &dicts, queries, seed)?;
+            let qs = dizhi::eval::noisy::noisy_queries(&store, &dicts, queries, seed)?;
             if let Some(path) = queries_out {
                 use std::io::Write;
                 let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -410,7 +410,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let report = dizhi::search::bench::run(&matcher, &qs, threads);
+            let report = dizhi::eval::normalize::run(&matcher, &qs, threads);
             print!("{}", report.to_text());
             if let Some(path) = failures {
                 use std::io::Write;

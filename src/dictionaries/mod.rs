@@ -5,12 +5,14 @@
 //! generated from them ([`Dictionaries::jieba_user_dict`]), never kept by hand.
 
 mod admin;
+mod road_stem;
 mod tables;
 
 pub use admin::{AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel, QINGPU_CODE};
+pub use road_stem::road_stem;
 pub use tables::{Alias, AliasKind, Marker, MarkerKind, Road};
 
-use crate::Level;
+use crate::level::Level;
 
 /// A dictionary file could not be read. The embedded files are checked by the tests, so this is
 /// only seen when a caller loads its own files.

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use super::DictionaryError;
-use crate::Level;
+use crate::level::Level;
 
 /// A 青浦 road.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,13 @@
-//! Measuring dizhi against labelled data. The labelled files are read at run time from where the
-//! caller says (../shared/data/parsing); none of their content is part of the project.
+//! Measuring dizhi against labelled data: the parser on character-labelled files ([`parse`]),
+//! the relation of two addresses on labelled pairs ([`relation`]), the matcher on noisy queries
+//! with known answers ([`noisy`] makes them, [`normalize`] scores them), and fusion's anomalies
+//! and links against the generator's truth ([`fusion`]). Real labelled files are read at run
+//! time from where the caller says (../shared/data); none of their content is part of the
+//! project.
 
+pub mod fusion;
+pub mod noisy;
+pub mod normalize;
 pub mod parse;
 pub mod relation;
 

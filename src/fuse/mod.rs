@@ -29,7 +29,6 @@
 
 pub mod anomalies;
 pub mod compare;
-pub mod eval;
 pub mod import;
 pub mod link;
 pub mod objections;

@@ -4,28 +4,7 @@
 
 use pinyin::ToPinyin;
 
-/// Road suffixes, longest first, so that 华徐公路 and 华徐路 share the stem 华徐.
-const ROAD_SUFFIXES: [&str; 8] = ["公路", "大道", "大街", "支路", "路", "街", "巷", "道"];
-
-/// The road name without its suffix (`华徐公路` → `华徐`); the name itself when nothing is left.
-///
-/// # Examples
-/// ```
-/// use dizhi::search::keys::road_stem;
-/// assert_eq!(road_stem("华徐公路"), "华徐");
-/// assert_eq!(road_stem("华徐路"), "华徐");
-/// assert_eq!(road_stem("城中北路"), "城中北");
-/// ```
-pub fn road_stem(name: &str) -> &str {
-    for suffix in ROAD_SUFFIXES {
-        if let Some(stem) = name.strip_suffix(suffix)
-            && !stem.is_empty()
-        {
-            return stem;
-        }
-    }
-    name
-}
+pub use crate::dictionaries::road_stem;
 
 /// The sound of a name: the toneless pinyin of each character, folded the way a Shanghai ear and
 /// a pinyin keyboard confuse it (zh/z, ch/c, sh/s, n/l; -ng/-n), characters without pinyin kept.

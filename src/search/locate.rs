@@ -386,7 +386,7 @@ impl Matcher {
                 continue;
             }
             let stem: String = chars[..keep].iter().collect();
-            if let Some(v) = crate::text::normalize::numeral_value(&chars[keep..])
+            if let Some(v) = crate::text::numerals::to_digits(&chars[keep..])
                 && (table.contains(&stem) || !table.same_sound(&stem).is_empty())
             {
                 *name = Some(stem);

@@ -6,12 +6,10 @@
 //! it looks the anchor name up exactly, then by stem (公路 said as 路), by sound (homophones), and
 //! only then by its bigrams (typos), each fallback scored lower.
 
-pub mod bench;
 mod build;
 pub mod keys;
 mod locate;
 mod names;
-pub mod noisy;
 mod schema;
 mod suggest;
 

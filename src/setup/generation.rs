@@ -5,24 +5,16 @@
 //! [`ensure_paired`] tells, and rebuilds the index from the store (the store is the truth).
 //!
 //! An index without the file was built before generations were written, and is taken as it is.
+//! The store's side (the id, its `meta` key, stale build files) is [`crate::store::generation`].
 
 use std::path::Path;
 
 use crate::search::{AddressIndex, build_index};
-use crate::store::{STORE_FILE, Store};
-
-/// The `meta` key of the store's generation.
-pub const META_KEY: &str = "generation";
+use crate::store::Store;
+pub use crate::store::generation::{META_KEY, new_id, remove_stale_build_files};
 
 /// The file in the index directory holding the generation it was built from.
 pub const INDEX_FILE: &str = "generation";
-
-/// A fresh random generation id.
-pub fn new_id() -> String {
-    let mut bytes = [0u8; 8];
-    rand::fill(&mut bytes[..]);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// How a data directory's store and index go together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,43 +87,4 @@ pub fn ensure_paired(store: &Store, data_dir: &Path) -> Result<bool, super::Erro
             Ok(true)
         }
     }
-}
-
-/// Removes what killed builds left in `data_dir`: `.dizhi.sqlite.build-PID` files whose process
-/// is gone (or, where that cannot be told, older than a day), and the sources of an interrupted
-/// first start (`.bundled-PID`).
-pub fn remove_stale_build_files(data_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return;
-    };
-    let store_prefix = format!(".{STORE_FILE}.build-");
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name
-            .strip_prefix(&store_prefix)
-            .or_else(|| name.strip_prefix(".bundled-"))
-            .and_then(|p| p.parse::<u32>().ok());
-        let Some(pid) = pid else { continue };
-        if pid == std::process::id() || !process_gone(pid, &entry) {
-            continue;
-        }
-        let path = entry.path();
-        let _ = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-    }
-}
-
-fn process_gone(pid: u32, entry: &std::fs::DirEntry) -> bool {
-    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
-        return !Path::new(&format!("/proc/{pid}")).exists();
-    }
-    entry
-        .metadata()
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600))
 }

@@ -363,7 +363,7 @@ fn build_into(
     started: Instant,
 ) -> Result<BuildReport, BuildError> {
     fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
-    crate::setup::generation::remove_stale_build_files(data_dir);
+    super::generation::remove_stale_build_files(data_dir);
     let tmp_path = data_dir.join(format!(".{STORE_FILE}.build-{}", std::process::id()));
     // Claim the name atomically, so two builds into one directory cannot share a temp file.
     File::options()
@@ -533,8 +533,8 @@ fn write_build_meta(
     // (`crate::setup::generation`), so a store and an index of two builds are told apart.
     write_meta(
         tx,
-        crate::setup::generation::META_KEY,
-        &crate::setup::generation::new_id(),
+        super::generation::META_KEY,
+        &super::generation::new_id(),
     )?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('built_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",

@@ -18,6 +18,7 @@
 //! [`build()`] fills a data directory from a synthetic-district source directory, all or nothing.
 
 mod build;
+pub mod generation;
 mod geom;
 mod schema;
 

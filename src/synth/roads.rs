@@ -36,7 +36,7 @@ pub fn generated_road_names(dicts: &Dictionaries) -> Vec<String> {
         .collect();
     let mut stems: BTreeSet<String> = taken
         .iter()
-        .map(|n| crate::search::keys::road_stem(n).to_string())
+        .map(|n| crate::dictionaries::road_stem(n).to_string())
         .collect();
     let mut out = Vec::new();
     let mut tries = 0;

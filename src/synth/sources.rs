@@ -15,6 +15,7 @@ use super::roads::Road;
 use crate::address::community_address_name;
 use crate::dictionaries::{AliasKind, Dictionaries};
 use crate::spatial::crs::wgs84_to_gcj02;
+use crate::text::numerals;
 use crate::{AddressKind, BuildingKind, StandardAddress};
 
 /// A kind of fault injected into a source record.
@@ -213,21 +214,6 @@ fn homophone_of(name: &str, dicts: &Dictionaries, rng: &mut ChaCha8Rng) -> Optio
     let mut out = chars.clone();
     out[i] = *dicts.homophones_of(chars[i]).choose(rng)?;
     Some(out.into_iter().collect())
-}
-
-/// Writes a number in Chinese numerals, digit by digit for long ones as people say them
-/// (1288 → 一二八八) and with 十 for two-digit ones (13 → 十三).
-pub fn chinese_numerals(n: &str) -> String {
-    const D: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
-    let digits: Vec<u32> = n.chars().filter_map(|c| c.to_digit(10)).collect();
-    match digits.as_slice() {
-        [d] => D[*d as usize].to_string(),
-        [1, 0] => "十".to_string(),
-        [1, d] => format!("十{}", D[*d as usize]),
-        [t, 0] => format!("{}十", D[*t as usize]),
-        [t, d] => format!("{}十{}", D[*t as usize], D[*d as usize]),
-        _ => digits.iter().map(|&d| D[d as usize]).collect(),
-    }
 }
 
 /// The 街镇 that holds most of a place's addresses: the one a register names for a road or
@@ -736,7 +722,7 @@ fn spoken(
     }
     let num = |n: &str| {
         if numerals {
-            chinese_numerals(n)
+            numerals::spelled(n)
         } else {
             n.to_string()
         }
@@ -818,16 +804,5 @@ mod tests {
             let refs: Vec<&StandardAddress> = doors.iter().collect();
             assert_eq!(majority_town(&refs), *want, "{towns:?}");
         }
-    }
-
-    #[test]
-    fn numbers_in_chinese_numerals_as_people_say_them() {
-        assert_eq!(chinese_numerals("3"), "三");
-        assert_eq!(chinese_numerals("10"), "十");
-        assert_eq!(chinese_numerals("13"), "十三");
-        assert_eq!(chinese_numerals("40"), "四十");
-        assert_eq!(chinese_numerals("25"), "二十五");
-        assert_eq!(chinese_numerals("1288"), "一二八八");
-        assert_eq!(chinese_numerals("305"), "三零五");
     }
 }

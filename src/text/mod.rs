@@ -2,6 +2,7 @@
 //! and segmentation by jieba with the project's address dictionaries.
 
 pub mod normalize;
+pub mod numerals;
 pub mod personal;
 pub mod segment;
 pub mod sound;

@@ -3,6 +3,8 @@
 //! remembers the span of the original input it came from, so spans found on the normalized text
 //! can be mapped back to the caller's text.
 
+use super::numerals::{is_numeral, to_digits};
+
 /// Normalized text with a character map back to the original input.
 ///
 /// # Examples
@@ -99,35 +101,6 @@ impl Normalized {
 }
 
 /// A Chinese numeral character's digit value, or `None` for the multipliers and non-numerals.
-fn numeral_digit(c: char) -> Option<u32> {
-    Some(match c {
-        '零' | '〇' | '洞' => 0,
-        '一' | '幺' | '壹' => 1,
-        '二' | '两' | '贰' => 2,
-        '三' | '叁' => 3,
-        '四' | '肆' => 4,
-        '五' | '伍' => 5,
-        '六' | '陆' => 6,
-        '七' | '柒' => 7,
-        '八' | '捌' => 8,
-        '九' | '玖' => 9,
-        _ => return None,
-    })
-}
-
-fn numeral_multiplier(c: char) -> Option<u64> {
-    match c {
-        '十' | '拾' => Some(10),
-        '百' | '佰' => Some(100),
-        '千' | '仟' => Some(1000),
-        _ => None,
-    }
-}
-
-fn is_numeral(c: char) -> bool {
-    numeral_digit(c).is_some() || numeral_multiplier(c).is_some()
-}
-
 /// Whether the text after a numeral run makes it a number (一二八八弄, 十三号, 五楼) rather than
 /// part of a name (三元村, 六里桥, 九亭). Only the level markers that follow a number count.
 fn starts_number_marker(rest: &[char]) -> bool {
@@ -182,51 +155,6 @@ fn spoken_door(before: &[char], after: &[char]) -> bool {
         _ => false,
     };
     marker_before && ends
-}
-
-/// The value of a run of numerals: digit by digit (一二八八 → 1288) when it has no multiplier,
-/// else positional (三百零五 → 305, 十三 → 13). `None` when it does not read as a number.
-/// # Examples
-/// ```
-/// use dizhi::text::normalize::numeral_value;
-/// assert_eq!(numeral_value(&['一', '二', '八', '八']).as_deref(), Some("1288"));
-/// assert_eq!(numeral_value(&['三', '百', '零', '五']).as_deref(), Some("305"));
-/// assert_eq!(numeral_value(&['三', '四', '十']), None);
-/// ```
-pub fn numeral_value(run: &[char]) -> Option<String> {
-    if run.is_empty() {
-        return None;
-    }
-    if run.iter().all(|&c| numeral_digit(c).is_some()) {
-        if run.contains(&'两') && run.len() > 1 {
-            return None;
-        }
-        return Some(
-            run.iter()
-                .filter_map(|&c| numeral_digit(c))
-                .map(|d| char::from_digit(d, 10).unwrap_or('0'))
-                .collect(),
-        );
-    }
-    let mut total: u64 = 0;
-    let mut pending: Option<u64> = None;
-    let mut last_mult = u64::MAX;
-    for &c in run {
-        if let Some(d) = numeral_digit(c) {
-            if pending.is_some() && d != 0 {
-                return None; // 三四十: not a plain number
-            }
-            pending = if d == 0 { pending } else { Some(d as u64) };
-        } else if let Some(m) = numeral_multiplier(c) {
-            if m >= last_mult {
-                return None;
-            }
-            total += pending.take().unwrap_or(1) * m;
-            last_mult = m;
-        }
-    }
-    total += pending.unwrap_or(0);
-    Some(total.to_string())
 }
 
 /// Maps one character to its normalized form: full-width → ASCII, dash/space/control variants.
@@ -287,7 +215,7 @@ pub fn normalize(input: &str) -> Normalized {
             }
             // A numeral right after a letter or digit is part of a code, not a number of its own.
             if (starts_number_marker(&original[j..]) || spoken_door(&original[..i], &original[j..]))
-                && let Some(value) = numeral_value(&original[i..j])
+                && let Some(value) = to_digits(&original[i..j])
             {
                 for d in value.chars() {
                     out.chars.push(d);

@@ -2,7 +2,7 @@
 //! used by the parser (a number it finds is masked and never taken for a door number), the access
 //! log, every stored note and comment, and imported free text.
 //!
-//! A number may be written with ASCII or full-width digits or Chinese numerals (一三八…, 〇/零/幺),
+//! A number may be written with ASCII or full-width digits or Chinese numerals (一三八…, 〇/零/幺/洞/两; [`super::numerals`]),
 //! in groups joined by one to three separators (` - `): spaces (also full-width and no-break), `-` and its
 //! full-width and dash forms, `.`/`．`, `·`, and a closing bracket after an area code. A group of
 //! more than 8 digits ends a number, so two numbers written one after the other stay two. What a
@@ -17,6 +17,8 @@
 //! | any other single group of 7 or more | a long number (masked in text, not reported by the parser) |
 //!
 //! Masking keeps the first 3 and the last 2 digits and the separators; the rest become `*`.
+
+use super::numerals;
 
 /// The most digits of a personal number (`+86` and a mobile is 13, an ID card 18).
 const MAX_DIGITS: usize = 19;
@@ -50,21 +52,12 @@ pub struct Found {
 
 /// A digit's value, for ASCII and full-width digits and the Chinese numerals said digit by digit.
 fn digit(c: char) -> Option<u8> {
-    Some(match c {
-        '0'..='9' => c as u8 - b'0',
-        '０'..='９' => (c as u32 - '０' as u32) as u8,
-        '〇' | '零' | '○' => 0,
-        '一' | '幺' | '壹' => 1,
-        '二' | '贰' => 2,
-        '三' | '叁' => 3,
-        '四' | '肆' => 4,
-        '五' | '伍' => 5,
-        '六' | '陆' => 6,
-        '七' | '柒' => 7,
-        '八' | '捌' => 8,
-        '九' | '玖' => 9,
-        _ => return None,
-    })
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        '０'..='９' => Some((c as u32 - '０' as u32) as u8),
+        '○' => Some(0),
+        c => numerals::digit(c).map(|d| d as u8),
+    }
 }
 
 fn is_separator(c: char) -> bool {

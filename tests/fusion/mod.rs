@@ -686,7 +686,7 @@ fn eval_fusion_on_the_20k_fixture_meets_the_measured_floors() {
     // Fusing again changes nothing: no new anomalies.
     let (again, _) = fuse::fuse_store(&mut store, &reference, &rules).unwrap();
     assert_eq!(again.new_anomalies, 0);
-    let e = fuse::eval::evaluate(&store, &fixture()).unwrap();
+    let e = dizhi::eval::fusion::evaluate(&store, &fixture()).unwrap();
     // Floors measured on this fixture (seed 1): every kind 1.0 except homophone recall
     // (148/149: 桂中向 for 桂中巷 in a work order, which the matcher does not call a homophone).
     for k in &e.kinds {

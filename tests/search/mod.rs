@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 
 use dizhi::Dictionaries;
-use dizhi::search::bench;
-use dizhi::search::noisy::{Expected, noisy_queries};
+use dizhi::eval::noisy::{Expected, noisy_queries};
+use dizhi::eval::normalize as bench;
 use dizhi::search::{AddressIndex, CorrectionKind, MatchLevel, Matcher};
 
 use crate::common::fixture_data;

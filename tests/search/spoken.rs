@@ -93,8 +93,8 @@ fn a_door_run_into_its_room_is_cut_where_the_library_says() {
 fn the_same_seed_says_the_same_queries() {
     let dicts = dizhi::Dictionaries::embedded().unwrap();
     let store = dizhi::store::Store::open(crate::common::fixture_data()).unwrap();
-    let a = dizhi::search::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
-    let b = dizhi::search::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
+    let a = dizhi::eval::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
+    let b = dizhi::eval::noisy::noisy_queries(&store, &dicts, 500, 3).unwrap();
     assert_eq!(a, b);
     assert!(a.iter().any(|q| q.noise.iter().any(|n| n == "homophone")));
 }

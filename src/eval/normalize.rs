@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::time::{Duration, Instant};
 
 use super::noisy::{Expected, NoisyQuery};
-use super::{Match, MatchLevel, Matcher};
+use crate::search::{Match, MatchLevel, Matcher};
 
 /// Whether an answer is right for its query.
 pub fn is_right(q: &NoisyQuery, m: &Match) -> bool {

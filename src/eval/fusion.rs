@@ -12,8 +12,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::rules::RuleId;
-use super::{Error, Result};
+use crate::fuse::rules::RuleId;
+use crate::fuse::{Error, Result};
 use crate::store::Store;
 use crate::synth::FaultKind;
 

@@ -10,6 +10,7 @@ use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::search::keys::sound;
+use crate::text::numerals;
 
 /// What a caller says before the first name, glued to it (在白鹤…, 我家在…).
 pub(super) const LEAD_INS: [&str; 14] = [
@@ -110,25 +111,11 @@ impl SoundPool {
 
 /// A number as a caller says it: digit by digit (三五, 一二八八) or in words (三十五, 八十八).
 pub(super) fn spoken(n: &str, rng: &mut ChaCha8Rng) -> String {
-    const D: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
-    let digits: Vec<usize> = n
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .map(|d| d as usize)
-        .collect();
-    if digits.len() == 1 || rng.random_bool(0.5) {
-        return digits.iter().map(|&d| D[d]).collect();
-    }
-    match digits.as_slice() {
-        [1, 0] => "十".to_string(),
-        [1, d] => format!("十{}", D[*d]),
-        [t, 0] => format!("{}十", D[*t]),
-        [t, d] => format!("{}十{}", D[*t], D[*d]),
-        [h, 0, 0] => format!("{}百", D[*h]),
-        [h, 0, d] => format!("{}百零{}", D[*h], D[*d]),
-        [h, t, 0] => format!("{}百{}十", D[*h], D[*t]),
-        [h, t, d] => format!("{}百{}十{}", D[*h], D[*t], D[*d]),
-        _ => digits.iter().map(|&d| D[d]).collect(),
+    let digits = n.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits == 1 || rng.random_bool(0.5) {
+        numerals::digit_by_digit(n)
+    } else {
+        numerals::in_words(n)
     }
 }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::community_address_name;
 use crate::dictionaries::{AliasKind, Dictionaries};
 use crate::store::Store;
-use crate::synth::sources::chinese_numerals;
+use crate::text::numerals;
 use crate::{AddressKind, StandardAddress};
 
 use self::spoken::SoundPool;
@@ -229,7 +229,7 @@ fn say(
     }
     let num = |v: &str| {
         if numerals {
-            chinese_numerals(v)
+            numerals::spelled(v)
         } else {
             v.to_string()
         }
