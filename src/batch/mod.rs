@@ -13,6 +13,7 @@
 //! [`BatchOptions::cancel`] writes whole rows only; [`prepare_resume`] counts them (repairing a
 //! cut last line after a kill) and [`BatchOptions::skip_rows`] continues after them.
 
+pub mod columns;
 mod pipeline;
 pub mod read;
 mod resume;
@@ -71,8 +72,8 @@ pub enum Error {
     #[error("encoding: {0}")]
     Encoding(String),
     /// An address column is not in the header (a usage error).
-    #[error("{0}")]
-    Column(String),
+    #[error(transparent)]
+    Column(#[from] columns::ColumnError),
     /// A named sheet is not in the workbook (a usage error).
     #[error("no sheet {0:?} in the workbook; sheets: {1}")]
     Sheet(String, String),
@@ -116,7 +117,8 @@ impl Error {
     /// # Examples
     /// ```
     /// use dizhi::batch::Error;
-    /// assert!(Error::Column("no column 地址".into()).is_usage());
+    /// let missing = dizhi::batch::columns::ColumnError::NoAddressColumn { columns: vec![] };
+    /// assert!(Error::Column(missing).is_usage());
     /// assert!(!Error::Empty.is_usage());
     /// ```
     pub fn is_usage(&self) -> bool {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use calamine::Data;
 use csv::ByteRecord;
 
-use super::{BatchOptions, ColumnRef, Error, Inspection, Result};
+use super::{BatchOptions, Error, Inspection, Result};
 
 /// How much of a CSV input is read to detect its encoding.
 const SNIFF_BYTES: usize = 1 << 20;
@@ -331,7 +331,7 @@ impl Source {
     /// The header, the address columns the options name, and the encoding.
     pub fn inspection(&self, options: &BatchOptions) -> Result<Inspection> {
         let header = self.header().to_vec();
-        let address_columns = address_columns(&header, &options.columns)?;
+        let address_columns = super::columns::address_columns(&header, &options.columns)?;
         Ok(Inspection {
             header,
             address_columns,
@@ -440,40 +440,6 @@ fn cell_text(cell: Option<&Data>) -> String {
     }
 }
 
-/// The 0-based address columns: those named, else the first header containing 地址 or address.
-fn address_columns(header: &[String], wanted: &[ColumnRef]) -> Result<Vec<usize>> {
-    let listing = || header.join(", ");
-    if wanted.is_empty() {
-        return header
-            .iter()
-            .position(|h| h.contains("地址") || h.to_ascii_lowercase().contains("address"))
-            .map(|i| vec![i])
-            .ok_or_else(|| {
-                Error::Column(format!(
-                    "no column named like 地址 or address; give --column NAME or --column-index N (columns: {})",
-                    listing()
-                ))
-            });
-    }
-    wanted
-        .iter()
-        .map(|w| match w {
-            ColumnRef::Name(name) => {
-                header.iter().position(|h| h == name.trim()).ok_or_else(|| {
-                    Error::Column(format!("no column {name:?} (columns: {})", listing()))
-                })
-            }
-            ColumnRef::Index(i) if *i < header.len() => Ok(*i),
-            ColumnRef::Index(i) => Err(Error::Column(format!(
-                "column index {} is past the last column ({} columns: {})",
-                i + 1,
-                header.len(),
-                listing()
-            ))),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,18 +488,6 @@ mod tests {
         assert_eq!(r[1].problem.as_deref(), Some("1 fields, expected 2"));
         assert_eq!(r[2].fields, ["3", "b"]);
         assert!(r[2].problem.as_deref().unwrap().contains("dropped: c,d"));
-    }
-
-    #[test]
-    fn address_columns_by_name_index_or_guess() {
-        let h: Vec<String> = ["id", "门牌地址", "备注"].map(String::from).to_vec();
-        assert_eq!(address_columns(&h, &[]).unwrap(), [1]);
-        assert_eq!(
-            address_columns(&h, &[ColumnRef::Name("备注".into()), ColumnRef::Index(0)]).unwrap(),
-            [2, 0]
-        );
-        assert!(address_columns(&h, &[ColumnRef::Index(3)]).is_err());
-        assert!(address_columns(&h, &[ColumnRef::Name("x".into())]).is_err());
     }
 
     /// Regression: a few-KB workbook with cells at A1 and XFD1048576 made calamine allocate
