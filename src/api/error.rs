@@ -310,3 +310,89 @@ impl From<axum::extract::multipart::MultipartError> for ApiError {
         }
     }
 }
+
+// ---- Server-side failures: one `From` per layer -----------------------------------------------
+
+fn sqlite_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// SQLite: `busy` (503) while another connection writes, else internal (500).
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> ApiError {
+        if sqlite_busy(&e) {
+            ApiError::Busy
+        } else {
+            ApiError::internal(e)
+        }
+    }
+}
+
+/// The store: `busy` (503) while another connection writes, else internal (500).
+impl From<crate::store::Error> for ApiError {
+    fn from(e: crate::store::Error) -> ApiError {
+        match e {
+            crate::store::Error::Sqlite(e) => ApiError::from(e),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+/// The fusion layer, where the route has no more particular answer for a refused request
+/// ([`ApiError::from_fuse`]): 404, 503, 422, else 500.
+impl From<crate::fuse::Error> for ApiError {
+    fn from(e: crate::fuse::Error) -> ApiError {
+        ApiError::from_fuse(e, ApiError::InvalidBody)
+    }
+}
+
+/// The search layer (the index failed): internal (500).
+impl From<crate::search::Error> for ApiError {
+    fn from(e: crate::search::Error) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+/// A file of the server's own (a job, an export) could not be read or written: internal (500).
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+/// A GIS file the server writes itself (an export): internal (500).
+impl From<crate::gis::Error> for ApiError {
+    fn from(e: crate::gis::Error) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+/// A CSV the server writes itself (a report): internal (500).
+impl From<csv::Error> for ApiError {
+    fn from(e: csv::Error) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl<W> From<csv::IntoInnerError<W>> for ApiError {
+    fn from(e: csv::IntoInnerError<W>) -> ApiError {
+        ApiError::internal(e.error())
+    }
+}
+
+/// A blocking task panicked or was cancelled: internal (500).
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+/// The heavy-request semaphore was closed (only at shutdown): internal (500).
+impl From<tokio::sync::AcquireError> for ApiError {
+    fn from(e: tokio::sync::AcquireError) -> ApiError {
+        ApiError::internal(e)
+    }
+}

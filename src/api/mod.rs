@@ -265,7 +265,7 @@ impl AppState {
 
     /// Waits for a heavy-request permit (see [`Limits::max_heavy`]).
     pub async fn heavy_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        self.heavy.acquire().await.map_err(ApiError::internal)
+        self.heavy.acquire().await.map_err(ApiError::from)
     }
 
     /// Runs `f` with a store connection on a blocking thread.
@@ -274,9 +274,7 @@ impl AppState {
         f: impl FnOnce(&AppState, &Store) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || state.stores.with(|store| f(&state, store)))
-            .await
-            .map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(move || state.stores.with(|store| f(&state, store))).await?
     }
 
     /// [`AppState::blocking`] with a `&mut Store` (the fusion library's calls take one), one
@@ -304,12 +302,11 @@ impl AppState {
                 // Back to the pool with the usual wait for a lock (see `retrying`).
                 let reset = store.connection().busy_timeout(crate::store::BUSY_TIMEOUT);
                 let value = done?;
-                reset.map_err(ApiError::internal)?;
+                reset?;
                 Ok(value)
             })
         })
-        .await
-        .map_err(ApiError::internal)?
+        .await?
     }
 }
 

@@ -272,7 +272,7 @@ impl Jobs {
     pub fn scratch(&self) -> Result<ScratchDir, ApiError> {
         self.check_enabled()?;
         let path = self.dir.join(format!(".upload-{}", new_id()));
-        fs::create_dir_all(&path).map_err(ApiError::internal)?;
+        fs::create_dir_all(&path)?;
         Ok(ScratchDir { path, keep: false })
     }
 
@@ -292,7 +292,7 @@ impl Jobs {
         {
             let mut t = self.table();
             self.room(&t)?;
-            fs::rename(&scratch.path, &job_dir).map_err(ApiError::internal)?;
+            fs::rename(&scratch.path, &job_dir)?;
             scratch.keep = true;
             if let Err(e) = save(&self.dir, &record) {
                 let _ = fs::remove_dir_all(&job_dir);

@@ -19,10 +19,9 @@ pub(super) async fn address(
     let body = state
         .blocking(move |_, store| {
             let a = store
-                .address(&id)
-                .map_err(ApiError::internal)?
+                .address(&id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no address with id {id:?}")))?;
-            let links = store.links_of_address(&id).map_err(ApiError::internal)?;
+            let links = store.links_of_address(&id)?;
             let point = a.point.map(|p| {
                 let (x, y) = crs.from_wgs84(p.x(), p.y());
                 ((x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7)

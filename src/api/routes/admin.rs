@@ -90,8 +90,7 @@ pub(super) async fn revoke_key(
                 &format!("api_key:{}", entry.id),
                 Some(&before),
                 None,
-            )
-            .map_err(ApiError::internal)?;
+            )?;
             Ok(())
         })
         .await?;
@@ -116,7 +115,7 @@ pub(super) async fn audit(
         ));
     }
     let entries = state
-        .blocking(move |_, store| audit::recent(store, limit).map_err(ApiError::internal))
+        .blocking(move |_, store| audit::recent(store, limit).map_err(ApiError::from))
         .await?;
     Ok(axum::Json(json!({ "entries": entries })).into_response())
 }

@@ -35,18 +35,13 @@ fn listed(a: &Anomaly) -> Value {
 
 /// An anomaly with its reviews (decisions, comments, assignments) and its audit history.
 pub(super) fn detailed(store: &Store, a: &Anomaly) -> Result<Value, ApiError> {
-    let history =
-        fuse::audit_log(store, Some(&format!("anomaly:{}", a.id))).map_err(ApiError::internal)?;
-    let parse = |s: &Option<String>| {
-        s.as_deref()
-            .map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string())))
-    };
+    let history = fuse::audit_log(store, Some(&format!("anomaly:{}", a.id)))?;
     let mut v = json!(a);
     v["history"] = history
         .iter()
         .map(|e| {
             json!({"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
-                "before": parse(&e.before), "after": parse(&e.after)})
+                "before": e.before_json(), "after": e.after_json()})
         })
         .collect();
     Ok(v)
@@ -108,7 +103,7 @@ pub(super) async fn list(
         limit: limit + 1,
     };
     let mut rows = state
-        .blocking(move |_, store| page(store, &query).map_err(ApiError::internal))
+        .blocking(move |_, store| page(store, &query).map_err(ApiError::from))
         .await?;
     let next_after = (rows.len() > limit).then(|| {
         rows.truncate(limit);
@@ -127,7 +122,7 @@ pub(super) async fn summary(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let counts = state
-        .blocking(|_, store| fuse::anomalies::counts(store).map_err(ApiError::internal))
+        .blocking(|_, store| fuse::anomalies::counts(store).map_err(ApiError::from))
         .await?;
     let mut by_status = serde_json::Map::new();
     for s in Status::ALL {

@@ -149,9 +149,9 @@ async fn save_field(field: &mut Field<'_>, path: &Path) -> Result<(u64, Vec<u8>)
     }
     .await;
     drop(tx);
-    let written = writer.await.map_err(ApiError::internal)?;
+    let written = writer.await?;
     read?;
-    written.map_err(ApiError::internal)?;
+    written?;
     Ok((bytes, head))
 }
 
@@ -205,7 +205,7 @@ type Placing = (PathBuf, PathBuf);
 
 /// Moves the upload into place (blocking); the path it is at now.
 fn place((from, to): Placing) -> Result<PathBuf, ApiError> {
-    std::fs::rename(&from, &to).map_err(ApiError::internal)?;
+    std::fs::rename(&from, &to)?;
     Ok(to)
 }
 
@@ -227,8 +227,7 @@ pub(super) async fn inspect(
         drop(scratch);
         view
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await??;
     Ok(axum::Json(view).into_response())
 }
 
@@ -272,8 +271,7 @@ pub(super) async fn create(
         slot.job = Some((job.id().to_string(), owner(&caller)));
         Ok(job)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await??;
     pending.answered();
     let location = format!("/v1/batch/{}", job.id());
     let mut response = json_status(StatusCode::ACCEPTED, &job);
@@ -362,9 +360,7 @@ pub(super) async fn remove(
 ) -> Result<Response, ApiError> {
     let owner = owner_of(&state, &id, &caller)?;
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.jobs.remove(&id, owner.as_deref()))
-        .await
-        .map_err(ApiError::internal)??;
+    tokio::task::spawn_blocking(move || st.jobs.remove(&id, owner.as_deref())).await??;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -381,8 +377,7 @@ pub(super) async fn result(
         let len = file.metadata()?.len();
         Ok((file, len))
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
     .map_err(|e: std::io::Error| match e.kind() {
         // Swept or removed since it was looked up.
         std::io::ErrorKind::NotFound => ApiError::NotFound(format!("no batch job {id}")),

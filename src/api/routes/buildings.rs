@@ -78,8 +78,7 @@ pub(super) async fn reverse(
     let crs = parse_crs(q.crs.as_deref())?;
     let answer = state
         .blocking(move |state, store| {
-            reverse_answer(&state.footprints, store, lon, lat, crs, radius)
-                .map_err(ApiError::internal)
+            reverse_answer(&state.footprints, store, lon, lat, crs, radius).map_err(ApiError::from)
         })
         .await?;
     Ok(axum::Json(answer).into_response())
@@ -92,7 +91,7 @@ fn feature(
     distance: Option<f64>,
     crs: Crs,
 ) -> Result<Value, ApiError> {
-    let answer = building_answer(store, b, distance, crs).map_err(ApiError::internal)?;
+    let answer = building_answer(store, b, distance, crs)?;
     let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&footprint_in(b, crs)));
     Ok(json!({
         "type": "Feature",
@@ -132,8 +131,7 @@ pub(super) async fn building(
     let body = state
         .blocking(move |_, store| {
             let b = store
-                .building(&id)
-                .map_err(ApiError::internal)?
+                .building(&id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no building with id {id:?}")))?;
             feature(store, &b, None, crs)
         })
@@ -456,30 +454,27 @@ pub(super) async fn export(
     // A directory of this export's own, with a random name, in the data directory's private
     // temporary directory (see `crate::api::private_temp_dir`): nothing in its path comes from
     // the request, and no other local user can enter it.
-    let tmp = crate::api::private_temp_dir(&state.data_dir).map_err(ApiError::internal)?;
+    let tmp = crate::api::private_temp_dir(&state.data_dir)?;
     let _heavy = state.heavy_permit().await?;
     // Dropped with the request (a timeout, a closed connection): the export stops at its next step.
     let cancel = CancelOnDrop::default();
     let cancelled = cancel.0.clone();
     let file = state
         .blocking(move |_, store| {
-            let footprints =
-                crate::gis::footprints_from_store(store).map_err(ApiError::internal)?;
+            let footprints = crate::gis::footprints_from_store(store)?;
             if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(ApiError::Timeout);
             }
             let dir = tempfile::Builder::new()
                 .prefix("export-")
-                .tempdir_in(&tmp)
-                .map_err(ApiError::internal)?;
+                .tempdir_in(&tmp)?;
             let path = dir.path().join(format!("buildings.{ext}"));
-            crate::gis::write_footprints(&path, format, &footprints, Default::default())
-                .map_err(ApiError::internal)?;
+            crate::gis::write_footprints(&path, format, &footprints, Default::default())?;
             if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(ApiError::Timeout);
             }
             // Opened, then the directory removed: the open file is streamed, nothing is left.
-            let file = std::fs::File::open(&path).map_err(ApiError::internal)?;
+            let file = std::fs::File::open(&path)?;
             drop(dir);
             Ok(file)
         })

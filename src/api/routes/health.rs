@@ -23,12 +23,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<Response, Ap
             .unwrap_or_else(|p| p.into_inner());
         let n: i64 = store
             .connection()
-            .query_row("SELECT count(*) FROM buildings", [], |r| r.get(0))
-            .map_err(ApiError::internal)?;
+            .query_row("SELECT count(*) FROM buildings", [], |r| r.get(0))?;
         Ok::<_, ApiError>((checked.addresses, n))
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await??;
     Ok(axum::Json(json!({
         "status": "ready",
         "addresses": addresses,

@@ -62,7 +62,7 @@ pub(super) async fn normalize_one(
 ) -> Result<Response, ApiError> {
     check_text(&state, "q", &q.q)?;
     let crs = parse_crs(q.crs.as_deref())?;
-    let m = in_crs(state.matcher.normalize(&q.q), crs);
+    let m = in_crs(state.matcher.normalize(&q.q)?, crs);
     Ok(axum::Json(m).into_response())
 }
 
@@ -94,19 +94,18 @@ pub(super) async fn normalize_many(
     let results = if body.addresses.len() <= 4 {
         body.addresses
             .iter()
-            .map(|a| in_crs(state.matcher.normalize(a), crs))
-            .collect::<Vec<_>>()
+            .map(|a| Ok(in_crs(state.matcher.normalize(a)?, crs)))
+            .collect::<Result<Vec<_>, ApiError>>()?
     } else {
         // Many: off the async workers, so one big request does not stall the small ones.
         let st = state.clone();
         tokio::task::spawn_blocking(move || {
             body.addresses
                 .iter()
-                .map(|a| in_crs(st.matcher.normalize(a), crs))
-                .collect::<Vec<_>>()
+                .map(|a| Ok(in_crs(st.matcher.normalize(a)?, crs)))
+                .collect::<Result<Vec<_>, ApiError>>()
         })
-        .await
-        .map_err(ApiError::internal)?
+        .await??
     };
     Ok(axum::Json(serde_json::json!({ "results": results })).into_response())
 }
@@ -133,10 +132,7 @@ pub(super) async fn suggest(
             "limit must be between 1 and {MAX_SUGGEST}"
         )));
     }
-    let suggestions = state
-        .matcher
-        .suggest(&q.q, limit)
-        .map_err(ApiError::internal)?;
+    let suggestions = state.matcher.suggest(&q.q, limit)?;
     Ok(axum::Json(serde_json::json!({ "suggestions": suggestions })).into_response())
 }
 

@@ -56,9 +56,7 @@ pub(super) async fn map(
             let truncated = found.len() > MAX_MAP_FEATURES || roads.len() > MAX_MAP_FEATURES;
             let mut buildings = Vec::with_capacity(found.len().min(MAX_MAP_FEATURES));
             for b in found.into_iter().take(MAX_MAP_FEATURES) {
-                let addresses = store
-                    .addresses_of_building(&b.id)
-                    .map_err(ApiError::internal)?;
+                let addresses = store.addresses_of_building(&b.id)?;
                 let geometry =
                     geojson::Geometry::new(geojson::GeometryValue::from(&footprint_in(b, crs)));
                 buildings.push(json!({

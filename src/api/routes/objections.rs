@@ -38,7 +38,7 @@ pub(super) async fn file(
     let (filed, anomaly) = state
         .blocking_mut(move |_, store, deadline| {
             let id = body.address_id;
-            if store.address(&id).map_err(ApiError::internal)?.is_none() {
+            if store.address(&id)?.is_none() {
                 return Err(ApiError::NotFound(format!("no address with id {id:?}")));
             }
             let (a, filed) = retrying(store, deadline, |store| {

@@ -48,7 +48,7 @@ pub(super) async fn evidence(
         .blocking(move |_, store| {
             let a = fuse::anomalies::get(store, id)
                 .map_err(|e| ApiError::from_fuse(e, ApiError::BadRequest))?;
-            let e = gather(store, &a).map_err(ApiError::internal)?;
+            let e = gather(store, &a)?;
             let mut v = super::anomalies::detailed(store, &a)?;
             v["evidence"] = json!({
                 "addresses": e.addresses,
@@ -102,9 +102,8 @@ async fn numbers(
 ) -> Result<(Vec<CountGroup>, Vec<Week>), ApiError> {
     state
         .blocking(move |_, store| {
-            let groups = dashboard::groups(store, town.as_deref()).map_err(ApiError::internal)?;
-            let trend =
-                dashboard::trend(store, town.as_deref(), weeks).map_err(ApiError::internal)?;
+            let groups = dashboard::groups(store, town.as_deref())?;
+            let trend = dashboard::trend(store, town.as_deref(), weeks)?;
             Ok((groups, trend))
         })
         .await
@@ -179,14 +178,14 @@ const TREND_HEADER: [&str; 5] = ["周（周一）", "新增", "确认", "驳回"
 
 fn csv_report(rows: &[(String, String, [u64; 4])]) -> Result<Vec<u8>, ApiError> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(HEADER).map_err(ApiError::internal)?;
+    w.write_record(HEADER)?;
     for (town, rule, c) in rows {
         let mut rec = vec![town.clone(), rule.clone(), rule_name(rule).to_string()];
         rec.extend(c.iter().map(u64::to_string));
         rec.push(c.iter().sum::<u64>().to_string());
-        w.write_record(&rec).map_err(ApiError::internal)?;
+        w.write_record(&rec)?;
     }
-    w.into_inner().map_err(ApiError::internal)
+    w.into_inner().map_err(ApiError::from)
 }
 
 fn xlsx_report(rows: &[(String, String, [u64; 4])], trend: &[Week]) -> Result<Vec<u8>, ApiError> {

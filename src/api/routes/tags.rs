@@ -20,7 +20,7 @@ pub(super) async fn vocabulary(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let tags = state
-        .blocking(|_, store| fuse::tags::vocabulary(store).map_err(ApiError::internal))
+        .blocking(|_, store| fuse::tags::vocabulary(store).map_err(ApiError::from))
         .await?;
     let tags: Vec<_> = tags
         .into_iter()
@@ -49,11 +49,11 @@ pub(super) async fn addresses(
     }
     let body = state
         .blocking(move |_, store| {
-            let ids = fuse::tags::query(store, &tag, limit).map_err(ApiError::internal)?;
+            let ids = fuse::tags::query(store, &tag, limit)?;
             let addresses = ids
                 .into_iter()
                 .map(|id| {
-                    let text = store.address_text(&id).map_err(ApiError::internal)?;
+                    let text = store.address_text(&id)?;
                     Ok(json!({"id": id, "address": text}))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
@@ -94,8 +94,7 @@ pub(super) async fn set(
     let body = state
         .blocking_mut(move |_, store, deadline| {
             let current = store
-                .address(&id)
-                .map_err(ApiError::internal)?
+                .address(&id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no address with id {id:?}")))?
                 .tags;
             // `fuse::tags::set` adds and removes in one audited transaction; a tag another
