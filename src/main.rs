@@ -410,7 +410,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let report = dizhi::eval::normalize::run(&matcher, &qs, threads);
+            let report = dizhi::eval::normalize::run(&matcher, &qs, threads)?;
             print!("{}", report.to_text());
             if let Some(path) = failures {
                 use std::io::Write;
@@ -633,7 +633,7 @@ fn run_normalize(
     let mut out = std::io::BufWriter::new(stdout.lock());
     match address {
         Some(a) => {
-            let m = matcher.normalize(&a);
+            let m = matcher.normalize(&a)?;
             match format {
                 ParseFormat::Json => writeln!(out, "{}", serde_json::to_string(&m)?)?,
                 ParseFormat::Table => writeln!(out, "{}", serde_json::to_string_pretty(&m)?)?,
@@ -642,7 +642,11 @@ fn run_normalize(
         None => {
             for line in std::io::stdin().lock().lines() {
                 let line = line?;
-                writeln!(out, "{}", serde_json::to_string(&matcher.normalize(&line))?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&matcher.normalize(&line)?)?
+                )?;
             }
         }
     }

@@ -6,7 +6,10 @@ use super::BatchOptions;
 use super::read::InRow;
 
 /// How a row came out (`dizhi_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Matched a building, door number, lane or compound.
     Ok = 0,
@@ -29,12 +32,7 @@ impl Status {
     /// assert_eq!(dizhi::batch::Status::NotFound.as_str(), "not_found");
     /// ```
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Partial => "partial",
-            Status::NotFound => "not_found",
-            Status::Error => "error",
-        }
+        crate::wire::name(&self)
     }
 
     /// The status of a match at `level`.
@@ -122,13 +120,6 @@ impl BatchRow {
     /// assert_eq!(r.status, Status::NotFound);
     /// ```
     pub fn from_match(m: Match) -> BatchRow {
-        if let Some(why) = m
-            .detail
-            .as_deref()
-            .filter(|d| d.starts_with("search failed"))
-        {
-            return BatchRow::error(why);
-        }
         let status = Status::of(m.level);
         let mut note = String::new();
         match m.level {
@@ -235,7 +226,10 @@ pub(crate) fn process(
             options.max_address_chars
         ));
     }
-    BatchRow::from_match(matcher.normalize(&address))
+    match matcher.normalize(&address) {
+        Ok(m) => BatchRow::from_match(m),
+        Err(e) => BatchRow::error(format!("search failed: {e}")),
+    }
 }
 
 #[cfg(test)]

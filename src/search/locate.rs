@@ -155,7 +155,7 @@ struct Judged {
 /// use dizhi::search::{AddressIndex, Matcher, MatchLevel};
 /// let dicts = dizhi::Dictionaries::embedded().unwrap();
 /// let matcher = Matcher::new(AddressIndex::open("dizhi-data".as_ref()).unwrap(), &dicts).unwrap();
-/// let m = matcher.normalize("青浦华新镇华腾路1288弄3号楼502室");
+/// let m = matcher.normalize("青浦华新镇华腾路1288弄3号楼502室").unwrap();
 /// assert!(m.level <= MatchLevel::Road);
 /// ```
 pub struct Matcher {
@@ -214,14 +214,10 @@ impl Matcher {
         &self.index
     }
 
-    /// Normalizes one input. Never fails: a search-layer fault is logged as level `none`.
-    pub fn normalize(&self, input: &str) -> Match {
-        let parse = self.parser.parse(input);
-        self.normalize_parse(&parse).unwrap_or_else(|e| {
-            let mut m = Match::none(input);
-            m.detail = Some(format!("search failed: {e}"));
-            m
-        })
+    /// Normalizes one input. An input that matches nothing is a match of level `none`; an `Err`
+    /// is the index failing, never the input.
+    pub fn normalize(&self, input: &str) -> Result<Match> {
+        self.normalize_parse(&self.parser.parse(input))
     }
 
     /// Normalizes an already parsed input.

@@ -83,7 +83,7 @@ const GOLDEN: &[(&str, MatchLevel, Option<&str>)] = &[
 fn golden_inputs_match_at_the_right_level() {
     let mut wrong = Vec::new();
     for &(input, level, id) in GOLDEN {
-        let m = matcher().normalize(input);
+        let m = matcher().normalize(input).unwrap();
         if m.level != level || m.id.as_deref() != id {
             wrong.push(format!(
                 "{input}: got {:?} {:?} (score {})",
@@ -96,7 +96,7 @@ fn golden_inputs_match_at_the_right_level() {
 
 #[test]
 fn a_match_names_the_responsible_town_and_community_and_the_building() {
-    let m = matcher().normalize("淀山湖大道468弄1号");
+    let m = matcher().normalize("淀山湖大道468弄1号").unwrap();
     assert_eq!(m.town.as_deref(), Some("朱家角镇"));
     assert_eq!(m.town_code.as_deref(), Some("310118102000"));
     assert_eq!(m.community_code.as_deref().map(str::len), Some(12));
@@ -107,20 +107,22 @@ fn a_match_names_the_responsible_town_and_community_and_the_building() {
 
 #[test]
 fn corrections_say_what_was_changed_and_why() {
-    let m = matcher().normalize("淀山湖大道468弄1号楼");
+    let m = matcher().normalize("淀山湖大道468弄1号楼").unwrap();
     assert!(
         m.corrections
             .iter()
             .any(|c| c.why == CorrectionKind::Variant && c.to == "1号")
     );
-    let m = matcher().normalize("淀山湖大道468弄1号3单元502室");
+    let m = matcher().normalize("淀山湖大道468弄1号3单元502室").unwrap();
     assert_eq!(m.detail.as_deref(), Some("3单元502室"));
 }
 
 #[test]
 fn a_wrong_door_number_is_never_promoted_to_a_nearby_one() {
     for n in [2, 3, 5, 7, 11] {
-        let m = matcher().normalize(&format!("淀山湖大道{}号", 90_000 + n));
+        let m = matcher()
+            .normalize(&format!("淀山湖大道{}号", 90_000 + n))
+            .unwrap();
         assert!(!m.level.is_address(), "{m:?}");
         assert!(m.id.is_none());
     }
@@ -133,7 +135,7 @@ fn noisy_queries_meet_the_accuracy_and_calibration_targets() {
     let queries = noisy_queries(&store, &dicts, 3000, 11).unwrap();
     assert!(queries.iter().any(|q| q.expected == Expected::NotInLibrary));
     assert!(queries.iter().any(|q| q.expected == Expected::Outside));
-    let report = bench::run(matcher(), &queries, 2);
+    let report = bench::run(matcher(), &queries, 2).unwrap();
     let (n, right) = report.in_library;
     assert!(right as f64 >= 0.98 * n as f64, "top-1 {right}/{n}");
     let (n, promoted) = report.not_in_library;
@@ -190,7 +192,7 @@ fn odd_input_gets_an_answer_not_a_panic() {
         "🏠青浦🏠",
         &"路".repeat(10_000),
     ] {
-        let m = matcher().normalize(input);
+        let m = matcher().normalize(input).unwrap();
         assert!(m.score >= 0.0 && m.score <= 1.0);
     }
 }

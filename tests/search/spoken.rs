@@ -70,7 +70,7 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
 fn spoken_addresses_match() {
     let mut wrong = Vec::new();
     for &(input, level, id) in SAID {
-        let m = matcher().normalize(input);
+        let m = matcher().normalize(input).unwrap();
         if m.level != level || m.id.as_deref() != id {
             wrong.push(format!(
                 "{input}: got {:?} {:?} (score {}, {:?})",
@@ -83,7 +83,7 @@ fn spoken_addresses_match() {
 
 #[test]
 fn a_door_run_into_its_room_is_cut_where_the_library_says() {
-    let m = matcher().normalize("淀山湖大道468弄1403");
+    let m = matcher().normalize("淀山湖大道468弄1403").unwrap();
     assert_eq!(m.id.as_deref(), Some("A00000001"));
     assert_eq!(m.detail.as_deref(), Some("403室"));
     assert!(m.corrections.iter().any(|c| c.to == "1号403室"), "{m:?}");

@@ -33,13 +33,14 @@ pub(super) fn strip_building_marker(b: &str) -> (String, Option<&'static str>) {
 }
 
 impl RecordCheck<'_> {
-    /// A structured door plate; returns its normalized fields for the duplicate check.
+    /// A structured door plate; returns its normalized fields for the duplicate check. An `Err`
+    /// is the index failing, never the record.
     pub(super) fn door_plate(
         &self,
         out: &mut Checked,
         fields: &BTreeMap<Field, String>,
         mapping: &Mapping,
-    ) -> BTreeMap<Field, String> {
+    ) -> Result<BTreeMap<Field, String>> {
         let r = self.r;
         let mut norm = fields.clone();
         norm.remove(&Field::Address);
@@ -230,7 +231,7 @@ impl RecordCheck<'_> {
         match found {
             Some(a) => {
                 out.fused.address_id = Some(a.id.clone());
-                out.fused.match_level = "number".into();
+                out.fused.match_level = MatchLevel::Number;
                 out.fused.score = 1.0;
                 if town.is_some() && town.as_deref() != Some(&*a.town) {
                     self.push(
@@ -303,12 +304,12 @@ impl RecordCheck<'_> {
                         format!("no standard address {name} {}", fields.get(&Field::Address).map(String::as_str).unwrap_or("")),
                         serde_json::json!({"name": name, "lane": get(Field::Lane), "number": get(Field::Number), "building": get(Field::Building)}),
                     );
-                    out.fused.match_level = "road".into();
+                    out.fused.match_level = MatchLevel::Road;
                     out.fused.score = 0.5;
                 } else if let (Some(text), Some(m)) = (fields.get(&Field::Address), &r.matcher) {
                     // A name the key cannot place: let the matcher try the full text.
-                    let found = m.normalize(text);
-                    out.fused.match_level = found.level.as_str().to_string();
+                    let found = m.normalize(text)?;
+                    out.fused.match_level = found.level;
                     out.fused.score = found.score;
                     if let Some(id) = &found.id
                         && let Some(a) = r.addr(id).cloned()
@@ -326,7 +327,7 @@ impl RecordCheck<'_> {
             .iter()
             .map(|(f, v)| (f.as_str().to_string(), v.clone()))
             .collect();
-        norm
+        Ok(norm)
     }
 }
 

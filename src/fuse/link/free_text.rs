@@ -5,20 +5,23 @@ use super::*;
 
 impl RecordCheck<'_> {
     /// A free-text record (a work order): the matcher, and what the parse says was non-standard.
-    pub(super) fn free_text(&self, out: &mut Checked, fields: &BTreeMap<Field, String>) {
+    /// An `Err` is the index failing, never the record.
+    pub(super) fn free_text(
+        &self,
+        out: &mut Checked,
+        fields: &BTreeMap<Field, String>,
+    ) -> Result<()> {
         let r = self.r;
         let Some(text) = fields.get(&Field::Address) else {
-            return;
+            return Ok(());
         };
         let point = parse_point(fields);
         let Some(matcher) = &r.matcher else {
-            return;
+            return Ok(());
         };
         let parse = matcher.parser().parse(text);
-        let m = matcher
-            .normalize_parse(&parse)
-            .unwrap_or_else(|_| crate::search::Match::none(text));
-        out.fused.match_level = m.level.as_str().to_string();
+        let m = matcher.normalize_parse(&parse)?;
+        out.fused.match_level = m.level;
         out.fused.score = m.score;
         let town = m.town.clone();
         if !parse.components.iter().any(|c| c.level == Level::Town) {
@@ -123,6 +126,7 @@ impl RecordCheck<'_> {
         if let Some(a) = &m.address {
             out.fused.fields.insert("standard".into(), a.clone());
         }
+        Ok(())
     }
 
     /// A gazetteer entry: its name checked, its 街镇 compared with the standard addresses'.
@@ -137,13 +141,13 @@ impl RecordCheck<'_> {
             .unwrap_or("");
         let given_town = fields.get(&Field::Town).cloned();
         let (table, level) = match category {
-            "道路" => (&r.roads, "road"),
-            "村" => (&r.villages, "community"),
-            _ => (&r.pois, "poi"),
+            "道路" => (&r.roads, MatchLevel::Road),
+            "村" => (&r.villages, MatchLevel::Community),
+            _ => (&r.pois, MatchLevel::Poi),
         };
         let mut std_name = name.clone();
         if !table.contains_key(name) {
-            let fixed = if level == "road" {
+            let fixed = if level == MatchLevel::Road {
                 self.known_or_homophone(name, &|n| r.roads.contains_key(n), &r.road_sound, &|n| {
                     u8::from(
                         given_town.as_ref().is_some_and(|t| {
@@ -170,7 +174,7 @@ impl RecordCheck<'_> {
                     self.push(
                         out,
                         RuleId::UnknownRoad,
-                        level,
+                        level.as_str(),
                         given_town.clone(),
                         format!("unknown {category} {name}"),
                         serde_json::json!({"given": name}),
@@ -179,7 +183,7 @@ impl RecordCheck<'_> {
                 }
             }
         }
-        out.fused.match_level = level.into();
+        out.fused.match_level = level;
         out.fused.score = 1.0;
         if let (Some(info), Some(t)) = (table.get(&std_name), &given_town)
             && let Some((major, n)) = info.majority()

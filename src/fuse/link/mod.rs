@@ -34,7 +34,7 @@ use super::rules::{RuleId, RuleSet, Severity};
 use super::{Error, Result};
 use crate::address::community_address_name;
 use crate::dictionaries::AliasKind;
-use crate::search::{CorrectionKind, Matcher};
+use crate::search::{CorrectionKind, MatchLevel, Matcher};
 use crate::spatial::FootprintIndex;
 use crate::spatial::crs::gcj02_to_wgs84;
 use crate::spatial::distance::{degree_margins, metres_between, metres_to_polygon};
@@ -65,7 +65,7 @@ pub struct Finding {
     /// How bad.
     pub severity: Severity,
     /// `source_record`, `address` or `building`.
-    pub entity_kind: String,
+    pub entity_kind: EntityKind,
     /// `SOURCE/KEY` for a source record, else the address or building id.
     pub entity_id: String,
     /// The source the record is from (empty for store entities).
@@ -92,7 +92,7 @@ pub struct FusedRecord {
     /// The building it is linked to, if any.
     pub building_id: Option<String>,
     /// How deep it matched (`number`, `road`, `poi`, `community`, `building`, `none` …).
-    pub match_level: String,
+    pub match_level: MatchLevel,
     /// How sure, in [0, 1].
     pub score: f64,
     /// How the building was found: `contains`, `contains_gcj02`, `road_number`, `same_footprint`.
@@ -117,6 +117,8 @@ pub struct FuseReport {
     /// Seconds spent.
     pub seconds: f64,
 }
+
+use super::anomalies::{EntityKind, NewAnomaly, insert_anomaly};
 
 mod door_plate;
 mod free_text;
@@ -182,7 +184,7 @@ pub fn fuse_store_each(
         let mut held: Vec<Finding> = Vec::new();
         crate::store::source_record_pages(&tx, id, PAGE, |page| -> Result<()> {
             let (fused, findings) =
-                reference.fuse_page(&name, role, &mapping, &page, rules, &mut first);
+                reference.fuse_page(&name, role, &mapping, &page, rules, &mut first)?;
             drop(page);
             records += fused.len();
             matched += fused.iter().filter(|f| f.address_id.is_some()).count();
@@ -240,7 +242,7 @@ fn write_fused(
             f.record_key,
             f.address_id,
             f.building_id,
-            f.match_level,
+            f.match_level.as_str(),
             f.score,
             f.link_method,
             fields
@@ -321,37 +323,21 @@ fn write_findings(store: &mut Store, findings: &[Finding]) -> Result<usize> {
 }
 
 fn insert_findings(tx: &rusqlite::Transaction<'_>, findings: &[Finding]) -> Result<usize> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, message, \
-         detail, status, source, record_key, assignee, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10, \
-         strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-    )?;
     let mut new = 0;
     for f in findings {
-        let n = stmt.execute(rusqlite::params![
-            f.rule.as_str(),
-            f.kind,
-            f.severity.as_str(),
-            f.entity_kind,
-            f.entity_id,
-            f.message,
-            f.detail.to_string(),
-            (!f.source.is_empty()).then_some(&f.source),
-            (!f.record_key.is_empty()).then_some(&f.record_key),
-            f.town
-        ])?;
-        if n > 0 {
-            let id = tx.last_insert_rowid();
-            let after = serde_json::json!({"status": "open", "rule": f.rule.as_str(), "kind": f.kind, "entity": f.entity_id});
-            super::audit(
-                tx,
-                "fuse",
-                "anomaly.create",
-                &format!("anomaly:{id}"),
-                None,
-                Some(&after.to_string()),
-            )?;
+        let anomaly = NewAnomaly {
+            rule: f.rule,
+            kind: &f.kind,
+            severity: f.severity,
+            entity_kind: f.entity_kind,
+            entity_id: &f.entity_id,
+            message: &f.message,
+            detail: &f.detail,
+            source: (!f.source.is_empty()).then_some(f.source.as_str()),
+            record_key: (!f.record_key.is_empty()).then_some(f.record_key.as_str()),
+            assignee: f.town.as_deref(),
+        };
+        if insert_anomaly(tx, &anomaly, "fuse", None)?.is_some() {
             new += 1;
         }
     }

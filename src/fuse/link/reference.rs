@@ -245,7 +245,7 @@ impl Reference {
         &self,
         input: &SourceInput,
         rules: &RuleSet,
-    ) -> (Vec<FusedRecord>, Vec<Finding>) {
+    ) -> Result<(Vec<FusedRecord>, Vec<Finding>)> {
         self.fuse_page(
             &input.name,
             input.role,
@@ -266,7 +266,7 @@ impl Reference {
         records: &[SourceRecord],
         rules: &RuleSet,
         first: &mut FirstSeen,
-    ) -> (Vec<FusedRecord>, Vec<Finding>) {
+    ) -> Result<(Vec<FusedRecord>, Vec<Finding>)> {
         let ctx = RecordCheck {
             r: self,
             rules,
@@ -293,16 +293,16 @@ impl Reference {
                             .iter()
                             .any(|f| mapping.columns.values().any(|m| m == f))
                         {
-                            Some(ctx.door_plate(&mut out, &fields, mapping))
+                            Some(ctx.door_plate(&mut out, &fields, mapping)?)
                         } else {
-                            ctx.free_text(&mut out, &fields);
+                            ctx.free_text(&mut out, &fields)?;
                             None
                         }
                     }
                 };
-                (out.fused, out.findings, structured)
+                Ok((out.fused, out.findings, structured))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let mut fused = Vec::with_capacity(per.len());
         let mut findings = Vec::new();
         // Duplicates: a later register record naming the same standard address as an earlier
@@ -334,7 +334,7 @@ impl Reference {
             fused.push(f);
             findings.extend(fs);
         }
-        (fused, findings)
+        Ok((fused, findings))
     }
 
     pub(super) fn addr_town(&self, id: &str) -> Option<String> {
@@ -357,7 +357,7 @@ impl Reference {
                 rule: RuleId::AddressWithoutBuilding,
                 kind: String::new(),
                 severity: rules.severity(RuleId::AddressWithoutBuilding),
-                entity_kind: "address".into(),
+                entity_kind: EntityKind::Address,
                 entity_id: a.id.clone(),
                 source: String::new(),
                 record_key: String::new(),
