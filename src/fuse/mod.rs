@@ -37,7 +37,8 @@ pub mod tags;
 
 use std::path::PathBuf;
 
-pub use anomalies::{Anomalies, Anomaly, AnomalyFilter, Status};
+pub use crate::store::{AuditEntry, audit_log};
+pub use anomalies::{Anomalies, Anomaly, AnomalyFilter, EntityKind, Status};
 pub use import::{Field, ImportReport, Mapping, Role, import_file};
 pub use link::{
     Finding, FuseReport, FusedRecord, Reference, SourceInput, fuse_store, fuse_store_each,
@@ -111,51 +112,4 @@ pub(crate) fn audit(
 ) -> Result<()> {
     crate::store::record_audit(tx, actor, action, entity, before, after)?;
     Ok(())
-}
-
-/// One `audit_log` entry.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AuditEntry {
-    /// Row id (increasing).
-    pub id: i64,
-    /// When (UTC, ISO 8601 with milliseconds).
-    pub at: String,
-    /// Who.
-    pub actor: String,
-    /// What: `anomaly.transition`, `anomaly.comment`, `anomaly.create`, `tag.set` …
-    pub action: String,
-    /// On what: `anomaly:42`, `address:A00000001`.
-    pub entity: String,
-    /// The state before (JSON), if any.
-    pub before: Option<String>,
-    /// The state after (JSON), if any.
-    pub after: Option<String>,
-}
-
-/// The audit log of one entity (`anomaly:42`, `address:A1`), oldest first; all of it for `None`.
-///
-/// # Examples
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let store = dizhi::store::Store::open(dir.path()).unwrap();
-/// assert!(dizhi::fuse::audit_log(&store, Some("anomaly:1")).unwrap().is_empty());
-/// ```
-pub fn audit_log(store: &crate::store::Store, entity: Option<&str>) -> Result<Vec<AuditEntry>> {
-    let conn = store.connection();
-    let mut stmt = conn.prepare(
-        "SELECT id, at, actor, action, entity, before, after FROM audit_log \
-         WHERE ?1 IS NULL OR entity = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([entity], |r| {
-        Ok(AuditEntry {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            entity: r.get(4)?,
-            before: r.get(5)?,
-            after: r.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -17,11 +17,13 @@
 //!
 //! [`build()`] fills a data directory from a synthetic-district source directory, all or nothing.
 
+mod audit;
 mod build;
 pub mod generation;
 mod geom;
 mod schema;
 
+pub use audit::{AuditEntry, audit_log, recent_audit};
 pub use build::{
     ADDRESS_HEADER, BuildError, BuildReport, Location, MAX_PROBLEMS, Problem, Progress, Stage,
     build,
