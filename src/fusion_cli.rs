@@ -184,7 +184,7 @@ fn write_finding(w: &mut csv::Writer<Box<dyn Write>>, f: &fuse::Finding) -> std:
         f.severity.as_str(),
         &f.source,
         &f.record_key,
-        &f.entity_kind,
+        f.entity_kind.as_str(),
         &f.entity_id,
         f.town.as_deref().unwrap_or(""),
         &f.message,
@@ -277,7 +277,7 @@ pub fn check(
         Err(fuse::Error::Invalid(m)) => usage(m),
         Err(e) => return Err(e.into()),
     };
-    let (_, findings) = reference.fuse_source(&input, &rules);
+    let (_, findings) = reference.fuse_source(&input, &rules)?;
     let out: Box<dyn Write> = match report {
         Some(path) => {
             Box::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?)
@@ -352,7 +352,7 @@ pub fn anomaly(data: &Path, cmd: AnomalyCommand) -> CliResult {
                     for a in &list {
                         w.write_record([
                             a.id.to_string().as_str(),
-                            &a.rule,
+                            a.rule.as_str(),
                             &a.kind,
                             a.status.as_str(),
                             a.assignee.as_deref().unwrap_or(""),
@@ -368,7 +368,7 @@ pub fn anomaly(data: &Path, cmd: AnomalyCommand) -> CliResult {
                             "{:>8}  {:<10} {:<30} {:<8} {:<28} {}",
                             a.id,
                             a.status.as_str(),
-                            format!("{} {}", a.rule, a.kind).trim(),
+                            format!("{} {}", a.rule.as_str(), a.kind).trim(),
                             a.assignee.as_deref().unwrap_or("-"),
                             a.entity_id,
                             a.message

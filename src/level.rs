@@ -83,25 +83,7 @@ impl Level {
 
     /// The level's name as used in JSON, CSV and the CLI.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Province => "province",
-            Level::City => "city",
-            Level::District => "district",
-            Level::Devzone => "devzone",
-            Level::Town => "town",
-            Level::Community => "community",
-            Level::Group => "group",
-            Level::Road => "road",
-            Level::Subroad => "subroad",
-            Level::Lane => "lane",
-            Level::Number => "number",
-            Level::Poi => "poi",
-            Level::Subpoi => "subpoi",
-            Level::Building => "building",
-            Level::Unit => "unit",
-            Level::Floor => "floor",
-            Level::Room => "room",
-        }
+        crate::wire::name(&self)
     }
 }
 

@@ -53,6 +53,7 @@ pub mod store;
 pub mod synth;
 pub mod text;
 pub mod web;
+pub mod wire;
 
 pub use address::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,

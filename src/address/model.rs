@@ -94,13 +94,7 @@ impl AddressKind {
 
     /// The kind's name in CSV and JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AddressKind::Residential => "residential",
-            AddressKind::Street => "street",
-            AddressKind::Village => "village",
-            AddressKind::Industrial => "industrial",
-            AddressKind::Public => "public",
-        }
+        crate::wire::name(&self)
     }
 }
 
@@ -130,23 +124,14 @@ pub enum AddressStatus {
 impl AddressStatus {
     /// The status's name in the store and JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AddressStatus::Current => "current",
-            AddressStatus::Proposed => "proposed",
-            AddressStatus::Retired => "retired",
-        }
+        crate::wire::name(&self)
     }
 }
 
 impl FromStr for AddressStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "current" => Ok(AddressStatus::Current),
-            "proposed" => Ok(AddressStatus::Proposed),
-            "retired" => Ok(AddressStatus::Retired),
-            _ => Err(format!("unknown address status {s:?}")),
-        }
+        crate::wire::parse(s).ok_or_else(|| format!("unknown address status {s:?}"))
     }
 }
 
@@ -336,15 +321,7 @@ impl BuildingKind {
 
     /// The kind's name in GeoJSON properties, CSV and JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            BuildingKind::Residential => "residential",
-            BuildingKind::VillageHouse => "village_house",
-            BuildingKind::Shop => "shop",
-            BuildingKind::Factory => "factory",
-            BuildingKind::Office => "office",
-            BuildingKind::School => "school",
-            BuildingKind::Public => "public",
-        }
+        crate::wire::name(&self)
     }
 }
 

@@ -39,12 +39,7 @@ pub enum Role {
 impl Role {
     /// The role's name in the config and the API.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Hotline => "hotline",
-            Role::Gis => "gis",
-            Role::Steward => "steward",
-            Role::Admin => "admin",
-        }
+        crate::wire::name(&self)
     }
 
     /// Whether this role grants `access`.
@@ -73,15 +68,8 @@ impl Role {
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "hotline" => Ok(Role::Hotline),
-            "gis" => Ok(Role::Gis),
-            "steward" => Ok(Role::Steward),
-            "admin" => Ok(Role::Admin),
-            _ => Err(format!(
-                "unknown role {s:?} (expected hotline, gis, steward or admin)"
-            )),
-        }
+        crate::wire::parse(s)
+            .ok_or_else(|| format!("unknown role {s:?} (expected hotline, gis, steward or admin)"))
     }
 }
 

@@ -12,6 +12,7 @@
 use crate::text::personal::mask_personal;
 use serde::Serialize;
 
+use super::rules::{RuleId, Severity};
 use super::{Error, Result, audit};
 use crate::store::Store;
 
@@ -20,6 +21,27 @@ pub mod page;
 // The steward's view: the evidence of one anomaly, the dashboard's counts and trend.
 pub mod dashboard;
 pub mod evidence;
+
+/// What an anomaly is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A record of a source register (`SOURCE/KEY`).
+    SourceRecord,
+    /// A standard address (its id).
+    Address,
+    /// A building (its id).
+    Building,
+    /// An address–building link.
+    Link,
+}
+
+impl EntityKind {
+    /// The kind as stored and served.
+    pub fn as_str(self) -> &'static str {
+        crate::wire::name(&self)
+    }
+}
 
 /// Where an anomaly is in its review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -46,12 +68,7 @@ impl Status {
 
     /// Its name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Confirmed => "confirmed",
-            Status::Rejected => "rejected",
-            Status::Resolved => "resolved",
-        }
+        crate::wire::name(&self)
     }
 
     /// Whether a review may move an anomaly from `self` to `to`: open → confirmed | rejected,
@@ -105,14 +122,14 @@ pub struct Review {
 pub struct Anomaly {
     /// Its id.
     pub id: i64,
-    /// The rule that raised it (`objection` for one filed from outside).
-    pub rule: String,
+    /// The rule that raised it ([`RuleId::Objection`] for one filed from outside).
+    pub rule: RuleId,
     /// The rule's sub-kind.
     pub kind: String,
-    /// info | warning | error.
-    pub severity: String,
-    /// `source_record`, `address`, `building`.
-    pub entity_kind: String,
+    /// How bad.
+    pub severity: Severity,
+    /// What it is about.
+    pub entity_kind: EntityKind,
     /// What it is about.
     pub entity_id: String,
     /// The source of the record it is about.
@@ -156,73 +173,116 @@ pub struct AnomalyFilter {
 
 /// What a new anomaly is about (the columns of [`Anomalies::raise_with`]).
 pub(super) struct Raise<'r> {
-    pub rule: &'r str,
+    pub rule: RuleId,
     pub kind: &'r str,
-    pub entity_kind: &'r str,
+    pub entity_kind: EntityKind,
     pub entity_id: &'r str,
     pub message: &'r str,
     pub detail: serde_json::Value,
     pub assignee: Option<&'r str>,
 }
 
-/// Inserts an anomaly (status open) and its `anomaly.create` audit row inside the caller's
-/// transaction, with `note` in the audit row when given; returns its id and whether it is new
-/// (the same rule, kind and entity again: the existing id, nothing written).
+/// A new anomaly as [`insert_anomaly`] writes it (status open).
+pub(crate) struct NewAnomaly<'r> {
+    pub rule: RuleId,
+    pub kind: &'r str,
+    pub severity: Severity,
+    pub entity_kind: EntityKind,
+    pub entity_id: &'r str,
+    pub message: &'r str,
+    pub detail: &'r serde_json::Value,
+    /// The source and record key of a source record's anomaly.
+    pub source: Option<&'r str>,
+    pub record_key: Option<&'r str>,
+    pub assignee: Option<&'r str>,
+}
+
+/// The one inserter of anomalies: writes `a` (status open) and its `anomaly.create` audit row by
+/// `actor` inside the caller's transaction, with `note` (masked) in the audit row when given.
+/// Returns the new id, or `None` when the same rule, kind and entity is already queued (then
+/// nothing is written and its review stands).
+pub(crate) fn insert_anomaly(
+    tx: &rusqlite::Transaction<'_>,
+    a: &NewAnomaly<'_>,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<Option<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, \
+         message, detail, status, source, record_key, assignee, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?10, \
+         strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+    )?;
+    let n = stmt.execute(rusqlite::params![
+        a.rule.as_str(),
+        a.kind,
+        a.severity.as_str(),
+        a.entity_kind.as_str(),
+        a.entity_id,
+        a.message,
+        a.detail.to_string(),
+        a.source,
+        a.record_key,
+        a.assignee
+    ])?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let id = tx.last_insert_rowid();
+    let mut after = serde_json::json!({"status": "open", "rule": a.rule.as_str(), "kind": a.kind,
+        "entity": a.entity_id, "assignee": a.assignee, "message": a.message});
+    if let Some(note) = note {
+        after["comment"] = mask_personal(note).into();
+    }
+    audit(
+        tx,
+        actor,
+        "anomaly.create",
+        &format!("anomaly:{id}"),
+        None,
+        Some(&after.to_string()),
+    )?;
+    Ok(Some(id))
+}
+
+/// Raises an anomaly (severity warning) inside the caller's transaction through
+/// [`insert_anomaly`]; returns its id and whether it is new (the same rule, kind and entity
+/// again: the existing id, nothing written).
 pub(super) fn raise_in(
     tx: &rusqlite::Transaction<'_>,
     r: &Raise<'_>,
     actor: &str,
     note: Option<&str>,
 ) -> Result<(i64, bool)> {
-    let note = note.map(mask_personal);
-    let note = note.as_deref();
     let (source, record_key) = match r.entity_kind {
-        "source_record" => r
+        EntityKind::SourceRecord => r
             .entity_id
             .split_once('/')
-            .map(|(s, k)| (Some(s.to_string()), Some(k.to_string())))
-            .unwrap_or((None, None)),
+            .map_or((None, None), |(s, k)| (Some(s), Some(k))),
         _ => (None, None),
     };
-    let n = tx.execute(
-        "INSERT OR IGNORE INTO anomalies (rule, kind, severity, entity_kind, entity_id, \
-         message, detail, status, source, record_key, assignee, created_at, updated_at) \
-         VALUES (?1, ?2, 'warning', ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, \
-         strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        rusqlite::params![
-            r.rule,
-            r.kind,
-            r.entity_kind,
-            r.entity_id,
-            r.message,
-            r.detail.to_string(),
-            source,
-            record_key,
-            r.assignee
-        ],
-    )?;
+    let new = NewAnomaly {
+        rule: r.rule,
+        kind: r.kind,
+        severity: Severity::Warning,
+        entity_kind: r.entity_kind,
+        entity_id: r.entity_id,
+        message: r.message,
+        detail: &r.detail,
+        source,
+        record_key,
+        assignee: r.assignee,
+    };
+    if let Some(id) = insert_anomaly(tx, &new, actor, note)? {
+        return Ok((id, true));
+    }
     let id: i64 = tx.query_row(
         "SELECT id FROM anomalies WHERE rule = ?1 AND kind = ?2 AND entity_kind = ?3 \
          AND entity_id = ?4",
-        rusqlite::params![r.rule, r.kind, r.entity_kind, r.entity_id],
+        rusqlite::params![r.rule.as_str(), r.kind, r.entity_kind.as_str(), r.entity_id],
         |row| row.get(0),
     )?;
-    if n > 0 {
-        let mut after = serde_json::json!({"status": "open", "rule": r.rule, "kind": r.kind,
-            "entity": r.entity_id, "assignee": r.assignee, "message": r.message});
-        if let Some(note) = note {
-            after["comment"] = note.into();
-        }
-        audit(
-            tx,
-            actor,
-            "anomaly.create",
-            &format!("anomaly:{id}"),
-            None,
-            Some(&after.to_string()),
-        )?;
-    }
-    Ok((id, n > 0))
+    Ok((id, false))
 }
 
 /// Adds a review row (a decision or a comment) inside the caller's transaction.
@@ -269,11 +329,12 @@ pub(super) fn comment_in(
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// use dizhi::fuse::{Anomalies, AnomalyFilter, Status};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let mut q = Anomalies::new(&mut store).unwrap();
-/// let id = q.raise("objection", "", "address", "A1", "wrong door number", Some("华新镇"), "op7").unwrap();
+/// let id = q.raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong door number", Some("华新镇"), "op7").unwrap();
 /// q.transition(id, Status::Confirmed, "steward1", Some("checked on site")).unwrap();
 /// assert!(q.transition(id, Status::Open, "steward1", None).is_err());
 /// let a = q.get(id).unwrap();
@@ -287,15 +348,30 @@ pub struct Anomalies<'a> {
 const COLUMNS: &str = "id, rule, kind, severity, entity_kind, entity_id, source, record_key, \
                        message, detail, status, assignee, created_at, updated_at";
 
+/// A column holding an enum's wire name; an unknown name is a conversion error naming it.
+fn wire_column<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    crate::wire::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown value {text:?}").into(),
+        )
+    })
+}
+
 fn row_to_anomaly(r: &rusqlite::Row<'_>) -> rusqlite::Result<Anomaly> {
     let detail: String = r.get(9)?;
     let status: String = r.get(10)?;
     Ok(Anomaly {
         id: r.get(0)?,
-        rule: r.get(1)?,
+        rule: wire_column(r, 1)?,
         kind: r.get(2)?,
-        severity: r.get(3)?,
-        entity_kind: r.get(4)?,
+        severity: wire_column(r, 3)?,
+        entity_kind: wire_column(r, 4)?,
         entity_id: r.get(5)?,
         source: r.get(6)?,
         record_key: r.get(7)?,
@@ -326,10 +402,11 @@ pub(super) fn synced(store: &Store) -> Result<()> {
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// dizhi::fuse::Anomalies::new(&mut store).unwrap()
-///     .raise("objection", "", "address", "A1", "wrong", None, "op").unwrap();
+///     .raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong", None, "op").unwrap();
 /// let counts = dizhi::fuse::anomalies::counts(&store).unwrap();
 /// assert_eq!(counts, vec![("objection".to_string(), "open".to_string(), 1)]);
 /// ```
@@ -349,10 +426,11 @@ pub fn counts(store: &Store) -> Result<Vec<(String, String, u64)>> {
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let id = dizhi::fuse::Anomalies::new(&mut store).unwrap()
-///     .raise("objection", "", "address", "A1", "wrong", None, "op").unwrap();
+///     .raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong", None, "op").unwrap();
 /// assert_eq!(dizhi::fuse::anomalies::get(&store, id).unwrap().entity_id, "A1");
 /// assert!(dizhi::fuse::anomalies::get(&store, id + 1).is_err());
 /// ```
@@ -434,9 +512,9 @@ impl<'a> Anomalies<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn raise(
         &mut self,
-        rule: &str,
+        rule: RuleId,
         kind: &str,
-        entity_kind: &str,
+        entity_kind: EntityKind,
         entity_id: &str,
         message: &str,
         assignee: Option<&str>,
@@ -458,9 +536,9 @@ impl<'a> Anomalies<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn raise_with(
         &mut self,
-        rule: &str,
+        rule: RuleId,
         kind: &str,
-        entity_kind: &str,
+        entity_kind: EntityKind,
         entity_id: &str,
         message: &str,
         detail: serde_json::Value,

@@ -32,21 +32,14 @@ pub enum Role {
 impl Role {
     /// Its name (`addresses`, `buildings`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Addresses => "addresses",
-            Role::Buildings => "buildings",
-        }
+        crate::wire::name(&self)
     }
 }
 
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "addresses" => Ok(Role::Addresses),
-            "buildings" => Ok(Role::Buildings),
-            _ => Err(format!("unknown kind {s:?} (addresses or buildings)")),
-        }
+        crate::wire::parse(s).ok_or_else(|| format!("unknown kind {s:?} (addresses or buildings)"))
     }
 }
 
@@ -117,26 +110,7 @@ impl Field {
 
     /// The field's name (`--map column=NAME`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Id => "id",
-            Field::Address => "address",
-            Field::District => "district",
-            Field::Town => "town",
-            Field::Community => "community",
-            Field::Road => "road",
-            Field::Lane => "lane",
-            Field::Number => "number",
-            Field::Building => "building",
-            Field::Group => "group",
-            Field::Name => "name",
-            Field::Category => "category",
-            Field::NumberFrom => "number_from",
-            Field::NumberTo => "number_to",
-            Field::Lon => "lon",
-            Field::Lat => "lat",
-            Field::Floors => "floors",
-            Field::Usage => "usage",
-        }
+        crate::wire::name(&self)
     }
 
     /// The field a column header names, by the usual Chinese and English column names.

@@ -10,7 +10,8 @@
 //! not a reviewer's move ([`super::Status::can_become`] never goes back to open): only a new
 //! objection does it.
 
-use super::anomalies::{self, Anomaly, Raise, Status};
+use super::anomalies::{self, Anomaly, EntityKind, Raise, Status};
+use super::rules::RuleId;
 use super::{Error, Result, audit};
 use crate::store::Store;
 
@@ -62,9 +63,9 @@ pub fn file(
     let tx = store.connection_mut().transaction()?;
     let message = format!("objection to {}", text.as_deref().unwrap_or(address_id));
     let raise = Raise {
-        rule: "objection",
+        rule: RuleId::Objection,
         kind: "",
-        entity_kind: "address",
+        entity_kind: EntityKind::Address,
         entity_id: address_id,
         message: &message,
         detail: serde_json::json!({"reporter": reporter, "note": note}),

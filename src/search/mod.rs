@@ -74,18 +74,7 @@ pub enum MatchLevel {
 impl MatchLevel {
     /// The level's name in JSON and CSV.
     pub fn as_str(self) -> &'static str {
-        match self {
-            MatchLevel::Building => "building",
-            MatchLevel::Number => "number",
-            MatchLevel::Lane => "lane",
-            MatchLevel::Poi => "poi",
-            MatchLevel::Road => "road",
-            MatchLevel::Community => "community",
-            MatchLevel::Town => "town",
-            MatchLevel::District => "district",
-            MatchLevel::Outside => "outside",
-            MatchLevel::None => "none",
-        }
+        crate::wire::name(&self)
     }
 
     /// Whether a match at this level names one standard address (building, number).

@@ -146,11 +146,7 @@ impl Crs {
 
     /// The name used by the CLI (`--crs`) and the API (`crs=`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Crs::Wgs84 => "wgs84",
-            Crs::Gcj02 => "gcj02",
-            Crs::Bd09 => "bd09",
-        }
+        crate::wire::name(&self)
     }
 
     /// A point given in this system, in WGS84.

@@ -19,7 +19,10 @@ use crate::text::numerals;
 use crate::{AddressKind, BuildingKind, StandardAddress};
 
 /// A kind of fault injected into a source record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// A character of a name replaced by one that sounds the same (华腾路 → 华藤路).
     Homophone,
@@ -69,21 +72,7 @@ impl FaultKind {
 
     /// The fault's name in the truth files.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::Homophone => "homophone",
-            FaultKind::Typo => "typo",
-            FaultKind::OldName => "old_name",
-            FaultKind::MissingLevel => "missing_level",
-            FaultKind::BuildingMarkerVariant => "building_marker_variant",
-            FaultKind::ChineseNumerals => "chinese_numerals",
-            FaultKind::ShiftedPoint => "shifted_point",
-            FaultKind::Gcj02Point => "gcj02_point",
-            FaultKind::Duplicate => "duplicate",
-            FaultKind::NonexistentAddress => "nonexistent_address",
-            FaultKind::BuildingWithoutAddress => "building_without_address",
-            FaultKind::WrongTown => "wrong_town",
-            FaultKind::WrongFloors => "wrong_floors",
-        }
+        crate::wire::name(&self)
     }
 }
 

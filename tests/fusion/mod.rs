@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 
 use dizhi::fuse::objections::Filed;
 use dizhi::fuse::{
-    self, Anomalies, AnomalyFilter, Finding, Mapping, Reference, Role, RuleSet, SourceInput, Status,
+    self, Anomalies, AnomalyFilter, EntityKind, Finding, Mapping, Reference, Role, RuleId, RuleSet,
+    SourceInput, Status,
 };
 use dizhi::spatial::crs::wgs84_to_gcj02;
 use dizhi::store::{SourceRecord, Store};
@@ -204,7 +205,10 @@ fn run(store: &Store, name: &str, role: Role, records: Vec<SourceRecord>) -> Vec
         mapping: Mapping::infer(headers.iter().map(String::as_str), &[]).unwrap(),
         records,
     };
-    reference.fuse_source(&input, &RuleSet::default_rules()).1
+    reference
+        .fuse_source(&input, &RuleSet::default_rules())
+        .unwrap()
+        .1
 }
 
 fn rules_of(findings: &[Finding], key: &str) -> Vec<String> {
@@ -462,7 +466,7 @@ fn a_rule_left_out_of_the_rules_file_does_not_fire() {
             &[("街镇", ""), ("路名", "不存在路"), ("门牌号", "1")],
         )],
     };
-    let f = reference.fuse_source(&input, &rules).1;
+    let f = reference.fuse_source(&input, &rules).unwrap().1;
     assert_eq!(rules_of(&f, "a"), ["unknown_road/road"]);
 }
 
@@ -474,9 +478,9 @@ fn anomaly_state_machine_allows_and_refuses_transitions_with_audit() {
     let mut q = Anomalies::new(&mut store).unwrap();
     let id = q
         .raise(
-            "unknown_road",
+            RuleId::UnknownRoad,
             "road",
-            "source_record",
+            EntityKind::SourceRecord,
             "mp/R1",
             "unknown road",
             Some("华新镇"),
@@ -485,9 +489,9 @@ fn anomaly_state_machine_allows_and_refuses_transitions_with_audit() {
         .unwrap();
     let again = q
         .raise(
-            "unknown_road",
+            RuleId::UnknownRoad,
             "road",
-            "source_record",
+            EntityKind::SourceRecord,
             "mp/R1",
             "unknown road",
             Some("华新镇"),
@@ -575,7 +579,7 @@ fn an_objection_becomes_an_anomaly_for_the_addresss_town() {
     let (_dir, mut store) = tiny();
     let (a, filed) = fuse::objections::file(&mut store, "A2", "hotline-op-7", "3幢已拆除").unwrap();
     assert_eq!(filed, Filed::New);
-    assert_eq!(a.rule, "objection");
+    assert_eq!(a.rule.as_str(), "objection");
     assert_eq!(a.status, Status::Open);
     assert_eq!(a.assignee.as_deref(), Some("华新镇"));
     assert_eq!(a.entity_id, "A2");

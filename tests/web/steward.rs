@@ -313,7 +313,7 @@ fn the_dashboard_draws_towns_rules_and_the_trend() {
     let ids: Vec<i64> = page::page(&store, &q)
         .unwrap()
         .into_iter()
-        .filter(|a| a.rule != desk.rule && a.rule != "objection")
+        .filter(|a| a.rule.as_str() != desk.rule && a.rule.as_str() != "objection")
         .map(|a| a.id)
         .take(4)
         .collect();

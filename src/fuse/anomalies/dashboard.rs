@@ -50,13 +50,14 @@ pub struct Week {
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// use dizhi::fuse::{Anomalies, Status};
 /// use dizhi::fuse::anomalies::dashboard;
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let mut q = Anomalies::new(&mut store).unwrap();
-/// q.raise("objection", "", "address", "A1", "wrong", Some("华新镇"), "op").unwrap();
-/// let id = q.raise("objection", "", "address", "A2", "wrong", Some("华新镇"), "op").unwrap();
+/// q.raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong", Some("华新镇"), "op").unwrap();
+/// let id = q.raise(RuleId::Objection, "", EntityKind::Address, "A2", "wrong", Some("华新镇"), "op").unwrap();
 /// q.transition(id, Status::Confirmed, "steward", None).unwrap();
 /// let groups = dashboard::groups(&store, None).unwrap();
 /// assert_eq!(groups.len(), 2);
@@ -88,12 +89,13 @@ pub fn groups(store: &Store, town: Option<&str>) -> Result<Vec<CountGroup>> {
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// use dizhi::fuse::{Anomalies, Status};
 /// use dizhi::fuse::anomalies::dashboard;
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let mut q = Anomalies::new(&mut store).unwrap();
-/// let id = q.raise("objection", "", "address", "A1", "wrong", Some("华新镇"), "op").unwrap();
+/// let id = q.raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong", Some("华新镇"), "op").unwrap();
 /// q.transition(id, Status::Rejected, "steward", None).unwrap();
 /// let weeks = dashboard::trend(&store, None, 4).unwrap();
 /// assert_eq!(weeks.len(), 4);
@@ -159,7 +161,7 @@ pub fn trend(store: &Store, town: Option<&str>, weeks: u32) -> Result<Vec<Week>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuse::Anomalies;
+    use crate::fuse::{Anomalies, EntityKind, RuleId};
 
     /// One count: 街镇, rule, severity, source, status, how many.
     type Row = (Option<String>, String, String, Option<String>, String, i64);
@@ -219,9 +221,9 @@ mod tests {
             let entity = format!("gongan_menpai/GA{n}");
             ids.push(
                 q.raise(
-                    "unknown_road",
+                    RuleId::UnknownRoad,
                     "",
-                    "source_record",
+                    EntityKind::SourceRecord,
                     &entity,
                     "?",
                     town,
@@ -231,9 +233,9 @@ mod tests {
             );
         }
         q.raise(
-            "objection",
+            RuleId::Objection,
             "",
-            "address",
+            EntityKind::Address,
             "A1",
             "wrong",
             Some("华新镇"),

@@ -10,7 +10,7 @@ use geo::{Centroid, Distance, Geometry, Haversine, Point, Polygon};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::Anomaly;
+use super::{Anomaly, EntityKind};
 use crate::fuse::{Field, Mapping, Result};
 use crate::store::{Link, Store, geometry_from_wkb};
 
@@ -228,9 +228,9 @@ fn address_ids(conn: &rusqlite::Connection, a: &Anomaly) -> Result<Vec<String>> 
             ids.push(id);
         }
     };
-    match a.entity_kind.as_str() {
-        "address" => push(a.entity_id.clone()),
-        "source_record" => {
+    match a.entity_kind {
+        EntityKind::Address => push(a.entity_id.clone()),
+        EntityKind::SourceRecord => {
             if let (Some(s), Some(k)) = (&a.source, &a.record_key) {
                 let id: Option<Option<String>> = conn
                     .prepare_cached(
@@ -243,7 +243,7 @@ fn address_ids(conn: &rusqlite::Connection, a: &Anomaly) -> Result<Vec<String>> 
                 }
             }
         }
-        "building" => {
+        EntityKind::Building => {
             let mut stmt = conn.prepare_cached(
                 "SELECT id FROM addresses WHERE building_id = ?1 ORDER BY id LIMIT 5",
             )?;
@@ -251,7 +251,7 @@ fn address_ids(conn: &rusqlite::Connection, a: &Anomaly) -> Result<Vec<String>> 
                 push(id?);
             }
         }
-        _ => {}
+        EntityKind::Link => {}
     }
     for key in ["address_id", "earlier"] {
         if let Some(id) = a.detail.get(key).and_then(|v| v.as_str()) {
@@ -265,12 +265,13 @@ fn address_ids(conn: &rusqlite::Connection, a: &Anomaly) -> Result<Vec<String>> 
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// use dizhi::fuse::Anomalies;
 /// use dizhi::fuse::anomalies::evidence;
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let id = Anomalies::new(&mut store).unwrap()
-///     .raise("objection", "", "address", "A1", "wrong", None, "op").unwrap();
+///     .raise(RuleId::Objection, "", EntityKind::Address, "A1", "wrong", None, "op").unwrap();
 /// let a = dizhi::fuse::anomalies::get(&store, id).unwrap();
 /// let e = evidence::evidence(&store, &a).unwrap();
 /// // No such address in this empty store: nothing to show, and no error.
@@ -329,7 +330,7 @@ pub fn evidence(store: &Store, a: &Anomaly) -> Result<Evidence> {
             .flat_map(|x| x.links.iter().map(|l| l.building_id.clone())),
     );
     building_ids.extend(records.iter().filter_map(|r| r.building_id.clone()));
-    if a.entity_kind == "building" {
+    if a.entity_kind == EntityKind::Building {
         building_ids.insert(a.entity_id.clone());
     }
     if let Some(b) = a.detail.get("building_id").and_then(|v| v.as_str()) {

@@ -36,13 +36,14 @@ pub struct AnomalyQuery {
 ///
 /// # Examples
 /// ```
+/// use dizhi::fuse::{EntityKind, RuleId};
 /// use dizhi::fuse::Anomalies;
 /// use dizhi::fuse::anomalies::page::{self, AnomalyQuery};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
 /// let mut q = Anomalies::new(&mut store).unwrap();
 /// for n in 0..3 {
-///     q.raise("objection", "", "address", &format!("A{n}"), "wrong", None, "op").unwrap();
+///     q.raise(RuleId::Objection, "", EntityKind::Address, &format!("A{n}"), "wrong", None, "op").unwrap();
 /// }
 /// let first = page::page(&store, &AnomalyQuery { limit: 2, ..Default::default() }).unwrap();
 /// assert_eq!(first.len(), 2);

@@ -236,7 +236,7 @@ impl RecordCheck<'_> {
         };
         out.fused.building_id = Some(b.id.clone());
         out.fused.link_method = Some(method.into());
-        out.fused.match_level = "building".into();
+        out.fused.match_level = MatchLevel::Building;
         out.fused.score = 1.0;
         let town = self.building_town(i);
         if let Some(f) = fields.get(&Field::Floors)

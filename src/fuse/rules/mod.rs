@@ -76,23 +76,7 @@ impl RuleId {
     /// assert_eq!("missing_level".parse::<RuleId>(), Ok(RuleId::MissingLevel));
     /// ```
     pub fn as_str(self) -> &'static str {
-        match self {
-            RuleId::MissingLevel => "missing_level",
-            RuleId::NonStandardSpelling => "non_standard_spelling",
-            RuleId::UnknownRoad => "unknown_road",
-            RuleId::NumberOutOfRange => "number_out_of_range",
-            RuleId::UnknownAddress => "unknown_address",
-            RuleId::PointOutsideBuilding => "point_outside_building",
-            RuleId::PointInDisagreeingBuilding => "point_in_disagreeing_building",
-            RuleId::DuplicateAddress => "duplicate_address",
-            RuleId::BuildingWithoutAddress => "building_without_address",
-            RuleId::AddressWithoutBuilding => "address_without_building",
-            RuleId::SourcesDisagreeTown => "sources_disagree_town",
-            RuleId::CoordinatesOutsideDistrict => "coordinates_outside_district",
-            RuleId::Gcj02ShiftSuspected => "gcj02_shift_suspected",
-            RuleId::FloorsDisagree => "floors_disagree",
-            RuleId::Objection => "objection",
-        }
+        crate::wire::name(&self)
     }
 }
 
@@ -122,11 +106,7 @@ pub enum Severity {
 impl Severity {
     /// Its name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
+        crate::wire::name(&self)
     }
 }
 
