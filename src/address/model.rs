@@ -122,6 +122,13 @@ pub enum AddressStatus {
 }
 
 impl AddressStatus {
+    /// Every status.
+    pub const ALL: [AddressStatus; 3] = [
+        AddressStatus::Current,
+        AddressStatus::Proposed,
+        AddressStatus::Retired,
+    ];
+
     /// The status's name in the store and JSON.
     pub fn as_str(self) -> &'static str {
         crate::wire::name(&self)

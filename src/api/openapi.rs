@@ -13,6 +13,10 @@ mod steward;
 use axum::http::Method;
 use serde_json::{Value, json};
 
+use crate::Level;
+use crate::search::MatchLevel;
+use crate::spatial::Crs;
+
 fn qp(name: &str, description: &str, required: bool, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema})
 }
@@ -27,7 +31,7 @@ fn crs_param() -> Value {
         "crs",
         "Coordinate system of points in and out: wgs84 (default, = CGCS2000), gcj02 (Amap), bd09 (Baidu).",
         false,
-        json!({"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}),
+        json!({"type": "string", "enum": Crs::ALL.map(Crs::as_str)}),
     )
 }
 
@@ -79,37 +83,8 @@ fn nullable(t: &str) -> Value {
 }
 
 fn schemas() -> Value {
-    let level_enum = json!([
-        "province",
-        "city",
-        "district",
-        "devzone",
-        "town",
-        "community",
-        "group",
-        "road",
-        "subroad",
-        "lane",
-        "number",
-        "poi",
-        "subpoi",
-        "building",
-        "unit",
-        "floor",
-        "room"
-    ]);
-    let match_level = json!([
-        "building",
-        "number",
-        "lane",
-        "poi",
-        "road",
-        "community",
-        "town",
-        "district",
-        "outside",
-        "none"
-    ]);
+    let level_enum = json!(Level::ALL.map(Level::as_str));
+    let match_level = json!(MatchLevel::ALL.map(MatchLevel::as_str));
     let mut m = serde_json::Map::new();
     m.insert("Error".into(), json!({"type": "object", "required": ["error"], "additionalProperties": false, "properties": {
             "error": {"type": "object", "required": ["code", "message"], "additionalProperties": false, "properties": {

@@ -37,6 +37,14 @@ pub enum EntityKind {
 }
 
 impl EntityKind {
+    /// Every kind.
+    pub const ALL: [EntityKind; 4] = [
+        EntityKind::SourceRecord,
+        EntityKind::Address,
+        EntityKind::Building,
+        EntityKind::Link,
+    ];
+
     /// The kind as stored and served.
     pub fn as_str(self) -> &'static str {
         crate::wire::name(&self)

@@ -72,6 +72,20 @@ pub enum MatchLevel {
 }
 
 impl MatchLevel {
+    /// Every match level, deepest first.
+    pub const ALL: [MatchLevel; 10] = [
+        MatchLevel::Building,
+        MatchLevel::Number,
+        MatchLevel::Lane,
+        MatchLevel::Poi,
+        MatchLevel::Road,
+        MatchLevel::Community,
+        MatchLevel::Town,
+        MatchLevel::District,
+        MatchLevel::Outside,
+        MatchLevel::None,
+    ];
+
     /// The level's name in JSON and CSV.
     pub fn as_str(self) -> &'static str {
         crate::wire::name(&self)

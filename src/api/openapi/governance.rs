@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::fuse::{EntityKind, Severity, Status};
+
 use super::{nullable, ok, op, pp, qp, r};
 
 fn body(schema: &str) -> Value {
@@ -14,10 +16,10 @@ fn anomaly_id() -> Value {
 }
 
 fn schemas() -> Vec<(&'static str, Value)> {
-    let status = json!({"type": "string", "enum": ["open", "confirmed", "rejected", "resolved"]});
+    let status = json!({"type": "string", "enum": Status::ALL.map(Status::as_str)});
     let anomaly_props = json!({
         "id": {"type": "integer"}, "rule": {"type": "string"}, "kind": {"type": "string"},
-        "severity": {"type": "string"}, "entity_kind": {"type": "string", "enum": ["source_record", "address", "building", "link"]},
+        "severity": {"type": "string", "enum": Severity::ALL.map(Severity::as_str)}, "entity_kind": {"type": "string", "enum": EntityKind::ALL.map(EntityKind::as_str)},
         "entity_id": {"type": "string"}, "source": nullable("string"), "record_key": nullable("string"),
         "message": {"type": "string"}, "detail": {"type": "object"}, "status": status,
         "assignee": nullable("string"), "created_at": {"type": "string"}, "updated_at": nullable("string")});
@@ -142,7 +144,7 @@ fn paths() -> Vec<(&'static str, Value)> {
                 "severity",
                 "Only this severity.",
                 false,
-                json!({"type": "string", "enum": ["info", "warning", "error"]}),
+                json!({"type": "string", "enum": Severity::ALL.map(Severity::as_str)}),
             ),
             filter(
                 "address_id",

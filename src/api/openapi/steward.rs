@@ -8,7 +8,7 @@ use super::{nullable, ok, op, qp, r};
 fn schemas() -> Vec<(&'static str, Value)> {
     let point = json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2, "nullable": true,
         "description": "lon, lat"});
-    let status = json!({"type": "string", "enum": ["open", "confirmed", "rejected", "resolved"]});
+    let status = json!({"type": "string", "enum": crate::fuse::Status::ALL.map(crate::fuse::Status::as_str)});
     vec![
         (
             "Me",
@@ -22,7 +22,7 @@ fn schemas() -> Vec<(&'static str, Value)> {
             "addresses": {"type": "array", "items": {"type": "object",
                 "required": ["id", "address", "town", "status", "building_id", "point", "links"], "properties": {
                 "id": {"type": "string"}, "address": {"type": "string"}, "town": {"type": "string"},
-                "status": {"type": "string", "enum": ["current", "proposed", "retired"]},
+                "status": {"type": "string", "enum": crate::AddressStatus::ALL.map(crate::AddressStatus::as_str)},
                 "building_id": nullable("string"), "point": point,
                 "links": {"type": "array", "items": {"type": "object", "properties": {
                     "address_id": {"type": "string"}, "building_id": {"type": "string"}, "source": {"type": "string"},

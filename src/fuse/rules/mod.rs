@@ -104,6 +104,9 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, mildest first.
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
+
     /// Its name.
     pub fn as_str(self) -> &'static str {
         crate::wire::name(&self)
