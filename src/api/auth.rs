@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::toml_file::{TomlFileError, read_toml};
 use super::{ApiError, AppState};
 
 /// What a key may do.
@@ -165,14 +166,7 @@ impl KeyRing {
         let file = data_dir.join(KEYS_FILE);
         let mut keys = BTreeMap::new();
         if file.exists() {
-            let text = std::fs::read_to_string(&file).map_err(|source| KeyError::Read {
-                path: file.clone(),
-                source,
-            })?;
-            let kf: KeysFile = toml::from_str(&text).map_err(|source| KeyError::Toml {
-                path: file.clone(),
-                source,
-            })?;
+            let kf: KeysFile = read_toml(&file)?;
             for k in kf.keys {
                 keys.insert(k.id.clone(), (k, KeySource::Data));
             }
@@ -333,21 +327,8 @@ pub enum InvalidKey {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The data directory's key file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The key file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The key file is not valid TOML of keys.
-    #[error("{path}: {source}")]
-    Toml {
-        /// The key file.
-        path: PathBuf,
-        /// Why.
-        source: toml::de::Error,
-    },
+    #[error(transparent)]
+    File(#[from] TomlFileError),
     /// The first admin key could not be created.
     #[error("first admin key: {0}")]
     Create(#[from] CreateError),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::auth::{InvalidKey, KeyEntry, valid_entry};
+use super::toml_file::{TomlFileError, read_toml};
 
 /// The server's config file (`--config FILE`, TOML).
 ///
@@ -136,22 +137,9 @@ impl Default for JobsConfig {
 /// Why the config file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The config file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML of this shape.
-    #[error("{path}: {source}")]
-    Toml {
-        /// The config file.
-        path: PathBuf,
-        /// Why.
-        source: toml::de::Error,
-    },
+    /// The file could not be read or is not valid TOML of this shape.
+    #[error(transparent)]
+    File(#[from] TomlFileError),
     /// A configured key is not valid.
     #[error("{path}: {source}")]
     Key {
@@ -165,14 +153,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads a config file.
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Toml {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let config: Config = read_toml(path)?;
         for k in &config.keys {
             valid_entry(k).map_err(|source| ConfigError::Key {
                 path: path.to_path_buf(),

@@ -28,6 +28,7 @@ pub mod observe;
 pub mod openapi;
 pub mod private;
 mod routes;
+pub mod toml_file;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
