@@ -432,29 +432,34 @@ fn records_from_rows(
     (records, problems)
 }
 
+/// A CSV/TSV register through the batch reader ([`crate::batch::read::Source`]): the same
+/// encoding detection (BOM, UTF-8, else GB18030) and the same handling of a row with too few or
+/// too many fields (kept, padded, and named among the problems).
 fn read_csv(path: &Path, tabs: bool) -> Result<Read> {
-    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t.trim_start_matches('\u{feff}').to_string(),
-        Err(_) => encoding_rs::GBK.decode(&bytes).0.into_owned(),
+    let options = crate::batch::BatchOptions {
+        input_format: Some(crate::batch::InputFormat::Delimited(if tabs {
+            b'\t'
+        } else {
+            b','
+        })),
+        ..crate::batch::BatchOptions::default()
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(if tabs { b'\t' } else { b',' })
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::file(path, e))?
+    let mut source =
+        crate::batch::read::Source::open(path, &options).map_err(|e| Error::file(path, e))?;
+    let headers: Vec<String> = source
+        .header()
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        match row {
-            Ok(r) => rows.push((i as u64 + 2, r.iter().map(str::to_string).collect())),
-            Err(e) => problems.push(format!("line {}: {e}", i + 2)),
+    let mut line = 1u64;
+    while let Some(row) = source.next_row(false).map_err(|e| Error::file(path, e))? {
+        line += 1;
+        if let Some(p) = row.problem {
+            problems.push(format!("line {line}: {p}"));
         }
+        rows.push((line, row.fields));
     }
     let (records, mut more) = records_from_rows(&headers, rows.into_iter());
     problems.append(&mut more);
