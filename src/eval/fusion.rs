@@ -37,7 +37,8 @@ use crate::synth::FaultKind;
 ///
 /// # Examples
 /// ```
-/// use dizhi::fuse::{RuleId, eval::rules_for};
+/// use dizhi::eval::fusion::rules_for;
+/// use dizhi::fuse::RuleId;
 /// use dizhi::synth::FaultKind;
 /// assert_eq!(rules_for(FaultKind::Typo), vec![(RuleId::NonStandardSpelling, Some("typo"))]);
 /// assert_eq!(rules_for(FaultKind::ShiftedPoint).len(), 2);

@@ -26,7 +26,7 @@
 //! - [`report`]: the findings as a CSV report, written as they are found.
 //! - [`objections`]: an objection from outside (a hotline operator's "this address is wrong")
 //!   becomes an anomaly.
-//! - [`eval`]: anomalies scored against the generator's truth, per fault kind.
+//! - Anomalies scored against the generator's truth, per fault kind: [`crate::eval::fusion`].
 
 pub mod anomalies;
 pub mod compare;
