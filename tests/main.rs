@@ -2,6 +2,7 @@
 
 mod api;
 mod batch;
+mod cli;
 mod common;
 mod fusion;
 mod fuzz_regressions;

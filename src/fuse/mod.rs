@@ -23,15 +23,17 @@
 //! - [`anomalies`]: the review queue (异议核实与处理): list, get, transition, comment — each write
 //!   in one SQLite transaction with its `audit_log` row.
 //! - [`tags`]: address tags (地址标签), set and queried, audited.
+//! - [`report`]: the findings as a CSV report, written as they are found.
 //! - [`objections`]: an objection from outside (a hotline operator's "this address is wrong")
 //!   becomes an anomaly.
-//! - [`eval`]: anomalies scored against the generator's truth, per fault kind.
+//! - Anomalies scored against the generator's truth, per fault kind: [`crate::eval::fusion`].
 
 pub mod anomalies;
 pub mod compare;
 pub mod import;
 pub mod link;
 pub mod objections;
+pub mod report;
 pub mod rules;
 pub mod tags;
 

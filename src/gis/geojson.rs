@@ -7,6 +7,10 @@ use geo::Geometry;
 use geojson::{GeoJson, JsonObject, JsonValue};
 
 use super::{Error, Footprint, Loaded, Result};
+use crate::Building;
+use crate::spatial::Crs;
+use crate::spatial::answer::{building_answer, footprint_in};
+use crate::store::Store;
 
 /// Reads a FeatureCollection (or a single Feature) of footprints.
 ///
@@ -142,11 +146,45 @@ pub fn feature(f: &Footprint) -> geojson::Feature {
     } else {
         geojson::GeometryValue::from(&f.geometry)
     };
+    polygon_feature(None, value, properties(f))
+}
+
+/// A building as every interface writes it (`dizhi buildings --format geojson`, the API's
+/// `/v1/buildings…` answers): a feature whose `id` is the building id, whose geometry is the
+/// footprint in `crs`, and whose properties are its [`BuildingAnswer`] (kind, floors, distance
+/// when given, addresses).
+///
+/// [`BuildingAnswer`]: crate::spatial::answer::BuildingAnswer
+pub fn building_feature(
+    store: &Store,
+    building: &Building,
+    distance_m: Option<f64>,
+    crs: Crs,
+) -> crate::store::Result<geojson::Feature> {
+    let answer = building_answer(store, building, distance_m, crs)?;
+    // A struct of strings, numbers and lists always serializes to an object.
+    let properties = match serde_json::to_value(&answer) {
+        Ok(JsonValue::Object(m)) => m,
+        _ => JsonObject::new(),
+    };
+    let value = geojson::GeometryValue::from(&footprint_in(building, crs));
+    Ok(polygon_feature(
+        Some(geojson::feature::Id::String(building.id.clone())),
+        value,
+        properties,
+    ))
+}
+
+fn polygon_feature(
+    id: Option<geojson::feature::Id>,
+    value: geojson::GeometryValue,
+    properties: JsonObject,
+) -> geojson::Feature {
     geojson::Feature {
         bbox: None,
         geometry: Some(geojson::Geometry::new(value)),
-        id: None,
-        properties: Some(properties(f)),
+        id,
+        properties: Some(properties),
         foreign_members: None,
     }
 }
@@ -166,12 +204,31 @@ pub fn feature(f: &Footprint) -> geojson::Feature {
 /// assert_eq!(back.footprints, vec![f]);
 /// ```
 pub fn write<W: Write>(out: &mut W, footprints: &[Footprint]) -> std::io::Result<()> {
+    write_features(out, footprints.iter().map(feature))
+}
+
+/// Writes features as a FeatureCollection, one feature per line.
+///
+/// # Examples
+/// ```
+/// let f: geojson::Feature = r#"{"type":"Feature","id":"B1","geometry":null,"properties":{}}"#
+///     .parse().unwrap();
+/// let mut out = Vec::new();
+/// dizhi::gis::geojson::write_features(&mut out, [f.clone(), f]).unwrap();
+/// let back: geojson::FeatureCollection = std::str::from_utf8(&out).unwrap().parse().unwrap();
+/// assert_eq!(back.features.len(), 2);
+/// assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 4);
+/// ```
+pub fn write_features<W: Write>(
+    out: &mut W,
+    features: impl IntoIterator<Item = geojson::Feature>,
+) -> std::io::Result<()> {
     out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
-    for (i, f) in footprints.iter().enumerate() {
+    for (i, f) in features.into_iter().enumerate() {
         if i > 0 {
             out.write_all(b",\n")?;
         }
-        serde_json::to_writer(&mut *out, &feature(f))?;
+        serde_json::to_writer(&mut *out, &f)?;
     }
     out.write_all(b"\n]}\n")
 }

@@ -13,7 +13,8 @@ use super::lookup::{CrsQuery, parse_crs};
 use crate::Building;
 use crate::api::auth::{Authorized, Lookup, Spatial};
 use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::spatial::answer::{building_answer, footprint_in, reverse_answer};
+use crate::gis::geojson::building_feature;
+use crate::spatial::answer::reverse_answer;
 use crate::spatial::{Crs, DEFAULT_RADIUS_M, PolygonRelation};
 use crate::store::Store;
 
@@ -84,21 +85,14 @@ pub(super) async fn reverse(
     Ok(axum::Json(answer).into_response())
 }
 
-/// A building as a GeoJSON Feature in `crs`, its answer as properties.
+/// A building as a GeoJSON Feature in `crs`, its answer as properties (as the CLI writes it).
 fn feature(
     store: &Store,
     b: &Building,
     distance: Option<f64>,
     crs: Crs,
-) -> Result<Value, ApiError> {
-    let answer = building_answer(store, b, distance, crs)?;
-    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&footprint_in(b, crs)));
-    Ok(json!({
-        "type": "Feature",
-        "id": b.id,
-        "geometry": geometry,
-        "properties": answer,
-    }))
+) -> Result<geojson::Feature, ApiError> {
+    building_feature(store, b, distance, crs).map_err(ApiError::from)
 }
 
 fn collection(
@@ -139,7 +133,7 @@ pub(super) async fn building(
     Ok(geojson_response(body))
 }
 
-fn geojson_response(body: Value) -> Response {
+fn geojson_response(body: impl serde::Serialize) -> Response {
     (
         [(header::CONTENT_TYPE, "application/geo+json")],
         axum::Json(body),

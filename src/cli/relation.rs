@@ -10,6 +10,8 @@ use dizhi::eval::relation::{
     cross_validate_predictions, evaluate_predictions, prepare, read_pairs, train as fit,
 };
 
+use super::{CliError, CliResult};
+
 /// `dizhi eval relation FILE [--folds K]`.
 #[derive(Args)]
 pub struct EvalRelationArgs {
@@ -39,7 +41,11 @@ pub enum TrainCommand {
     },
 }
 
-pub fn eval_relation(args: &EvalRelationArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// `dizhi eval relation`: the shipped model scored on a pair file, or K-fold cross-validation.
+pub fn eval_relation(args: &EvalRelationArgs) -> CliResult {
+    if args.folds.is_some_and(|k| k < 2) {
+        return Err(CliError::usage("--folds must be at least 2"));
+    }
     let started = Instant::now();
     let queries = read_pairs(&args.file)?;
     let dicts = dizhi::Dictionaries::embedded()?;
@@ -47,9 +53,11 @@ pub fn eval_relation(args: &EvalRelationArgs) -> Result<(), Box<dyn std::error::
     let pairs = prepare(&parser, &queries);
     let prepared = started.elapsed().as_secs_f64();
     let (report, predictions) = match args.folds {
-        Some(k) if k < 2 => return Err("--folds must be at least 2".into()),
         Some(k) => cross_validate_predictions(&pairs, k, args.seed, &TrainParams::default()),
-        None => evaluate_predictions(dizhi::address::relation::RelationModel::embedded()?, &pairs),
+        None => evaluate_predictions(
+            dizhi::address::relation::RelationModel::embedded().map_err(CliError::runtime)?,
+            &pairs,
+        ),
     };
     eprintln!(
         "parsed and featurized in {prepared:.1} s, scored in {:.1} s",
@@ -58,7 +66,8 @@ pub fn eval_relation(args: &EvalRelationArgs) -> Result<(), Box<dyn std::error::
     if let Some(path) = &args.failures {
         use std::io::Write;
         let mut w = std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            std::fs::File::create(path)
+                .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?,
         );
         for (p, (class, conf)) in pairs.iter().zip(&predictions) {
             if *class != p.class {
@@ -75,7 +84,8 @@ pub fn eval_relation(args: &EvalRelationArgs) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-pub fn train(what: TrainCommand) -> Result<(), Box<dyn std::error::Error>> {
+/// `dizhi train relation`.
+pub fn train(what: TrainCommand) -> CliResult {
     let TrainCommand::Relation { file, out } = what;
     let queries = read_pairs(&file)?;
     let dicts = dizhi::Dictionaries::embedded()?;
@@ -100,7 +110,8 @@ pub fn train(what: TrainCommand) -> Result<(), Box<dyn std::error::Error>> {
         file.display(),
         out.display(),
     );
-    std::fs::write(&out, model.to_text(&header)).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, model.to_text(&header))
+        .map_err(|e| CliError::runtime(format!("{}: {e}", out.display())))?;
     eprintln!("wrote {} ({} pairs)", out.display(), pairs.len());
     Ok(())
 }

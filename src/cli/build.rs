@@ -1,0 +1,97 @@
+//! Making a data directory: `dizhi synth` (a synthetic district's source files) and `dizhi build`
+//! (the store and search index from a source directory).
+
+use std::path::Path;
+
+use super::{CliError, CliResult};
+
+/// `dizhi synth`: a district written to `out`, or the generated road names on stdout.
+pub fn synth(addresses: usize, seed: u64, out: Option<&Path>, road_names: bool) -> CliResult {
+    let dicts = dizhi::Dictionaries::embedded()?;
+    if road_names {
+        print!("{}", dizhi::synth::road_names_tsv(&dicts));
+        return Ok(());
+    }
+    let out = out.ok_or_else(|| CliError::usage("synth: --out DIR is required"))?;
+    let started = std::time::Instant::now();
+    let config = dizhi::synth::SynthConfig { addresses, seed };
+    let district = dizhi::synth::generate_to_dir(&dicts, config, out)?;
+    eprintln!(
+        "synth: {} addresses, {} buildings, {} injected faults in {} ({:.1} s)",
+        district.addresses.len(),
+        district.buildings.len(),
+        district.fault_count(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `dizhi build`: a progress bar on a terminal once the build has run for a second, then a short
+/// summary on stdout.
+pub fn build(source_dir: &Path, data: &Path) -> CliResult {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    let started = Instant::now();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{msg:20} [{bar:40}] {percent:>3}%  {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let shown = Mutex::new(false);
+    let progress = |stage: dizhi::store::Stage, done: u64, total: u64| {
+        // Only bother a terminal, and only when the build is slow enough to wonder about.
+        if let Ok(mut shown) = shown.lock()
+            && !*shown
+            && started.elapsed() > Duration::from_secs(1)
+        {
+            // `stderr()` is itself hidden when stderr is not a terminal.
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            *shown = true;
+        }
+        bar.set_message(stage.label());
+        // A total of 0 means unknown: let the bar grow with the work.
+        bar.set_length(total.max(done).max(1));
+        bar.set_position(done);
+    };
+    let result = dizhi::store::build(source_dir, data, &progress);
+    bar.finish_and_clear();
+    let report = result?;
+    let indexing = Instant::now();
+    let store = dizhi::store::Store::open(data)?;
+    let indexed = dizhi::setup::generation::build_paired_index(&store, data)?;
+    println!(
+        "built {} from {} in {:.1} s",
+        report.store.display(),
+        report.source_dir.display(),
+        report.elapsed.as_secs_f64()
+    );
+    println!(
+        "  {} addresses, {} buildings, {} links, {} roads, {} areas",
+        report.addresses, report.buildings, report.links, report.roads, report.areas
+    );
+    println!(
+        "  {} sources with {} records, {} truth files{}",
+        report.sources,
+        report.source_records,
+        report.truth_files,
+        report
+            .seed
+            .map(|s| format!(", seed {s}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  search index: {indexed} addresses in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
+    if !report.skipped.is_empty() {
+        println!(
+            "  skipped (not .csv/.geojson): {}",
+            report.skipped.join(", ")
+        );
+    }
+    Ok(())
+}

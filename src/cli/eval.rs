@@ -1,0 +1,145 @@
+//! Measurements: `dizhi bench normalize` (the matcher on noisy queries) and `dizhi eval` (the
+//! parser, fusion and compare against labelled files).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{CliError, CliResult};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Normalize seeded noisy queries made from the data directory's addresses.
+    Normalize {
+        /// How many queries.
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+        /// Seed of the queries.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Threads for the throughput run (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the wrong answers (JSON lines) to this file.
+        #[arg(long)]
+        failures: Option<PathBuf>,
+        /// Write the queries with their answers (JSON lines) to this file, to run them through
+        /// another build (`dizhi normalize --format json`).
+        #[arg(long)]
+        queries_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Score the store's anomalies and links against a synthetic district's truth: precision and
+    /// recall per fault kind; the last line is the lowest F1 (exit 1 below --min-f1).
+    Fusion {
+        /// The synthetic-district directory (with truth/).
+        source_dir: PathBuf,
+        /// Fail below this lowest F1.
+        #[arg(long, default_value_t = 0.95)]
+        min_f1: f64,
+        /// Fuse again first (otherwise only when the store was never fused).
+        #[arg(long)]
+        refuse: bool,
+    },
+    /// Span-exact precision/recall/F1 per label on a character-per-line labelled file.
+    Parse {
+        /// The labelled file (e.g. ../shared/data/parsing/naacl2019/dev.txt).
+        file: PathBuf,
+        /// The file's tag scheme (and annotation conventions): bio (naacl2019) or bmes (swei412).
+        #[arg(long, value_enum)]
+        format: dizhi::eval::Scheme,
+    },
+    /// compare() on labelled address pairs (CCKS 2021 地址相关性 JSON lines): per-class P/R/F1
+    /// and, last, the macro-F1 (same → 完全匹配, contains/within → 部分匹配, different → 不匹配).
+    Relation(super::relation::EvalRelationArgs),
+}
+
+/// `dizhi bench normalize`.
+pub fn bench(data: &Path, what: BenchCommand) -> CliResult {
+    let BenchCommand::Normalize {
+        queries,
+        seed,
+        threads,
+        failures,
+        queries_out,
+    } = what;
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let opened = std::time::Instant::now();
+    let matcher = dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(data)?, &dicts)?;
+    println!(
+        "opened {} in {:.2} s",
+        data.display(),
+        opened.elapsed().as_secs_f64()
+    );
+    let store = dizhi::store::Store::open(data)?;
+    let qs = dizhi::eval::noisy::noisy_queries(&store, &dicts, queries, seed)?;
+    if let Some(path) = queries_out {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for q in &qs {
+            writeln!(f, "{}", serde_json::to_string(q)?)?;
+        }
+    }
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let report = dizhi::eval::normalize::run(&matcher, &qs, threads)?;
+    print!("{}", report.to_text());
+    if let Some(path) = failures {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for (q, m) in &report.failures {
+            writeln!(f, "{}", serde_json::json!({"query": q, "answer": m}))?;
+        }
+    }
+    Ok(())
+}
+
+/// `dizhi eval …`.
+pub fn eval(data: &Path, what: EvalCommand) -> CliResult {
+    match what {
+        EvalCommand::Fusion {
+            source_dir,
+            min_f1,
+            refuse,
+        } => fusion(data, &source_dir, min_f1, refuse),
+        EvalCommand::Parse { file, format } => parse(&file, format),
+        EvalCommand::Relation(args) => super::relation::eval_relation(&args),
+    }
+}
+
+/// `dizhi eval parse FILE --format bio|bmes`.
+fn parse(file: &Path, format: dizhi::eval::Scheme) -> CliResult {
+    let dicts = dizhi::Dictionaries::embedded()?;
+    let parser = dizhi::Parser::new(&dicts);
+    let report = dizhi::eval::evaluate_file(&parser, file, format)
+        .map_err(|e| CliError::runtime(format!("{}: {e}", file.display())))?;
+    print!("{}", report.to_table());
+    Ok(())
+}
+
+/// `dizhi eval fusion SOURCE_DIR`: fuses first when the store has never been fused; fails when the
+/// lowest F1 is below `min_f1`.
+fn fusion(data: &Path, source_dir: &Path, min_f1: f64, refuse: bool) -> CliResult {
+    let store = dizhi::store::Store::open(data)?;
+    let fused: i64 =
+        store
+            .connection()
+            .query_row("SELECT count(*) FROM fused_records", [], |r| r.get(0))?;
+    drop(store);
+    if fused == 0 || refuse {
+        super::fusion::fuse_store(data, None, None)?;
+    }
+    let store = dizhi::store::Store::open(data)?;
+    let e = dizhi::eval::fusion::evaluate(&store, source_dir)?;
+    print!("{}", e.to_table());
+    if e.min_f1 < min_f1 {
+        return Err(CliError::runtime(format!(
+            "eval fusion: the lowest F1 {:.4} is below --min-f1 {min_f1}",
+            e.min_f1
+        )));
+    }
+    Ok(())
+}
