@@ -25,10 +25,10 @@ pub const FINDINGS_HEADER: [&str; 10] = [
 ///
 /// # Examples
 /// ```
-/// use dizhi::fuse::{Finding, RuleId, Severity, report::FindingsCsv};
+/// use dizhi::fuse::{EntityKind, Finding, RuleId, Severity, report::FindingsCsv};
 /// let finding = Finding {
 ///     rule: RuleId::UnknownRoad, kind: String::new(), severity: Severity::Warning,
-///     entity_kind: "source_record".into(), entity_id: "公安/7".into(), source: "公安".into(),
+///     entity_kind: EntityKind::SourceRecord, entity_id: "公安/7".into(), source: "公安".into(),
 ///     record_key: "7".into(), town: Some("华新镇".into()), message: "no road 华滕路".into(),
 ///     detail: serde_json::json!({"road": "华滕路"}),
 /// };
