@@ -133,9 +133,10 @@ impl Store {
     /// # Examples
     /// ```
     /// use dizhi::{AddressKind, Building, BuildingKind, StandardAddress};
+    /// use geo::polygon;
     /// let dir = tempfile::tempdir().unwrap();
     /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
-    /// let footprint = geo::polygon![(x: 121.0, y: 31.0), (x: 121.001, y: 31.0), (x: 121.001, y: 31.001)];
+    /// let footprint = polygon![(x: 121.0, y: 31.0), (x: 121.001, y: 31.0), (x: 121.001, y: 31.001)];
     /// store.insert_buildings(&[Building { id: "B1".into(), footprint, kind: BuildingKind::Shop, floors: 2, tags: vec![] }]).unwrap();
     /// let mut a = StandardAddress::new("A1", AddressKind::Street);
     /// a.building_id = Some("B1".into());
