@@ -28,7 +28,10 @@
 //! - [`setup`]: a fresh data directory is filled with the bundled district on first start.
 //! - [`spatial`]: building footprints in an R-tree ([`spatial::FootprintIndex`]: containing
 //!   building, k nearest and all within a distance in metres, box and polygon queries), reverse
-//!   lookup ([`spatial::reverse()`]), coordinate systems ([`spatial::Crs`]: WGS84, GCJ-02, BD-09).
+//!   lookup ([`spatial::reverse()`]).
+//! - [`crs`]: coordinate systems ([`crs::Crs`]: WGS84, GCJ-02, BD-09) and the systems layers and
+//!   registers arrive in ([`crs::SourceCrs`], projected ones included), below both the spatial
+//!   layer and the GIS readers.
 //! - [`batch`]: CSV/TSV (UTF-8 or GBK) and XLSX files normalized row by row over all cores,
 //!   every row back in input order with `dizhi_` columns and a status; resumable.
 //! - [`api`]: the HTTP service (axum): [`api::AppState`] built once, [`api::app`] the router,
@@ -40,6 +43,7 @@
 pub mod address;
 pub mod api;
 pub mod batch;
+pub mod crs;
 pub mod dictionaries;
 pub mod eval;
 pub mod fuse;

@@ -14,8 +14,8 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::Level;
+use crate::crs::Crs;
 use crate::search::MatchLevel;
-use crate::spatial::Crs;
 
 fn qp(name: &str, description: &str, required: bool, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema})

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use dizhi::gis::geojson::building_feature;
 use dizhi::spatial::Crs;
+use dizhi::spatial::answer::building_feature;
 
 use super::{CliError, CliResult, Format};
 
@@ -237,7 +237,7 @@ pub fn export(
     use dizhi::gis::GisFormat;
     let started = std::time::Instant::now();
     let store = dizhi::store::Store::open(data)?;
-    let footprints = dizhi::gis::footprints_from_store(&store)?;
+    let footprints = store.footprints()?;
     let format = match format {
         ExportFormat::Gpkg => GisFormat::GeoPackage,
         ExportFormat::Geojson => GisFormat::GeoJson,

@@ -490,56 +490,72 @@ fn read_xlsx(path: &Path) -> Result<Read> {
     })
 }
 
+/// Every property kept, in file order; the record key is the feature id, else the first property.
+/// Read feature by feature through the one GeoJSON reader ([`crate::gis::geojson`]): a feature
+/// without a key or with a bad geometry is a problem of its own, and the rest still import.
 fn read_geojson(path: &Path) -> Result<Read> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-    let fc: geojson::FeatureCollection = text.parse().map_err(|e| Error::file(path, e))?;
+    use crate::gis::geojson::{features, geometry};
+    use serde_json::Value;
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
     let mut headers: Vec<String> = Vec::new();
     let mut records = Vec::new();
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (i, f) in fc.features.into_iter().enumerate() {
-        let props = f.properties.clone().unwrap_or_default();
+    let streamed = features::for_each_feature(&bytes, |i, mut f| {
+        let props = f.properties.take().unwrap_or_default();
         for k in props.keys() {
             if !headers.contains(k) {
                 headers.push(k.clone());
             }
         }
         let key = match &f.id {
-            Some(geojson::feature::Id::String(s)) => Some(s.clone()),
-            Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
-            None => props.values().next().map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => props.values().next().map(|v| match v {
+                Value::String(s) => s.clone(),
                 v => v.to_string(),
             }),
         };
         let Some(key) = key.filter(|k| !k.is_empty()) else {
             problems.push(format!("feature {i}: no record id"));
-            continue;
+            return Ok(());
         };
         if !seen.insert(key.clone()) {
             problems.push(format!("feature {i}: repeated record id {key}"));
-            continue;
+            return Ok(());
         }
-        let geometry = match f.geometry.as_ref().map(|g| {
-            if crate::gis::geojson::positions_complete(&g.value) {
-                Geometry::<f64>::try_from(&g.value).map_err(|e| e.to_string())
-            } else {
-                Err("a position with fewer than two coordinates".to_string())
-            }
-        }) {
-            None => None,
-            Some(Ok(g)) => Some(g),
-            Some(Err(e)) => {
-                problems.push(format!("feature {i} ({key}): invalid geometry: {e}"));
-                continue;
+        let geometry = match f.geometry() {
+            Ok(None) => None,
+            Ok(Some(g)) => match geometry::geometry(&g.value) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    problems.push(format!("feature {i} ({key}): invalid geometry: {e}"));
+                    return Ok(());
+                }
+            },
+            Err(e) => {
+                problems.push(format!("feature {i} ({key}): {e}"));
+                return Ok(());
             }
         };
         records.push(SourceRecord {
             key,
             line: Some(i as u64),
-            raw: serde_json::Value::Object(props).to_string(),
+            raw: Value::Object(props).to_string(),
             geometry,
         });
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match streamed {
+        Ok(_) => {}
+        Err(features::StreamError::Json(e)) => return Err(Error::file(path, e)),
+        Err(features::StreamError::NotACollection { found }) => {
+            return Err(Error::file(
+                path,
+                format!("expected a FeatureCollection, found type {found:?}"),
+            ));
+        }
+        Err(features::StreamError::Stopped(never)) => match never {},
     }
     Ok(Read {
         headers,

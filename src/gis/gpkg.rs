@@ -12,7 +12,7 @@ use rusqlite::{Connection, params};
 use wkb::writer::{WriteOptions, write_geometry};
 
 use super::{Error, Footprint, Loaded, Result};
-use crate::spatial::SourceCrs;
+use crate::crs::SourceCrs;
 
 /// `GPKG` as a big-endian integer: the SQLite `application_id` of a GeoPackage.
 const APPLICATION_ID: i32 = 0x4750_4B47;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use geo::{Geometry, MultiPolygon, Validation};
 
-use crate::spatial::{ProjectionError, SourceCrs};
+use crate::crs::{ProjectionError, SourceCrs};
 use crate::{Building, BuildingKind};
 
 /// What can go wrong reading or writing a GIS file (as a whole; bad features are
@@ -236,7 +236,7 @@ impl Reprojection {
         };
         self.features += 1;
         let crs = &self.crs;
-        let moved = if matches!(crs, SourceCrs::LonLat(crate::spatial::Crs::Wgs84)) {
+        let moved = if matches!(crs, SourceCrs::LonLat(crate::crs::Crs::Wgs84)) {
             // Stored as is: only the range is checked.
             let out_of_range =
                 geo::CoordsIter::coords_iter(&g).find_map(|c| crs.to_wgs84(c.x, c.y).err());
@@ -352,29 +352,6 @@ pub fn read_footprints(path: &Path) -> Result<Loaded> {
             "unknown format (expected .geojson, .json, .gpkg or .shp)",
         )),
     }
-}
-
-/// Every building of the store as a [`Footprint`] with its first standard address (by id) and
-/// address count — what `dizhi export buildings` writes. One pass over the addresses.
-pub fn footprints_from_store(store: &crate::store::Store) -> crate::store::Result<Vec<Footprint>> {
-    use std::collections::HashMap;
-    let mut first: HashMap<String, (String, usize)> = HashMap::new();
-    store.for_each_address(|a, _text| {
-        if let Some(b) = a.building_id.clone() {
-            first
-                .entry(b)
-                .and_modify(|e| e.1 += 1)
-                .or_insert_with(|| (a.canonical_text(), 1));
-        }
-    })?;
-    Ok(store
-        .buildings()?
-        .iter()
-        .map(|b| match first.get(&b.id) {
-            Some((text, n)) => Footprint::from_building(b, Some(text), *n),
-            None => Footprint::from_building(b, None, 0),
-        })
-        .collect())
 }
 
 /// Writes footprints in a format (Shapefile attributes in `encoding`).

@@ -11,7 +11,7 @@ use shapefile::dbase::{self, FieldName, FieldValue};
 use shapefile::{Shape, ShapeReader};
 
 use super::{Error, Footprint, Loaded, Result};
-use crate::spatial::SourceCrs;
+use crate::crs::SourceCrs;
 
 /// The ESRI WKT of WGS84 lon/lat, as ArcGIS and QGIS write it into `.prj`.
 const WGS84_PRJ: &str = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;

@@ -183,6 +183,30 @@ fn addresses_of(store: &Store, building_id: &str, crs: Crs) -> store::Result<Vec
         .collect())
 }
 
+/// A building as every interface writes it (`dizhi buildings --format geojson`, the API's
+/// `/v1/buildings…` answers): a feature whose `id` is the building id, whose geometry is the
+/// footprint in `crs`, and whose properties are its [`BuildingAnswer`] (kind, floors, distance
+/// when given, addresses).
+pub fn building_feature(
+    store: &Store,
+    building: &Building,
+    distance_m: Option<f64>,
+    crs: Crs,
+) -> store::Result<geojson::Feature> {
+    let answer = building_answer(store, building, distance_m, crs)?;
+    // A struct of strings, numbers and lists always serializes to an object.
+    let properties = match serde_json::to_value(&answer) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let value = geojson::GeometryValue::from(&footprint_in(building, crs));
+    Ok(crate::gis::geojson::polygon_feature(
+        Some(geojson::feature::Id::String(building.id.clone())),
+        value,
+        properties,
+    ))
+}
+
 /// A footprint in `crs`, coordinates to 7 decimals (about a centimetre).
 pub fn footprint_in(building: &Building, crs: Crs) -> geo::Polygon<f64> {
     building.footprint.map_coords(|c| {

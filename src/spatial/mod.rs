@@ -5,14 +5,13 @@
 //! for drawing maps ([`roads`]).
 
 pub mod answer;
-pub mod crs;
 pub mod distance;
 pub mod index;
-pub mod projection;
 pub mod reverse;
 pub mod roads;
 
-pub use crs::Crs;
+// The coordinate systems live in [`crate::crs`], below both this layer and the GIS readers (which
+// the store uses); re-exported here, where callers have always found them.
+pub use crate::crs::{self, Crs, ProjectionError, SourceCrs, projection};
 pub use index::{FootprintIndex, Hit, PolygonRelation};
-pub use projection::{ProjectionError, SourceCrs};
 pub use reverse::{DEFAULT_RADIUS_M, ReverseHit, reverse};

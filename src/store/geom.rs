@@ -65,6 +65,26 @@ pub fn geometry_from_wkb(bytes: &[u8]) -> Result<Geometry<f64>> {
     Ok(wkb.to_geometry())
 }
 
+/// The geometry in column `i` of a row, `None` for NULL.
+pub(super) fn optional_geometry(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+) -> Result<Option<Geometry<f64>>> {
+    match row
+        .get_ref(i)?
+        .as_blob_or_null()
+        .map_err(rusqlite::Error::from)?
+    {
+        Some(bytes) => Ok(Some(geometry_from_wkb(bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// A geometry as WKB, `None` staying `None`.
+pub(super) fn optional_wkb(g: &Option<Geometry<f64>>) -> Result<Option<Vec<u8>>> {
+    g.as_ref().map(geometry_to_wkb).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,8 @@ use super::geometry::round7;
 use super::places::Places;
 use super::roads::Road;
 use crate::address::community_address_name;
+use crate::crs::wgs84_to_gcj02;
 use crate::dictionaries::{AliasKind, Dictionaries};
-use crate::spatial::crs::wgs84_to_gcj02;
 use crate::text::numerals;
 use crate::{AddressKind, BuildingKind, StandardAddress};
 

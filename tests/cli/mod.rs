@@ -160,7 +160,7 @@ fn buildings_as_geojson_are_the_features_the_api_writes() {
         assert_eq!(f["properties"]["building_id"], id);
         let building = store.building(id).unwrap().unwrap();
         let distance = f["properties"]["distance_m"].as_f64();
-        let api = dizhi::gis::geojson::building_feature(
+        let api = dizhi::spatial::answer::building_feature(
             &store,
             &building,
             distance,

@@ -13,7 +13,7 @@ use super::lookup::{CrsQuery, parse_crs};
 use crate::Building;
 use crate::api::auth::{Authorized, Lookup, Spatial};
 use crate::api::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::gis::geojson::building_feature;
+use crate::spatial::answer::building_feature;
 use crate::spatial::answer::reverse_answer;
 use crate::spatial::{Crs, DEFAULT_RADIUS_M, PolygonRelation};
 use crate::store::Store;
@@ -269,86 +269,47 @@ pub(super) struct WithinQuery {
 }
 
 /// The polygons of a GeoJSON Polygon or MultiPolygon, or a Feature or FeatureCollection of them,
-/// in WGS84. Checked as the OpenAPI schema says: rings of at least 4 positions of 2 or 3 numbers.
+/// in WGS84, read by the one GeoJSON reader ([`crate::gis::geojson`]) as the OpenAPI schema says:
+/// rings of at least 4 positions, in degrees (an open ring is closed).
 fn polygons(
     body: &Value,
     crs: Crs,
     max_vertices: usize,
 ) -> Result<geo::MultiPolygon<f64>, ApiError> {
-    let bad = |m: &str| ApiError::InvalidBody(m.to_string());
-    fn position(v: &Value, crs: Crs) -> Option<geo::Coord<f64>> {
-        let a = v.as_array()?;
-        if !(2..=3).contains(&a.len()) {
-            return None;
-        }
-        let nums: Vec<f64> = a.iter().map(Value::as_f64).collect::<Option<_>>()?;
-        // Degrees: anything else is a mistake, and huge values overflow the geometry predicates.
-        if nums.iter().any(|v| !(-180.0..=180.0).contains(v)) {
-            return None;
-        }
-        let (x, y) = crs.to_wgs84(nums[0], nums[1]);
-        (x.is_finite() && y.is_finite()).then_some(geo::coord! { x: x, y: y })
+    use crate::gis::geojson::geometry::{Rings, polygons};
+    use geo::MapCoords;
+    let features =
+        crate::gis::geojson::features::features_of_value(body).map_err(ApiError::InvalidBody)?;
+    if features.is_empty() {
+        return Err(ApiError::InvalidBody(
+            "a FeatureCollection needs at least one feature".to_string(),
+        ));
     }
-    fn polygon(v: &Value, crs: Crs) -> Option<geo::Polygon<f64>> {
-        let rings = v.as_array()?;
-        let mut rings = rings.iter().map(|r| {
-            let ps = r.as_array()?;
-            if ps.len() < 4 {
-                return None;
-            }
-            ps.iter()
-                .map(|p| position(p, crs))
-                .collect::<Option<Vec<_>>>()
-                .map(geo::LineString::new)
-        });
-        let exterior = rings.next()??;
-        let interiors = rings.collect::<Option<Vec<_>>>()?;
-        Some(geo::Polygon::new(exterior, interiors))
-    }
-    fn geometry(g: &Value, crs: Crs) -> Result<Vec<geo::Polygon<f64>>, &'static str> {
-        let coords = g.get("coordinates").ok_or("a geometry needs coordinates")?;
-        match g.get("type").and_then(Value::as_str) {
-            Some("Polygon") => polygon(coords, crs).map(|p| vec![p]).ok_or(
-                "bad Polygon coordinates: rings of at least 4 [lon, lat] positions, in degrees",
-            ),
-            Some("MultiPolygon") => coords
-                .as_array()
-                .filter(|a| !a.is_empty())
-                .and_then(|a| {
-                    a.iter()
-                        .map(|p| polygon(p, crs))
-                        .collect::<Option<Vec<_>>>()
-                })
-                .ok_or("bad MultiPolygon coordinates"),
-            _ => Err("only Polygon and MultiPolygon geometries are accepted"),
+    let mut found = Vec::new();
+    for f in &features {
+        let g = f
+            .geometry()
+            .map_err(ApiError::InvalidBody)?
+            .ok_or_else(|| {
+                ApiError::InvalidBody(
+                    "a Feature needs a Polygon or MultiPolygon geometry".to_string(),
+                )
+            })?;
+        for p in polygons(&g, Rings::MayBeOpen).map_err(ApiError::InvalidBody)? {
+            let in_wgs84 = p.try_map_coords(|c| {
+                let (x, y) = crs.to_wgs84(c.x, c.y);
+                if x.is_finite() && y.is_finite() {
+                    Ok(geo::coord! { x: x, y: y })
+                } else {
+                    Err(ApiError::InvalidBody(format!(
+                        "[{}, {}] has no place in {crs}",
+                        c.x, c.y
+                    )))
+                }
+            })?;
+            found.push(in_wgs84);
         }
     }
-    fn feature(f: &Value, crs: Crs) -> Result<Vec<geo::Polygon<f64>>, &'static str> {
-        match f.get("geometry") {
-            Some(g) if g.is_object() => geometry(g, crs),
-            _ => Err("a Feature needs a Polygon or MultiPolygon geometry"),
-        }
-    }
-    let found = match body.get("type").and_then(Value::as_str) {
-        Some("Polygon" | "MultiPolygon") => geometry(body, crs),
-        Some("Feature") => feature(body, crs),
-        Some("FeatureCollection") => match body.get("features").and_then(Value::as_array) {
-            Some(fs) if !fs.is_empty() => fs
-                .iter()
-                .map(|f| {
-                    if f.get("type").and_then(Value::as_str) == Some("Feature") {
-                        feature(f, crs)
-                    } else {
-                        Err("features must be Features")
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.into_iter().flatten().collect()),
-            _ => Err("a FeatureCollection needs at least one feature"),
-        },
-        _ => Err("expected a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"),
-    }
-    .map_err(bad)?;
     let vertices: usize = found
         .iter()
         .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
@@ -360,7 +321,7 @@ fn polygons(
     }
     let mp = geo::MultiPolygon(found);
     if mp.bounding_rect().is_none() {
-        return Err(bad("the polygons are empty"));
+        return Err(ApiError::InvalidBody("the polygons are empty".to_string()));
     }
     // An invalid area (self-intersecting, overlapping parts …) has no well-defined inside, and
     // relating it to thousands of footprints is what makes a request slow.
@@ -455,7 +416,7 @@ pub(super) async fn export(
     let cancelled = cancel.0.clone();
     let file = state
         .blocking(move |_, store| {
-            let footprints = crate::gis::footprints_from_store(store)?;
+            let footprints = store.footprints()?;
             if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(ApiError::Timeout);
             }

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::api::auth::{Authorized, Lookup};
 use crate::api::{ApiError, ApiJson, ApiQuery, AppState};
+use crate::crs::Crs;
 use crate::search::Match;
-use crate::spatial::Crs;
 
 #[derive(Deserialize)]
 pub(super) struct NormalizeQuery {
@@ -27,7 +27,7 @@ pub(crate) fn parse_crs(crs: Option<&str>) -> Result<Crs, ApiError> {
         None => Ok(Crs::Wgs84),
         Some(s) => s
             .parse()
-            .map_err(|e: crate::spatial::crs::UnknownCrs| ApiError::BadRequest(e.to_string())),
+            .map_err(|e: crate::crs::UnknownCrs| ApiError::BadRequest(e.to_string())),
     }
 }
 

@@ -1,16 +1,20 @@
 //! GeoJSON in and out (RFC 7946: WGS84 lon/lat; a layer in metres is refused, not loaded).
+//!
+//! The one GeoJSON reader of dizhi: [`features`] reads a document feature by feature (streaming a
+//! FeatureCollection from its bytes, or a small document already parsed), [`geometry`] converts a
+//! feature's geometry to geo's with the reason it cannot be. Footprint layers ([`read`]), the
+//! store's build, fusion's imports and the API's request bodies all read through them.
+
+pub mod features;
+pub mod geometry;
 
 use std::io::Write;
 use std::path::Path;
 
-use geo::Geometry;
-use geojson::{GeoJson, JsonObject, JsonValue};
+use geojson::{JsonObject, JsonValue};
 
 use super::{Error, Footprint, Loaded, Result};
-use crate::Building;
-use crate::spatial::Crs;
-use crate::spatial::answer::{building_answer, footprint_in};
-use crate::store::Store;
+use features::{Feature, StreamError};
 
 /// Reads a FeatureCollection (or a single Feature) of footprints.
 ///
@@ -37,78 +41,72 @@ pub fn read(path: &Path) -> Result<Loaded> {
 /// assert!(loaded.problems[0].reason.contains("self-intersection"));
 /// ```
 pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
-    let features = match text.parse::<GeoJson>().map_err(|e| e.to_string())? {
-        GeoJson::FeatureCollection(c) => c.features,
-        GeoJson::Feature(f) => vec![f],
-        GeoJson::Geometry(_) => {
+    let mut loaded = Loaded::default();
+    let mut wgs84 = super::Reprojection::new(crate::crs::SourceCrs::default());
+    let streamed = features::for_each_feature(text.as_bytes(), |i, f| {
+        add_footprint(&mut loaded, &mut wgs84, i, f);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match streamed {
+        Ok(_) => {}
+        Err(StreamError::NotACollection { found }) if found == "Feature" => {
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            for (i, f) in features::features_of_value(&value)?.into_iter().enumerate() {
+                add_footprint(&mut loaded, &mut wgs84, i, f);
+            }
+        }
+        Err(StreamError::NotACollection { found }) if features::is_geometry_type(&found) => {
             return Err("a bare geometry, not a Feature or FeatureCollection".into());
         }
-    };
-    let mut loaded = Loaded::default();
-    let mut wgs84 = super::Reprojection::new(crate::spatial::SourceCrs::default());
-    for (i, f) in features.into_iter().enumerate() {
-        let props = f.properties.clone().unwrap_or_default();
-        let feature_id = f.id.as_ref().map(|id| match id {
-            geojson::feature::Id::String(s) => s.clone(),
-            geojson::feature::Id::Number(n) => n.to_string(),
-        });
-        let id = text_attr(&props, &["id", "building_id", "ID", "BUILDING_ID"])
-            .or(feature_id)
-            .unwrap_or_else(|| format!("#{i}"));
-        let footprint = Footprint {
-            id,
-            kind: text_attr(&props, &["kind", "KIND"]).unwrap_or_default(),
-            floors: int_attr(&props, &["floors", "FLOORS"]),
-            address: text_attr(&props, &["address", "ADDRESS"]),
-            address_count: int_attr(&props, &["addr_count", "ADDR_COUNT"]),
-            geometry: geo::MultiPolygon(vec![]),
-        };
-        let geometry = match f.geometry {
-            None => None,
-            Some(g) if !positions_complete(&g.value) => {
-                loaded.problems.push(super::GeometryProblem {
-                    feature: footprint.id,
-                    reason: "a position with fewer than two coordinates".into(),
-                });
-                continue;
-            }
-            Some(g) => match Geometry::<f64>::try_from(&g.value) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    loaded.problems.push(super::GeometryProblem {
-                        feature: footprint.id,
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-            },
-        };
-        match wgs84.apply(&footprint.id, geometry) {
-            Ok(g) => loaded.push(footprint, g),
-            Err(reason) => loaded.problems.push(super::GeometryProblem {
-                feature: footprint.id,
-                reason,
-            }),
+        Err(StreamError::NotACollection { found }) => {
+            return Err(format!(
+                "expected a Feature or FeatureCollection, found type {found:?}"
+            ));
         }
+        Err(StreamError::Json(e)) => return Err(e.to_string()),
+        Err(StreamError::Stopped(never)) => match never {},
     }
     wgs84.finish(loaded)
 }
 
-/// Whether every position of a geometry has an x and a y: the geojson crate's conversion indexes
-/// `[1]` unchecked, so `[[[0]]]` would panic instead of being a problem of its feature.
-pub(crate) fn positions_complete(g: &geojson::GeometryValue) -> bool {
-    use geojson::GeometryValue as G;
-    let ok = |p: &geojson::Position| p.len() >= 2;
-    match g {
-        G::Point { coordinates } => ok(coordinates),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.iter().all(ok),
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter().flatten().all(ok)
+/// The `index`th feature of a layer as a footprint, or as the problem it has.
+fn add_footprint(loaded: &mut Loaded, wgs84: &mut super::Reprojection, index: usize, f: Feature) {
+    let props = f.properties.clone().unwrap_or_default();
+    let feature_id = f.id.as_ref().and_then(|id| match id {
+        JsonValue::String(s) => Some(s.clone()),
+        JsonValue::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    let id = text_attr(&props, &["id", "building_id", "ID", "BUILDING_ID"])
+        .or(feature_id)
+        .unwrap_or_else(|| format!("#{index}"));
+    let footprint = Footprint {
+        id,
+        kind: text_attr(&props, &["kind", "KIND"]).unwrap_or_default(),
+        floors: int_attr(&props, &["floors", "FLOORS"]),
+        address: text_attr(&props, &["address", "ADDRESS"]),
+        address_count: int_attr(&props, &["addr_count", "ADDR_COUNT"]),
+        geometry: geo::MultiPolygon(vec![]),
+    };
+    let geometry = f
+        .geometry()
+        .and_then(|g| g.map(|g| geometry::geometry(&g.value)).transpose());
+    let geometry = match geometry {
+        Ok(g) => g,
+        Err(reason) => {
+            loaded.problems.push(super::GeometryProblem {
+                feature: footprint.id,
+                reason,
+            });
+            return;
         }
-        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().all(ok),
-        G::GeometryCollection { geometries } => {
-            geometries.iter().all(|g| positions_complete(&g.value))
-        }
+    };
+    match wgs84.apply(&footprint.id, geometry) {
+        Ok(g) => loaded.push(footprint, g),
+        Err(reason) => loaded.problems.push(super::GeometryProblem {
+            feature: footprint.id,
+            reason,
+        }),
     }
 }
 
@@ -149,33 +147,8 @@ pub fn feature(f: &Footprint) -> geojson::Feature {
     polygon_feature(None, value, properties(f))
 }
 
-/// A building as every interface writes it (`dizhi buildings --format geojson`, the API's
-/// `/v1/buildings…` answers): a feature whose `id` is the building id, whose geometry is the
-/// footprint in `crs`, and whose properties are its [`BuildingAnswer`] (kind, floors, distance
-/// when given, addresses).
-///
-/// [`BuildingAnswer`]: crate::spatial::answer::BuildingAnswer
-pub fn building_feature(
-    store: &Store,
-    building: &Building,
-    distance_m: Option<f64>,
-    crs: Crs,
-) -> crate::store::Result<geojson::Feature> {
-    let answer = building_answer(store, building, distance_m, crs)?;
-    // A struct of strings, numbers and lists always serializes to an object.
-    let properties = match serde_json::to_value(&answer) {
-        Ok(JsonValue::Object(m)) => m,
-        _ => JsonObject::new(),
-    };
-    let value = geojson::GeometryValue::from(&footprint_in(building, crs));
-    Ok(polygon_feature(
-        Some(geojson::feature::Id::String(building.id.clone())),
-        value,
-        properties,
-    ))
-}
-
-fn polygon_feature(
+/// A feature of a (multi)polygon with an optional id and its properties.
+pub fn polygon_feature(
     id: Option<geojson::feature::Id>,
     value: geojson::GeometryValue,
     properties: JsonObject,

@@ -3,7 +3,15 @@
 //!
 //! GCJ-02 is WGS84 with a published non-linear offset of a few hundred metres inside China; BD-09
 //! adds Baidu's own rotation on top of GCJ-02. The forward transforms are the public formulas; the
-//! inverses are solved by fixed-point iteration to well under a centimetre.
+//! inverses are solved by fixed-point iteration to well under a centimetre. The systems layers and
+//! registers arrive in, projected ones included, are [`projection`]'s.
+//!
+//! Pure arithmetic with no dependency on the rest of dizhi: the GIS readers (which the store's build
+//! uses) and the spatial layer (which queries the store) both convert through it.
+
+pub mod projection;
+
+pub use projection::{ProjectionError, SourceCrs};
 
 use std::f64::consts::PI;
 
@@ -38,7 +46,7 @@ fn transform_lon(x: f64, y: f64) -> f64 {
 ///
 /// # Examples
 /// ```
-/// use dizhi::spatial::crs::{gcj02_to_wgs84, wgs84_to_gcj02};
+/// use dizhi::crs::{gcj02_to_wgs84, wgs84_to_gcj02};
 /// let (lon, lat) = wgs84_to_gcj02(121.12, 31.15);
 /// assert!((lon - 121.12).abs() > 1e-3); // a few hundred metres off in Shanghai
 /// let (back_lon, back_lat) = gcj02_to_wgs84(lon, lat);
@@ -112,7 +120,7 @@ pub fn bd09_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
 ///
 /// # Examples
 /// ```
-/// use dizhi::spatial::crs::Crs;
+/// use dizhi::crs::Crs;
 /// let crs: Crs = "gcj02".parse().unwrap();
 /// let (lon, lat) = crs.from_wgs84(121.12, 31.15);
 /// let (back_lon, back_lat) = crs.to_wgs84(lon, lat);

@@ -6,7 +6,7 @@
 //! its `.prj` (ESRI WKT), a GeoPackage in `gpkg_spatial_ref_sys`, a steward in the registers config
 //! (`EPSG:4549`, `gcj02` …). Projections go through proj4rs (WKT read by proj4wkt, EPSG codes from
 //! crs-definitions); only the GCJ-02/BD-09 offsets, which no projection library carries, are
-//! [`crs`](super::crs)'s.
+//! [`crs`](crate::crs)'s.
 //!
 //! Metre coordinates are never taken for degrees: [`SourceCrs::to_wgs84`] refuses a point that is
 //! out of range for its system (x = 350,000 declared as degrees, or 121.3 declared as metres), and
@@ -16,7 +16,7 @@ use std::fmt;
 
 use proj4rs::Proj;
 
-use super::crs::Crs;
+use super::Crs;
 
 /// Why a coordinate system could not be read or a point not converted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -59,7 +59,7 @@ fn out_of_range_hint(x: f64, y: f64, crs: &str) -> &'static str {
 ///
 /// # Examples
 /// ```
-/// use dizhi::spatial::projection::SourceCrs;
+/// use dizhi::crs::SourceCrs;
 /// // A point of 青浦 in CGCS2000 / 3-degree Gauss–Krüger CM 120E (EPSG:4549), in metres.
 /// let gk: SourceCrs = "EPSG:4549".parse().unwrap();
 /// let (lon, lat) = gk.to_wgs84(614_418.0, 3_447_846.0).unwrap();

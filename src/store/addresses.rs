@@ -1,0 +1,156 @@
+//! The `addresses` table: standard addresses and the full text their source wrote.
+
+use geo::Point;
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::{Error, Result, Store, tags_from_json, tags_json};
+use crate::{AddressKind, AddressStatus, AdminRef, StandardAddress};
+
+const ADDRESS_COLUMNS: &str = "id, address, district, town_code, town, community_code, community, \
+     road, lane, number, grp, poi, building, kind, building_id, lon, lat, tags, status";
+
+impl Store {
+    /// Inserts standard addresses in one transaction, their text being
+    /// [`StandardAddress::canonical_text`]. Returns how many were written.
+    pub fn insert_addresses(&mut self, addresses: &[StandardAddress]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let texts: Vec<String> = addresses.iter().map(|a| a.canonical_text()).collect();
+        let n = write_addresses(&tx, addresses.iter().zip(texts.iter().map(String::as_str)))?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// The standard address with this id.
+    pub fn address(&self, id: &str) -> Result<Option<StandardAddress>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE id = ?1"
+        ))?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(address_from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored full text of an address (as its source wrote it).
+    pub fn address_text(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT address FROM addresses WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Calls `f` with every address and its stored text, in id order, streaming (memory stays
+    /// flat however many there are). Returns how many were visited.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::{AddressKind, StandardAddress};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// store.insert_addresses(&[StandardAddress::new("A2", AddressKind::Street),
+    ///                          StandardAddress::new("A1", AddressKind::Village)]).unwrap();
+    /// let mut ids = vec![];
+    /// let n = store.for_each_address(|a, _text| ids.push(a.id)).unwrap();
+    /// assert_eq!((n, ids), (2, vec!["A1".to_string(), "A2".to_string()]));
+    /// ```
+    pub fn for_each_address(&self, mut f: impl FnMut(StandardAddress, String)) -> Result<u64> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ADDRESS_COLUMNS} FROM addresses ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            let text: String = row.get(1)?;
+            f(address_from_row(row)?, text);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The addresses linked to a building (by their `building_id`), in id order.
+    pub fn addresses_of_building(&self, building_id: &str) -> Result<Vec<StandardAddress>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE building_id = ?1 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([building_id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(address_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+fn none_if_empty(s: &str) -> Option<&str> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+pub(crate) fn write_addresses<'a>(
+    tx: &Transaction<'_>,
+    rows: impl IntoIterator<Item = (&'a StandardAddress, &'a str)>,
+) -> Result<usize> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO addresses ({ADDRESS_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    ))?;
+    let mut n = 0;
+    for (a, text) in rows {
+        stmt.execute(params![
+            a.id,
+            text,
+            a.district,
+            none_if_empty(&a.town.code),
+            none_if_empty(&a.town.name),
+            none_if_empty(&a.community.code),
+            none_if_empty(&a.community.name),
+            a.road,
+            a.lane,
+            a.number,
+            a.group,
+            a.poi,
+            a.building,
+            a.kind.as_str(),
+            a.building_id,
+            a.point.map(|p| p.x()),
+            a.point.map(|p| p.y()),
+            tags_json(&a.tags),
+            a.status.as_str(),
+        ])?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn address_from_row(row: &Row<'_>) -> Result<StandardAddress> {
+    let kind: String = row.get(13)?;
+    let status: String = row.get(18)?;
+    let lon: Option<f64> = row.get(15)?;
+    let lat: Option<f64> = row.get(16)?;
+    let tags: String = row.get(17)?;
+    Ok(StandardAddress {
+        id: row.get(0)?,
+        district: row.get(2)?,
+        town: AdminRef {
+            code: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            name: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+        },
+        community: AdminRef {
+            code: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+            name: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        },
+        road: row.get(7)?,
+        lane: row.get(8)?,
+        number: row.get(9)?,
+        group: row.get(10)?,
+        poi: row.get(11)?,
+        building: row.get(12)?,
+        kind: kind.parse::<AddressKind>().map_err(Error::Corrupt)?,
+        building_id: row.get(14)?,
+        point: lon.zip(lat).map(|(x, y)| Point::new(x, y)),
+        tags: tags_from_json(&tags)?,
+        status: status.parse::<AddressStatus>().map_err(Error::Corrupt)?,
+    })
+}
