@@ -546,10 +546,14 @@ fn byte_offset(text: &str, chars: &[char], pos: usize) -> usize {
 
 /// Phone numbers and ID card numbers in the normalized text, as (kind, start, end): the one
 /// detector the logs and stored notes use too ([`crate::text::personal`]).
+///
+/// One shape is left to the walk: a local number written `NNN(N)-NNNN` right after a name with
+/// no phone word before it (文昌花园185-1242) is a building and a room, not a phone number.
 fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
     use crate::text::personal::{PersonalKind, find_personal};
     find_personal(chars)
         .into_iter()
+        .filter(|f| f.kind != PersonalKind::Landline || !building_and_room(chars, f.start, f.end))
         .filter_map(|f| {
             let kind = match f.kind {
                 PersonalKind::Mobile | PersonalKind::Landline => MaskedKind::Phone,
@@ -559,6 +563,22 @@ fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
             Some((kind, f.start, f.end))
         })
         .collect()
+}
+
+/// Whether the local-number shape `chars[start..end]` is `NNN(N)-NNNN` glued to a name (a CJK
+/// character that is no phone word: 话, 机, 电, 系, 拨, 打).
+fn building_and_room(chars: &[char], start: usize, end: usize) -> bool {
+    let text = &chars[start..end];
+    let Some(dash) = text.iter().position(|&c| c == '-') else {
+        return false;
+    };
+    let (head, tail) = (&text[..dash], &text[dash + 1..]);
+    let digits = |part: &[char]| part.iter().all(char::is_ascii_digit);
+    let glued = start
+        .checked_sub(1)
+        .and_then(|i| chars.get(i))
+        .is_some_and(|&c| ('\u{4e00}'..='\u{9fff}').contains(&c) && !"话机电系拨打".contains(c));
+    glued && (3..=4).contains(&head.len()) && tail.len() == 4 && digits(head) && digits(tail)
 }
 
 fn mask_text(cs: &[char]) -> String {

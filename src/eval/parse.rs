@@ -235,6 +235,19 @@ fn is_park_name(name: &str) -> bool {
     PARK_SUFFIXES.iter().any(|s| name.ends_with(s)) || name.ends_with("园区")
 }
 
+/// Whether a dashed door number is a range of doors (21-23号, 189-191号): both sides numbers,
+/// the second higher.
+fn is_range(text: &str) -> bool {
+    let digits = |s: &str| -> Option<u64> {
+        let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+        d.parse().ok()
+    };
+    match text.split_once('-') {
+        Some((a, b)) => matches!((digits(a), digits(b)), (Some(x), Some(y)) if y > x),
+        None => false,
+    }
+}
+
 const MUNICIPALITIES: [&str; 4] = ["北京市", "天津市", "上海市", "重庆市"];
 
 /// dizhi's components as labelled spans, under `scheme`'s conventions (see the module docs).
@@ -344,6 +357,16 @@ pub fn predicted_spans(
                 if scheme == Scheme::Bio && prev == Some(Level::Building) && c.text.ends_with('号')
                 {
                     "cellno"
+                } else if scheme == Scheme::Bio
+                    && prev == Some(Level::Number)
+                    && out
+                        .last()
+                        .is_some_and(|(l, _, _)| l == "roadno" || l == "subroadno")
+                    && comps[i - 1].end + 1 == c.start
+                    && parse.input.chars().nth(comps[i - 1].end) == Some('-')
+                {
+                    // naacl: 纽扣路344-110 — the number after a road number's dash is the house.
+                    "houseno"
                 } else {
                     "roomno"
                 }
@@ -356,12 +379,14 @@ pub fn predicted_spans(
         } else {
             label
         };
-        // naacl: 1168-10号 on a road is the road number and a house number under it.
+        // naacl: 1168-10号 on a road is the road number and a house number under it; a range
+        // (21-23号, the second number higher) is one road number.
         let dash = c.text.chars().position(|ch| ch == '-');
         if scheme == Scheme::Bio
             && c.level == Level::Number
             && matches!(label, "roadno" | "subroadno")
             && let Some(k) = dash.filter(|&k| k > 0 && c.start + k + 1 < c.end)
+            && !is_range(&c.text)
         {
             out.push((label.to_string(), c.start, c.start + k));
             out.push(("houseno".to_string(), c.start + k + 1, c.end));

@@ -29,11 +29,22 @@ impl Parser {
                 return Some(end);
             }
             // A repeat of a division already named (浙江省杭州市杭州市…) is redundant: skip it,
-            // or, right after its twin (杭州市杭州市), take the second as the component.
+            // or, right after its twin (杭州市杭州市, 丽水丽水), take the second as the component (a
+            // short name after its full name starts a name of its own: 柯桥区柯桥轻纺城).
+            // A full name repeated is a repeat even before a name (椒江区椒江区市府大道).
+            let twin_ends_here = |h: &AdminHit| {
+                st.comps.last().is_some_and(|last| {
+                    last.end == pos
+                        && last
+                            .admin
+                            .as_ref()
+                            .is_some_and(|a| a.code == h.code && a.short)
+                })
+            };
             if let Some(h) = hits
                 .iter()
-                .find(|h| !h.short && st.has_admin_code(&h.code))
-                .filter(|_| !continues_name(next))
+                .find(|h| (!h.short || twin_ends_here(h)) && st.has_admin_code(&h.code))
+                .filter(|h| !h.short || !continues_name(next))
             {
                 // 浙江省绍兴市上虞市浙江省绍兴市上虞市…: the whole path again. The later copy is
                 // the one the address goes on from; the first was a prefix (a form's fields).
@@ -55,12 +66,20 @@ impl Parser {
                 }
                 return Some(end);
             }
-            // A full path after a stray admin prefix (白洋镇枝江市白洋镇…): the prefix was
-            // redundant; start again.
+            // A full path after a stray admin prefix (白洋镇枝江市白洋镇…), or a second path
+            // after a first (安徽省宿州市萧县浙江省…, a form's home place before the address): the
+            // earlier one was redundant; start again (a second path starts with its province or city).
+            // A bare province (广东) counts only with a
+            // division of its own after it (广东深圳市).
             if st.comps.iter().all(|r| r.admin.is_some()) && !continues_name(next) {
                 let first = st.comps.first().map(|r| r.level);
+                let last = st.last_admin_level();
                 if let Some(h) = hits.iter().find(|h| {
-                    !h.short && h.level <= Level::District && first.is_some_and(|f| h.level < f)
+                    h.level <= Level::District
+                        && (first.is_some_and(|f| h.level < f)
+                            || (h.level <= Level::City && last.is_some_and(|l| h.level <= l)))
+                        && (!h.short
+                            || (h.level == Level::Province && self.division_under_at(h, next)))
                 }) {
                     st.restart_at_admin(h, pos, end, 0.9);
                     return Some(end);
@@ -68,6 +87,14 @@ impl Parser {
             }
         }
         None
+    }
+
+    /// Whether a full name of a division under `parent` starts `rest` (广东|深圳市).
+    fn division_under_at(&self, parent: &AdminHit, rest: &[char]) -> bool {
+        self.admin
+            .matches_at(rest)
+            .iter()
+            .any(|(_, hits)| hits.iter().any(|h| !h.short && h.is_under(parent)))
     }
 
     /// Whether the full name of the division `code` starts at `pos`.

@@ -154,6 +154,7 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('楼', _) => (Level::Floor, 1),
         ('f', _) | ('F', _) => (Level::Floor, 1),
         ('室', _) | ('户', _) => (Level::Room, 1),
+        ('房', Some('间')) => (Level::Room, 2),
         ('房', _) if c1 != Some('产') && c1 != Some('子') => (Level::Room, 1),
         ('组', _) | ('队', _) => (Level::Group, 1),
         ('期', _) | ('区', _) => (Level::Subpoi, 1),
@@ -161,18 +162,42 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
     })
 }
 
-/// Whether a road suffix follows: then a town or village name before it is part of the road's name.
+/// Whether a road suffix follows, directly or after a side (康庄南路, 环城西路): then a town,
+/// village or compound name before it is part of the road's name. A crossing (村东路口) is not.
 pub(super) fn road_follows(rest: &[char]) -> bool {
-    matches!(
-        rest,
-        ['路' | '街' | '巷', ..] | ['大' | '公', '道' | '街' | '路', ..]
-    )
+    let rest = match rest {
+        [c, tail @ ..] if is_side(*c) => tail,
+        _ => rest,
+    };
+    match rest {
+        ['路' | '街', '口', ..] => false,
+        ['路' | '街' | '巷', ..] | ['大' | '公', '道' | '街' | '路', ..] => true,
+        _ => false,
+    }
+}
+
+/// Whether a village suffix follows a road's name (谢家路村, 上街村): the road names the village.
+/// 村口 and 村民 are words of their own.
+pub(super) fn village_follows(rest: &[char]) -> bool {
+    matches!(rest, ['村', ..]) && !matches!(rest.get(1), Some('口' | '民'))
+}
+
+/// A side and a road suffix (东路): after 号 it reads 12号 on the east road, not a street name.
+fn is_side_road(rest: &[char]) -> bool {
+    rest.first().is_some_and(|&c| is_side(c))
+}
+
+/// A side of a place (东 西 南 北 中), as in 东路 or 西区.
+pub(super) fn is_side(c: char) -> bool {
+    matches!(c, '东' | '西' | '南' | '北' | '中')
 }
 
 /// Whether the number ending at `end` is part of a road name (黄河5路, 7巷).
 pub(super) fn road_name_number(chars: &[char], end: usize) -> bool {
     match chars.get(end) {
         Some('路' | '街' | '巷' | '横' | '纬' | '经') => true,
+        // 12号大街, 6号路: a numbered street (not 6号路口, the door at a crossing).
+        Some('号') => road_follows(&chars[end + 1..]) && !is_side_road(&chars[end + 1..]),
         Some('大') => matches!(chars.get(end + 1), Some('道' | '街')),
         // 232省道, 209国道
         Some('省' | '国' | '县' | '乡') => chars.get(end + 1) == Some(&'道'),

@@ -99,6 +99,7 @@ impl Parser {
                         && !road_follows(&chars[cut..])
                         && let Some((NameClass::Level(level), _)) = self.words.closing_suffix(name)
                         && matches!(level, Level::Community | Level::Town | Level::Road)
+                        && !(level == Level::Road && village_follows(&chars[cut..]))
                     {
                         close = Some((cut, level, 0.7));
                         break;
@@ -123,6 +124,7 @@ impl Parser {
                 let extends = self.words.extends_suffix(&chars[seg_end - slen..], slen);
                 let inside = extends
                     || (level != Level::Road && road_follows(rest))
+                    || (level == Level::Road && village_follows(rest))
                     || (slen == 1
                         && level == Level::Community
                         && self.words.closing_suffix_starts(rest));
@@ -161,6 +163,8 @@ impl Parser {
                 .iter()
                 .map(|seg| pos + seg.start)
                 .filter(|&b| b > pos + 1 && close_end >= b + 3)
+                // 环城西路: a side and a suffix alone are no road name; the name goes on.
+                .filter(|&b| !road_follows(&chars[b..]))
                 .find(|&b| self.words.ends_area_name(&chars[pos..b]));
             if let Some(b) = split {
                 let prefix = &chars[pos..b];
@@ -217,13 +221,18 @@ impl Parser {
             level
         };
         let value: String = chars[pos..close_end].iter().collect();
-        // 8楼11街: a "street" inside a building is an aisle of a market floor, a unit.
-        let level =
-            if level == Level::Road && matches!(st.context(), After::Building | After::Inner) {
-                Level::Unit
-            } else {
-                level
-            };
+        // 8楼11街: a "street" inside a building is an aisle of a market floor, a unit; so is a
+        // numbered one inside a market or its zone (商贸城B7区11街).
+        let numbered = value.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && value.chars().filter(|c| !c.is_ascii_digit()).eq(['街']);
+        let level = if level == Level::Road
+            && (matches!(st.context(), After::Building | After::Inner)
+                || (numbered && st.context() == After::Poi))
+        {
+            Level::Unit
+        } else {
+            level
+        };
         // A road the dictionaries know is as sure as an admin name.
         let conf = if level == Level::Road && self.road_towns.contains_key(&value) {
             0.95
