@@ -347,6 +347,12 @@ pub fn predicted_spans(
                     "roadno"
                 }
             }
+            // naacl: a name after the floor or room (10楼并可尼罗) is the person or shop there.
+            Level::Poi | Level::Subpoi
+                if scheme == Scheme::Bio && matches!(prev, Some(Level::Floor | Level::Room)) =>
+            {
+                "person"
+            }
             Level::Poi => "poi",
             Level::Subpoi => "subpoi",
             Level::Building => "houseno",

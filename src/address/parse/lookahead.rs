@@ -88,6 +88,13 @@ pub(super) fn continues_name(rest: &[char]) -> bool {
     ) {
         return true;
     }
+    // 白云|山路, 凯旋|支路, 花园|东大道: one character and a road suffix is rarely a road's whole
+    // name; the name before it is part of the road's.
+    if matches!(rest, [a, '路' | '街' | '巷', ..] if ('\u{4e00}'..='\u{9fff}').contains(a))
+        || matches!(rest, [s, '大', '道' | '街', ..] if is_side(*s))
+    {
+        return true;
+    }
     let two: [char; 2] = match rest {
         [a, b, ..] => [*a, *b],
         _ => return false,
@@ -138,6 +145,8 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('支', Some('弄')) => (Level::Subroad, 2),
         ('弄', Some('堂')) => return None,
         ('弄', _) => (Level::Lane, 1),
+        // 三栋楼, A幢楼: the building said with 楼 after its marker.
+        ('幢' | '栋', Some('楼')) if rest.get(2) != Some(&'下') => (Level::Building, 2),
         ('幢', _)
         | ('栋', _)
         | ('座', _)

@@ -122,7 +122,13 @@ impl Parser {
                 let rest = &chars[seg_end..];
                 // 杨园街街道: the suffix goes on into a longer one (街 → 街道).
                 let extends = self.words.extends_suffix(&chars[seg_end - slen..], slen);
+                // 横街路, 富巷北路: a lane or street name that a road suffix goes on from.
+                let lane_road = level == Level::Road
+                    && slen == 1
+                    && matches!(name.last(), Some('巷' | '街'))
+                    && road_follows(rest);
                 let inside = extends
+                    || lane_road
                     || (level != Level::Road && road_follows(rest))
                     || (level == Level::Road && village_follows(rest))
                     || (slen == 1
