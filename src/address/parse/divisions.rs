@@ -124,7 +124,9 @@ impl Parser {
             }
             if h.short || h.level >= Level::Town {
                 // Short forms and town/community names inside a longer name are not divisions.
-                if continues_name(next) {
+                if continues_name(next)
+                    || (one_char_road_tail(next) && self.admin.matches_at(next).is_empty())
+                {
                     continue;
                 }
             }

@@ -88,13 +88,6 @@ pub(super) fn continues_name(rest: &[char]) -> bool {
     ) {
         return true;
     }
-    // 白云|山路, 凯旋|支路, 花园|东大道: one character and a road suffix is rarely a road's whole
-    // name; the name before it is part of the road's.
-    if matches!(rest, [a, '路' | '街' | '巷', ..] if ('\u{4e00}'..='\u{9fff}').contains(a))
-        || matches!(rest, [s, '大', '道' | '街', ..] if is_side(*s))
-    {
-        return true;
-    }
     let two: [char; 2] = match rest {
         [a, b, ..] => [*a, *b],
         _ => return false,
@@ -126,6 +119,16 @@ pub(super) fn continues_name(rest: &[char]) -> bool {
             | ['医', '院']
             | ['中', '心']
     )
+}
+
+/// Whether `rest` is one character and a road suffix (白云|山路, 凯旋|支路) or a side and 大道
+/// (花园|东大道): rarely a road's whole name, so a name before it is part of the road's. The caller
+/// checks that no division starts `rest` (青浦|赵巷).
+pub(super) fn one_char_road_tail(rest: &[char]) -> bool {
+    matches!(rest, [a, '路', ..] if ('\u{4e00}'..='\u{9fff}').contains(a))
+        || matches!(rest, [a, '街', next, ..] if ('\u{4e00}'..='\u{9fff}').contains(a) && *next != '道')
+        || matches!(rest, [a, '街'] if ('\u{4e00}'..='\u{9fff}').contains(a))
+        || matches!(rest, [s, '大', '道' | '街', ..] if is_side(*s))
 }
 
 /// Number markers after a number: the level they give and their length in chars.
