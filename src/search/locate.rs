@@ -245,6 +245,14 @@ impl Matcher {
                     return Ok(found);
                 }
             }
+            // 福泉山冬路…: a short name of a far division (福泉市) that opens the address and runs
+            // into a name is more likely the start of one of our names, misheard.
+            if let Some(local) = short_division_glued(p) {
+                let found = self.normalize_parse(&local)?;
+                if found.level.is_address() {
+                    return Ok(found);
+                }
+            }
             m.level = MatchLevel::Outside;
             m.address = Some(o.name.clone());
             m.score = 0.95;
@@ -753,4 +761,32 @@ impl Matcher {
             lat: num(f.lat),
         })
     }
+}
+
+/// The parse read locally when its only sign of elsewhere is a short division name (no suffix:
+/// 福泉 for 福泉市) that opens the address and runs straight into a road, compound or village
+/// name: that name with the short one glued back on its front.
+fn short_division_glued(p: &Parse) -> Option<Parse> {
+    let [first, next, ..] = p.components.as_slice() else {
+        return None;
+    };
+    let short = matches!(first.level, Level::City | Level::District)
+        && first.text != first.value
+        && first.value.starts_with(first.text.as_str())
+        && first.end == next.start
+        && matches!(next.level, Level::Road | Level::Poi | Level::Community);
+    let alone = p.components[1..]
+        .iter()
+        .all(|c| !matches!(c.level, Level::Province | Level::City | Level::District));
+    if !short || !alone {
+        return None;
+    }
+    let mut local = p.clone();
+    local.outside = None;
+    let glued = &mut local.components[1];
+    glued.value = format!("{}{}", first.text, glued.value);
+    glued.text = format!("{}{}", first.text, glued.text);
+    glued.start = first.start;
+    local.components.remove(0);
+    Some(local)
 }

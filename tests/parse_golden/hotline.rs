@@ -5,6 +5,11 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // A known road that opens with a far city's short name (福泉市) is the road.
+    (
+        "福泉山东路360弄1号",
+        &[(Road, "福泉山东路"), (Lane, "360"), (Number, "1")],
+    ),
     (
         "青浦华新那个华腾路1288弄3号楼502",
         &[

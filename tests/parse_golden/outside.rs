@@ -5,6 +5,17 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // A form's home place before the address: the second path is the address.
+    (
+        "安徽省宿州市萧县浙江省杭州市余杭区文一西路969号",
+        &[
+            (Province, "浙江省"),
+            (City, "杭州市"),
+            (District, "余杭区"),
+            (Road, "文一西路"),
+            (Number, "969"),
+        ],
+    ),
     (
         "上海市浦东新区张江镇祖冲之路887弄",
         &[

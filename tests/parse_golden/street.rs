@@ -5,6 +5,18 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // Numbered streets, a side and suffix after a compound-like stem, a lane-street name.
+    ("12号大街88号", &[(Road, "12号大街"), (Number, "88")]),
+    (
+        "谢家路村鑫益路12号",
+        &[(Community, "谢家路村"), (Road, "鑫益路"), (Number, "12")],
+    ),
+    (
+        "环城西路南段245号",
+        &[(Road, "环城西路南段"), (Number, "245")],
+    ),
+    ("康庄南路1330号", &[(Road, "康庄南路"), (Number, "1330")]),
+    ("横街路1174号", &[(Road, "横街路"), (Number, "1174")]),
     (
         "青浦区公园路100号",
         &[(District, "青浦区"), (Road, "公园路"), (Number, "100")],

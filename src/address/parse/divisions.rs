@@ -6,8 +6,20 @@ use super::*;
 impl Parser {
     /// Tries an admin name at `pos`; on success pushes it (or skips a repeat) and returns its end.
     pub(super) fn admin_at(&self, chars: &[char], pos: usize, st: &mut Reading) -> Option<usize> {
+        let mut known_road: Option<usize> = None;
         for (len, hits) in self.admin.matches_at(&chars[pos..]) {
             let end = pos + len;
+            // 福泉山东路: a road the dictionaries know that goes on past a short spelling is that
+            // road, not the short name of a division far away (福泉市).
+            let kept: Vec<AdminHit>;
+            let hits = if hits.iter().any(|h| h.short)
+                && *known_road.get_or_insert_with(|| self.known_road_len(&chars[pos..])) > len
+            {
+                kept = hits.iter().filter(|h| !h.short).cloned().collect();
+                &kept[..]
+            } else {
+                hits
+            };
             let next = &chars[end..];
             if let Some(hit) = self.choose_admin(hits, st, next) {
                 if hit.short
@@ -87,6 +99,19 @@ impl Parser {
             }
         }
         None
+    }
+
+    /// The length of the longest road name the dictionaries know that `rest` starts with (0 if
+    /// none).
+    fn known_road_len(&self, rest: &[char]) -> usize {
+        const LONGEST: usize = 12;
+        (3..=rest.len().min(LONGEST))
+            .rev()
+            .find(|&n| {
+                let name: String = rest[..n].iter().collect();
+                self.road_towns.contains_key(&name)
+            })
+            .unwrap_or(0)
     }
 
     /// Whether a full name of a division under `parent` starts `rest` (广东|深圳市).
