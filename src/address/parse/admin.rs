@@ -286,14 +286,15 @@ impl AdminNames {
             names.add_if_absent(&key, &hit);
         }
         for row in DEVZONES.lines().filter(|l| !l.starts_with('#')).skip(1) {
-            let name = row.split('\t').next().unwrap_or("");
+            let cols: Vec<&str> = row.split('\t').collect();
+            let (name, district) = (cols[0], cols.get(2).copied().unwrap_or(""));
             if !name.is_empty() {
                 names.add(
                     name,
                     AdminHit {
                         level: Level::Devzone,
                         name: name.to_string(),
-                        code: crate::dictionaries::QINGPU_CODE.to_string(),
+                        code: district.to_string(),
                         short: false,
                     },
                 );
