@@ -684,4 +684,36 @@ mod tests {
         let p = parser().parse("华腾路1288弄门口");
         assert_eq!(p.near.map(|n| n.text), Some("门口".to_string()));
     }
+
+    #[test]
+    fn a_short_town_name_two_covered_towns_share_is_reported_not_guessed() {
+        // No two towns of Shanghai share a short name today (虹桥街道 and 虹桥镇 have none: a stem
+        // ending in 桥 is taken for a street); a spelling with two covered short hits stands for
+        // what a re-organisation could bring.
+        let dicts = Dictionaries::embedded().unwrap();
+        let coverage = Coverage::parse(&dicts.admin, "长宁区,闵行区").unwrap();
+        let parser = Parser::with_coverage(&dicts, coverage);
+        let hit = |name: &str, code: &str| AdminHit {
+            level: Level::Town,
+            name: name.into(),
+            code: code.into(),
+            short: true,
+        };
+        let hits = [
+            hit("虹桥街道", "310105006000"),
+            hit("虹桥镇", "310112102000"),
+            hit("虹桥镇", "330382104000"),
+        ];
+        let chars: Vec<char> = "虹桥古北路".chars().collect();
+        let mut st = Reading::default();
+        assert!(parser.short_town_ambiguous(&hits[0], &hits, &chars, 0, 2, &mut st));
+        assert_eq!(st.comps[0].value, "虹桥", "as written, not a guess");
+        assert!(st.comps[0].confidence < 0.8 && st.comps[0].admin.is_none());
+        assert_eq!(st.ambiguous[0].candidates, ["虹桥街道", "虹桥镇"]);
+        // One covered district: nothing to report.
+        let one = Parser::with_coverage(&dicts, Coverage::parse(&dicts.admin, "闵行区").unwrap());
+        let mut st = Reading::default();
+        assert!(!one.short_town_ambiguous(&hits[1], &hits, &chars, 0, 2, &mut st));
+        assert!(st.ambiguous.is_empty());
+    }
 }

@@ -76,7 +76,7 @@ impl Parser {
     /// A short town name with nothing before it that more than one covered town answers to
     /// (虹桥: 虹桥街道 and 虹桥镇 when the data covers both districts): read as a town with low
     /// confidence, its value as written, and the candidates reported — not guessed.
-    fn short_town_ambiguous(
+    pub(super) fn short_town_ambiguous(
         &self,
         hit: &AdminHit,
         hits: &[AdminHit],
