@@ -156,6 +156,10 @@ fn short_town_names_work_for_the_covered_district_only() {
     let p = parser.parse("安亭墨玉路1号");
     assert_eq!(p.component(dizhi::Level::Town).unwrap().value, "安亭镇");
     assert!(p.outside.is_none());
+    // 嘉定镇街道 is said 嘉定镇 (not the 嘉定镇 of 江西 信丰县).
+    let p = parser.parse("上海市嘉定区嘉定镇浦西路1号");
+    assert_eq!(p.component(dizhi::Level::Town).unwrap().value, "嘉定镇街道");
+    assert!(p.outside.is_none());
     // The demo district's short town is no town of the 嘉定 data (华新 alone names nothing).
     let p = parser.parse("华新华腾路1288弄3号");
     assert!(

@@ -209,6 +209,10 @@ impl AdminNames {
                 short: false,
             };
             if level == Level::Town {
+                // 嘉定镇街道, 真如镇街道: the old town's name is how addresses say the 街道.
+                if let Some(stem) = d.name.strip_suffix("镇街道") {
+                    names.add(&format!("{stem}镇"), hit.clone());
+                }
                 if let Some(stem) = strip_any(&d.name, &["街道", "镇", "乡"]) {
                     names.add(
                         stem,
