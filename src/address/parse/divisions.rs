@@ -73,9 +73,10 @@ impl Parser {
         None
     }
 
-    /// A short town name with nothing before it that more than one covered town answers to
-    /// (虹桥: 虹桥街道 and 虹桥镇 when the data covers both districts): read as a town with low
-    /// confidence, its value as written, and the candidates reported — not guessed.
+    /// A short town name with nothing before it that more than one covered town answers to: read
+    /// as a town with low confidence, its value as written, and the candidates reported — not
+    /// guessed. (No two towns of the 2021 list share a short name today; the data of a covered
+    /// area may change that.)
     pub(super) fn short_town_ambiguous(
         &self,
         hit: &AdminHit,
