@@ -93,8 +93,15 @@ fn community_short_name(name: &str) -> String {
     name.to_string()
 }
 
-/// Strips 区 from a district name (青浦区 → 青浦, 浦东新区 → 浦东).
-fn district_short_name(name: &str) -> String {
+/// Strips 区 from a district name (青浦区 → 青浦, 浦东新区 → 浦东), as callers say it.
+///
+/// # Examples
+/// ```
+/// use dizhi::dictionaries::district_short_name;
+/// assert_eq!(district_short_name("浦东新区"), "浦东");
+/// assert_eq!(district_short_name("嘉定区"), "嘉定");
+/// ```
+pub fn district_short_name(name: &str) -> String {
     let stem = name
         .strip_suffix("新区")
         .or_else(|| name.strip_suffix('区'))

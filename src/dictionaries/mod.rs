@@ -9,7 +9,9 @@ mod coverage;
 mod road_stem;
 mod tables;
 
-pub use admin::{AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel};
+pub use admin::{
+    AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel, district_short_name,
+};
 pub use coverage::{Coverage, DEMO_DISTRICT, META_KEY as COVERAGE_META_KEY, UnknownDistrict};
 pub use road_stem::road_stem;
 pub use tables::{Alias, AliasKind, Marker, MarkerKind, Road};

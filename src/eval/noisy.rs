@@ -190,12 +190,7 @@ fn say(
     }
     match rng.random_range(0..4) {
         0 => parts.push(format!("上海市{}", a.district)),
-        1 => parts.push(
-            a.district
-                .strip_suffix('区')
-                .unwrap_or(&a.district)
-                .to_string(),
-        ),
+        1 => parts.push(crate::dictionaries::district_short_name(&a.district)),
         _ => noise.push("no_district".into()),
     }
     let mut town = a.town.name.clone();

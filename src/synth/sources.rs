@@ -706,14 +706,7 @@ fn spoken(
         );
     }
     if rng.random_bool(0.5) {
-        // The district said short, as callers do (嘉定 for 嘉定区, 浦东 for 浦东新区).
-        let district = &a.district;
-        s.push_str(
-            district
-                .strip_suffix("新区")
-                .or_else(|| district.strip_suffix('区'))
-                .unwrap_or(district),
-        );
+        s.push_str(&crate::dictionaries::district_short_name(&a.district));
         if rng.random_bool(0.5) {
             s.push_str(&a.town.name);
         } else {
