@@ -17,11 +17,12 @@
 //!   [`text::Segmenter`] (jieba-rs with the user dictionary generated from the dictionaries).
 //! - [`address`]: [`Level`], [`Component`], [`StandardAddress`], [`Building`]; the [`Parser`]
 //!   (built once, shared) turning text into a [`Parse`]: components with level, text, value, span
-//!   and confidence, a near-qualifier, masked phone/ID numbers, where an address outside 青浦 is,
+//!   and confidence, a near-qualifier, masked phone/ID numbers, where an address outside the data's
+//!   districts is ([`dictionaries::Coverage`]: what a data directory covers is part of its data),
 //!   upper levels inferred from the dictionaries, and a reason when the parse is partial.
 //! - [`eval`]: span-exact precision/recall/F1 of the parser on character-per-line labelled files.
-//! - [`synth`]: a deterministic generator of a realistic synthetic 青浦 at any scale, with sources
-//!   that disagree and a truth file for every injected fault.
+//! - [`synth`]: a deterministic generator of a realistic synthetic Shanghai district (青浦 by
+//!   default) at any scale, with sources that disagree and a truth file for every injected fault.
 //! - [`store`]: the embedded SQLite database of a data directory, and `build` from a source dir.
 //! - [`search`]: the tantivy index of standard addresses; [`search::Matcher`] normalizes text to a
 //!   standard address with a match level and a calibrated score, and suggests completions.

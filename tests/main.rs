@@ -4,6 +4,7 @@ mod api;
 mod batch;
 mod cli;
 mod common;
+mod district;
 mod fusion;
 mod fuzz_regressions;
 mod parse_eval;

@@ -151,6 +151,7 @@ impl FromStr for AddressStatus {
 /// ```
 /// use dizhi::{AddressKind, AdminRef, StandardAddress};
 /// let mut a = StandardAddress::new("A000000001", AddressKind::Residential);
+/// a.district = "青浦区".into();
 /// a.town = AdminRef { code: "310118107000".into(), name: "华新镇".into() };
 /// a.road = Some("华腾路".into());
 /// a.lane = Some("1288".into());
@@ -161,7 +162,7 @@ impl FromStr for AddressStatus {
 pub struct StandardAddress {
     /// Stable id.
     pub id: String,
-    /// 区, e.g. `青浦区`.
+    /// 区, e.g. `嘉定区`; empty where the data does not say.
     pub district: String,
     /// The responsible 街镇.
     pub town: AdminRef,
@@ -192,11 +193,11 @@ pub struct StandardAddress {
 }
 
 impl StandardAddress {
-    /// An address in 青浦区 with nothing else set.
+    /// An address with nothing set: its district, like the rest, is the data's to say.
     pub fn new(id: &str, kind: AddressKind) -> Self {
         StandardAddress {
             id: id.to_string(),
-            district: "青浦区".to_string(),
+            district: String::new(),
             town: AdminRef::default(),
             community: AdminRef::default(),
             road: None,
@@ -218,7 +219,10 @@ impl StandardAddress {
     /// The community is a level of village addresses only: a road address names its road, not the
     /// 居委 that serves it (that is kept in [`StandardAddress::community`] for routing).
     pub fn levels(&self) -> Vec<(Level, &str)> {
-        let mut out = vec![(Level::District, self.district.as_str())];
+        let mut out = Vec::new();
+        if !self.district.is_empty() {
+            out.push((Level::District, self.district.as_str()));
+        }
         if !self.town.name.is_empty() {
             out.push((Level::Town, self.town.name.as_str()));
         }
@@ -381,6 +385,7 @@ mod tests {
     #[test]
     fn village_address_names_its_community_and_group() {
         let mut a = StandardAddress::new("A1", AddressKind::Village);
+        a.district = "青浦区".into();
         a.town = AdminRef {
             code: "310118103000".into(),
             name: "练塘镇".into(),

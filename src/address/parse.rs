@@ -27,6 +27,7 @@ use self::admin::{AdminHit, AdminNames};
 use self::lookahead::*;
 use self::reading::{After, Found, Reading};
 use self::words::{NameClass, ParseWords};
+use crate::dictionaries::Coverage;
 use crate::text::{Normalized, Segmenter, normalize};
 use crate::{Component, Dictionaries, Level};
 
@@ -99,7 +100,7 @@ pub struct Masked {
     pub end: usize,
 }
 
-/// Where an address outside 青浦区 is.
+/// Where an address outside the data's divisions is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 /// # Examples
 /// ```
@@ -185,7 +186,7 @@ pub struct Parse {
     pub near: Option<Near>,
     /// Phone and ID numbers found and masked.
     pub masked: Vec<Masked>,
-    /// Set when the address is outside 青浦区: where it is.
+    /// Set when the address is outside the divisions the parser covers: where it is.
     pub outside: Option<Outside>,
     /// Why the parse is partial; `None` when it found a usable address.
     pub reason: Option<String>,
@@ -286,10 +287,12 @@ pub struct Parser {
     segmenter: Segmenter,
     admin: AdminNames,
     words: ParseWords,
-    /// Road → the 青浦 towns it runs through.
+    /// Road → the covered towns it runs through.
     road_towns: HashMap<String, Vec<String>>,
-    /// Town name → (code, district name).
+    /// Town name → code, for the covered towns.
     towns: HashMap<String, String>,
+    /// The divisions inside: anything else is outside.
+    coverage: Coverage,
     /// Division code → (name, parent code) for the Shanghai list.
     shanghai: HashMap<String, (String, Option<String>)>,
     /// China list code → name.
@@ -315,6 +318,23 @@ impl Parser {
     /// assert_eq!(parser.parse("").reason.as_deref(), Some("empty input"));
     /// ```
     pub fn new(dicts: &Dictionaries) -> Self {
+        Parser::with_coverage(dicts, Coverage::demo(&dicts.admin))
+    }
+
+    /// Builds the parser for a data directory covering `coverage`: addresses elsewhere are
+    /// outside, and the covered districts' towns may be written short (华新 for 华新镇).
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::dictionaries::Coverage;
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let jiading = Coverage::parse(&dicts.admin, "嘉定区").unwrap();
+    /// let parser = dizhi::Parser::with_coverage(&dicts, jiading);
+    /// assert!(parser.parse("嘉定区安亭镇墨玉路1号").outside.is_none());
+    /// assert_eq!(parser.parse("安亭墨玉路1号").components[0].value, "安亭镇");
+    /// assert_eq!(parser.parse("青浦区华新镇华腾路1号").outside.unwrap().name, "上海市青浦区华新镇");
+    /// ```
+    pub fn with_coverage(dicts: &Dictionaries, coverage: Coverage) -> Self {
         let words = ParseWords::embedded();
         let extra: Vec<String> = words
             .filler
@@ -326,23 +346,22 @@ impl Parser {
             .map(|w| w.iter().collect())
             .collect();
         let segmenter = Segmenter::with_words(dicts, extra.iter().map(String::as_str));
-        let mut road_towns: HashMap<String, Vec<String>> = HashMap::new();
-        for r in &dicts.roads {
-            let towns = road_towns.entry(r.name.clone()).or_default();
-            for t in &r.towns {
-                if !towns.contains(t) {
-                    towns.push(t.clone());
-                }
-            }
-        }
         let mut shanghai = HashMap::new();
-        let mut towns = HashMap::new();
         for d in dicts.admin.divisions() {
             shanghai.insert(d.code.clone(), (d.name.clone(), d.parent_code.clone()));
-            if d.level == crate::dictionaries::AdminLevel::Town
-                && d.code.starts_with(&crate::dictionaries::QINGPU_CODE[..6])
-            {
-                towns.insert(d.name.clone(), d.code.clone());
+        }
+        let towns: HashMap<String, String> = coverage
+            .towns()
+            .map(|d| (d.name.clone(), d.code.clone()))
+            .collect();
+        let mut road_towns: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &dicts.roads {
+            let road = road_towns.entry(r.name.clone()).or_default();
+            // The road dictionary's towns count only where the data covers them.
+            for t in r.towns.iter().filter(|t| towns.contains_key(t.as_str())) {
+                if !road.contains(t) {
+                    road.push(t.clone());
+                }
             }
         }
         let china = dicts
@@ -356,9 +375,15 @@ impl Parser {
             words,
             road_towns,
             towns,
+            coverage,
             shanghai,
             china,
         }
+    }
+
+    /// The divisions the parser takes as inside.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
     }
 
     /// Whether `name` ends like a compound, park, zone or building (花园, 苑, 工业区, 大厦) rather
@@ -678,5 +703,37 @@ mod tests {
     fn near_is_kept() {
         let p = parser().parse("华腾路1288弄门口");
         assert_eq!(p.near.map(|n| n.text), Some("门口".to_string()));
+    }
+
+    #[test]
+    fn a_short_town_name_two_covered_towns_share_is_reported_not_guessed() {
+        // No two towns of Shanghai share a short name today (虹桥街道 and 虹桥镇 have none: a stem
+        // ending in 桥 is taken for a street); a spelling with two covered short hits stands for
+        // what a re-organisation could bring.
+        let dicts = Dictionaries::embedded().unwrap();
+        let coverage = Coverage::parse(&dicts.admin, "长宁区,闵行区").unwrap();
+        let parser = Parser::with_coverage(&dicts, coverage);
+        let hit = |name: &str, code: &str| AdminHit {
+            level: Level::Town,
+            name: name.into(),
+            code: code.into(),
+            short: true,
+        };
+        let hits = [
+            hit("虹桥街道", "310105006000"),
+            hit("虹桥镇", "310112102000"),
+            hit("虹桥镇", "330382104000"),
+        ];
+        let chars: Vec<char> = "虹桥古北路".chars().collect();
+        let mut st = Reading::default();
+        assert!(parser.short_town_ambiguous(&hits[0], &hits, &chars, 0, 2, &mut st));
+        assert_eq!(st.comps[0].value, "虹桥", "as written, not a guess");
+        assert!(st.comps[0].confidence < 0.8 && st.comps[0].admin.is_none());
+        assert_eq!(st.ambiguous[0].candidates, ["虹桥街道", "虹桥镇"]);
+        // One covered district: nothing to report.
+        let one = Parser::with_coverage(&dicts, Coverage::parse(&dicts.admin, "闵行区").unwrap());
+        let mut st = Reading::default();
+        assert!(!one.short_town_ambiguous(&hits[1], &hits, &chars, 0, 2, &mut st));
+        assert!(st.ambiguous.is_empty());
     }
 }

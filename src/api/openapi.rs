@@ -275,6 +275,16 @@ fn schemas() -> Value {
                 "encoding": {"type": "string", "description": "utf-8, gb18030 (reads GBK and GB2312 too) or xlsx."},
                 "sheets": {"type": "array", "items": {"type": "string"}, "description": "A workbook's sheets; empty for CSV/TSV."},
                 "preview": {"type": "array", "maxItems": 5, "items": {"type": "array", "items": {"type": "string"}}}}}));
+    m.insert("Coverage".into(), json!({"type": "object", "required": ["name", "whole_city", "divisions", "extent", "center"],
+            "additionalProperties": false, "properties": {
+                "name": {"type": "string", "description": "嘉定区, 嘉定区、青浦区, or 上海市 for the whole city."},
+                "whole_city": {"type": "boolean"},
+                "divisions": {"type": "array", "items": {"type": "object", "required": ["code", "name"], "properties": {
+                    "code": {"type": "string", "description": "12-digit statistical code."}, "name": {"type": "string"}}}},
+                "extent": {"type": "array", "nullable": true, "minItems": 4, "maxItems": 4, "items": {"type": "number"},
+                    "description": "min lon, min lat, max lon, max lat of the buildings (WGS84); null with none."},
+                "center": {"type": "array", "nullable": true, "minItems": 2, "maxItems": 2, "items": {"type": "number"},
+                    "description": "Where a map should open: the middle of the building nearest the extent's middle."}}}));
     m.insert("Health".into(), json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}));
     m.insert("Ready".into(), json!({"type": "object", "required": ["status", "addresses", "buildings"], "properties": {
             "status": {"type": "string"}, "addresses": {"type": "integer"}, "buildings": {"type": "integer"},
@@ -360,7 +370,7 @@ pub fn document() -> Value {
         "info": {
             "title": "dizhi",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Chinese address standardization and building footprints for 青浦区, Shanghai. Errors are always {\"error\": {\"code\", \"message\"}}. Keys: Authorization: Bearer KEY; roles hotline (lookups), gis (lookups, spatial, export), steward (lookups, spatial, writes), admin (everything)."
+            "description": "Chinese address standardization and building footprints for the Shanghai districts a data directory covers (GET /v1/coverage). Errors are always {\"error\": {\"code\", \"message\"}}. Keys: Authorization: Bearer KEY; roles hotline (lookups), gis (lookups, spatial, export), steward (lookups, spatial, writes), admin (everything)."
         },
         "servers": [{"url": "/"}],
         "tags": [
@@ -387,6 +397,9 @@ pub fn document() -> Value {
                 "Standard addresses completing a partially typed input.", "hotline",
                 vec![addr_q("q", "What has been typed."), qp("limit", "How many (default 10).", false, json!({"type": "integer", "minimum": 1, "maximum": 50}))],
                 ("200", ok("Completions.", r("Suggestions"))))},
+            "/v1/coverage": {"get": op("lookup", "What the data covers",
+                "The districts the data directory covers (an address elsewhere is `outside`), the box around its buildings and where a map should open.", "hotline",
+                vec![], ("200", ok("The coverage.", r("Coverage"))))},
             "/v1/parse": {"get": op("lookup", "Parse an address",
                 "Components with levels, values and character spans; phone and ID numbers masked.", "hotline",
                 vec![addr_q("q", "The address text.")], ("200", ok("The parse.", r("Parse"))))},

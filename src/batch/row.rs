@@ -111,20 +111,21 @@ impl BatchRow {
         }
     }
 
-    /// The cells of a normalization.
+    /// The cells of a normalization; `covered` names what the data covers (for `outside`).
     ///
     /// # Examples
     /// ```
     /// use dizhi::batch::{BatchRow, Status};
-    /// let r = BatchRow::from_match(dizhi::search::Match::none("火星"));
+    /// let r = BatchRow::from_match(dizhi::search::Match::none("火星"), "青浦区");
     /// assert_eq!(r.status, Status::NotFound);
     /// ```
-    pub fn from_match(m: Match) -> BatchRow {
+    pub fn from_match(m: Match, covered: &str) -> BatchRow {
         let status = Status::of(m.level);
         let mut note = String::new();
         match m.level {
             MatchLevel::Outside => {
-                note.push_str("outside 青浦区");
+                note.push_str("outside ");
+                note.push_str(covered);
                 if let Some(a) = &m.address {
                     note.push_str(": ");
                     note.push_str(a);
@@ -227,7 +228,7 @@ pub(crate) fn process(
         ));
     }
     match matcher.normalize(&address) {
-        Ok(m) => BatchRow::from_match(m),
+        Ok(m) => BatchRow::from_match(m, &matcher.coverage().label()),
         Err(e) => BatchRow::error(format!("search failed: {e}")),
     }
 }
@@ -251,7 +252,7 @@ mod tests {
         let mut m = Match::none("杭州市余杭区人民路8号");
         m.level = MatchLevel::Outside;
         m.address = Some("余杭区".into());
-        let r = BatchRow::from_match(m);
+        let r = BatchRow::from_match(m, "青浦区");
         assert_eq!(r.status, Status::Partial);
         assert_eq!(r.note, "outside 青浦区: 余杭区");
         assert_eq!(BatchRow::error("a\nb").note, "a b");

@@ -15,10 +15,22 @@ pub enum ParseFormat {
     Json,
 }
 
-/// `dizhi parse`: one address → table or JSON; none → JSON lines from stdin.
-pub fn parse(address: Option<String>, format: ParseFormat) -> CliResult {
+/// The parser for the data directory's divisions: those its store records when it has one, else
+/// the bundled demo's.
+fn parser_for(data: &Path, dicts: &dizhi::Dictionaries) -> Result<dizhi::Parser, CliError> {
+    let coverage = if data.join(dizhi::store::STORE_FILE).is_file() {
+        dizhi::store::Store::open(data)?.coverage(&dicts.admin)?
+    } else {
+        dizhi::dictionaries::Coverage::demo(&dicts.admin)
+    };
+    Ok(dizhi::Parser::with_coverage(dicts, coverage))
+}
+
+/// `dizhi parse`: one address → table or JSON; none → JSON lines from stdin. Outside means
+/// outside the data directory's divisions.
+pub fn parse(data: &Path, address: Option<String>, format: ParseFormat) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
-    let parser = dizhi::Parser::new(&dicts);
+    let parser = parser_for(data, &dicts)?;
     one_or_each_line(
         address,
         |a| Ok(parser.parse(a)),
@@ -83,10 +95,10 @@ pub fn suggest(data: &Path, typed: &str, limit: usize) -> CliResult {
 }
 
 /// `dizhi compare A B`, or tab-separated pairs from stdin → JSON lines.
-pub fn compare(a: Option<String>, b: Option<String>) -> CliResult {
+pub fn compare(data: &Path, a: Option<String>, b: Option<String>) -> CliResult {
     use std::io::{BufRead, Write};
     let dicts = dizhi::Dictionaries::embedded()?;
-    let parser = dizhi::Parser::new(&dicts);
+    let parser = parser_for(data, &dicts)?;
     let one = |a: &str, b: &str| {
         let c = dizhi::address::compare(&parser.parse(a), &parser.parse(b));
         serde_json::json!({"a": a, "b": b, "relation": c.relation, "parted_at": c.parted_at, "shared": c.shared, "confidence": c.confidence})

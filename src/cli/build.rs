@@ -6,21 +6,34 @@ use std::path::Path;
 use super::{CliError, CliResult};
 
 /// `dizhi synth`: a district written to `out`, or the generated road names on stdout.
-pub fn synth(addresses: usize, seed: u64, out: Option<&Path>, road_names: bool) -> CliResult {
+pub fn synth(
+    district: &str,
+    addresses: usize,
+    seed: u64,
+    out: Option<&Path>,
+    road_names: bool,
+) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     if road_names {
         print!("{}", dizhi::synth::road_names_tsv(&dicts));
         return Ok(());
     }
     let out = out.ok_or_else(|| CliError::usage("synth: --out DIR is required"))?;
+    let coverage = dizhi::dictionaries::Coverage::parse(&dicts.admin, district)
+        .map_err(|e| CliError::usage(format!("synth: --district: {e}")))?;
+    let [one] = coverage.districts() else {
+        return Err(CliError::usage("synth: --district takes one district"));
+    };
     let started = std::time::Instant::now();
     let config = dizhi::synth::SynthConfig { addresses, seed };
-    let district = dizhi::synth::generate_to_dir(&dicts, config, out)?;
+    let generated = dizhi::synth::generate_district_to_dir(&dicts, one, config, out)?;
     eprintln!(
-        "synth: {} addresses, {} buildings, {} injected faults in {} ({:.1} s)",
-        district.addresses.len(),
-        district.buildings.len(),
-        district.fault_count(),
+        "synth: {} in {}: {} addresses, {} buildings, {} injected faults in {} ({:.1} s)",
+        one.name,
+        one.code,
+        generated.addresses.len(),
+        generated.buildings.len(),
+        generated.fault_count(),
         out.display(),
         started.elapsed().as_secs_f64()
     );
@@ -73,6 +86,8 @@ pub fn build(source_dir: &Path, data: &Path) -> CliResult {
         "  {} addresses, {} buildings, {} links, {} roads, {} areas",
         report.addresses, report.buildings, report.links, report.roads, report.areas
     );
+    let dicts = dizhi::Dictionaries::embedded()?;
+    println!("  covers {}", store.coverage(&dicts.admin)?.label());
     println!(
         "  {} sources with {} records, {} truth files{}",
         report.sources,

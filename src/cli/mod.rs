@@ -23,7 +23,7 @@ pub use error::{CliError, CliResult};
 #[command(
     name = "dizhi",
     version,
-    about = "Chinese address standardization and building footprints (青浦)"
+    about = "Chinese address standardization and building footprints for Shanghai districts"
 )]
 pub struct Cli {
     /// Data directory (default: $DIZHI_DATA, else ./dizhi-data).
@@ -57,8 +57,12 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Generate a synthetic 青浦 district (deterministic for a seed).
+    /// Generate a synthetic district (deterministic for a seed): any Shanghai 区, the bundled
+    /// demo's by default.
     Synth {
+        /// The district: a name (嘉定区, 嘉定) or code (310114).
+        #[arg(long, default_value = "青浦区")]
+        district: String,
         /// How many standard addresses to generate.
         #[arg(long, default_value_t = 20_000)]
         addresses: usize,
@@ -253,16 +257,17 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Serve { addr, config } => serve::serve(data, &addr, config.as_deref()),
         Command::Synth {
+            district,
             addresses,
             seed,
             out,
             road_names,
-        } => build::synth(addresses, seed, out.as_deref(), road_names),
+        } => build::synth(&district, addresses, seed, out.as_deref(), road_names),
         Command::Build { source_dir } => build::build(&source_dir, data),
-        Command::Parse { address, format } => address::parse(address, format),
+        Command::Parse { address, format } => address::parse(data, address, format),
         Command::Normalize { address, format } => address::normalize(data, address, format),
         Command::Suggest { typed, limit } => address::suggest(data, &typed, limit),
-        Command::Compare { a, b } => address::compare(a, b),
+        Command::Compare { a, b } => address::compare(data, a, b),
         Command::Batch(args) => batch::batch(data, args),
         Command::Bench { what } => eval::bench(data, what),
         Command::Eval { what } => eval::eval(data, what),

@@ -6,9 +6,6 @@ use serde::Deserialize;
 
 use super::DictionaryError;
 
-/// The 12-digit statistical code of 青浦区.
-pub const QINGPU_CODE: &str = "310118000000";
-
 /// A level of the Shanghai division list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdminLevel {
@@ -96,8 +93,15 @@ fn community_short_name(name: &str) -> String {
     name.to_string()
 }
 
-/// Strips 区 from a district name (青浦区 → 青浦, 浦东新区 → 浦东).
-fn district_short_name(name: &str) -> String {
+/// Strips 区 from a district name (青浦区 → 青浦, 浦东新区 → 浦东), as callers say it.
+///
+/// # Examples
+/// ```
+/// use dizhi::dictionaries::district_short_name;
+/// assert_eq!(district_short_name("浦东新区"), "浦东");
+/// assert_eq!(district_short_name("嘉定区"), "嘉定");
+/// ```
+pub fn district_short_name(name: &str) -> String {
     let stem = name
         .strip_suffix("新区")
         .or_else(|| name.strip_suffix('区'))
@@ -201,18 +205,6 @@ impl AdminIndex {
             .filter(move |d| d.parent_code.as_deref() == Some(code))
     }
 
-    /// The 11 街镇 of 青浦区.
-    pub fn qingpu_towns(&self) -> impl Iterator<Item = &AdminDivision> {
-        self.children(QINGPU_CODE)
-    }
-
-    /// The 330 居/村委 of 青浦区.
-    pub fn qingpu_communities(&self) -> impl Iterator<Item = &AdminDivision> {
-        self.divisions
-            .iter()
-            .filter(|d| d.level == AdminLevel::Community && d.code.starts_with(&QINGPU_CODE[..6]))
-    }
-
     /// Every place in China, levels 1–4.
     pub fn china_places(&self) -> impl Iterator<Item = &ChinaPlace> {
         self.china.iter()
@@ -290,8 +282,9 @@ mod tests {
     #[test]
     fn qingpu_counts_match_the_statistical_list() {
         let admin = AdminIndex::embedded().unwrap();
-        assert_eq!(admin.qingpu_towns().count(), 11);
-        assert_eq!(admin.qingpu_communities().count(), 330);
+        let qingpu = super::super::Coverage::parse(&admin, "青浦区").unwrap();
+        assert_eq!(qingpu.towns().count(), 11);
+        assert_eq!(qingpu.communities().count(), 330);
         let huaxin: Vec<_> = admin.by_name("华新镇").collect();
         assert_eq!(huaxin.len(), 1);
         assert_eq!(huaxin[0].code, "310118107000");

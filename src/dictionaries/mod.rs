@@ -5,10 +5,14 @@
 //! generated from them ([`Dictionaries::jieba_user_dict`]), never kept by hand.
 
 mod admin;
+mod coverage;
 mod road_stem;
 mod tables;
 
-pub use admin::{AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel, QINGPU_CODE};
+pub use admin::{
+    AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel, district_short_name,
+};
+pub use coverage::{Coverage, DEMO_DISTRICT, META_KEY as COVERAGE_META_KEY, UnknownDistrict};
 pub use road_stem::road_stem;
 pub use tables::{Alias, AliasKind, Marker, MarkerKind, Road};
 
@@ -35,14 +39,15 @@ pub enum DictionaryError {
 /// # Examples
 /// ```
 /// let dicts = dizhi::Dictionaries::embedded().unwrap();
-/// assert_eq!(dicts.admin.qingpu_towns().count(), 11);
-/// assert_eq!(dicts.admin.qingpu_communities().count(), 330);
+/// let demo = dizhi::dictionaries::Coverage::demo(&dicts.admin);
+/// assert_eq!(demo.towns().count(), 11);
+/// assert_eq!(demo.communities().count(), 330);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Dictionaries {
     /// Shanghai to 居/村委 (2021) and China levels 1–4 (2023).
     pub admin: AdminIndex,
-    /// 青浦 roads: the real ones first, then the generated ones.
+    /// The demo district's roads: the real ones first, then the generated ones.
     pub roads: Vec<Road>,
     /// Level markers and their spellings.
     pub markers: Vec<Marker>,
@@ -180,7 +185,7 @@ mod tests {
         for road in d.roads.iter() {
             for town in &road.towns {
                 assert!(
-                    d.admin.qingpu_towns().any(|t| &t.name == town),
+                    Coverage::demo(&d.admin).towns().any(|t| &t.name == town),
                     "{} names unknown town {town}",
                     road.name
                 );

@@ -94,11 +94,12 @@ pub fn noisy_queries(
             }
         }
     })?;
+    let coverage = store.coverage(&dicts.admin)?;
     let others: Vec<&str> = dicts
         .admin
         .divisions()
         .filter(|d| {
-            d.level == crate::dictionaries::AdminLevel::District && !d.code.starts_with("310118")
+            d.level == crate::dictionaries::AdminLevel::District && !coverage.contains(&d.code)
         })
         .map(|d| d.name.as_str())
         .collect();
@@ -140,7 +141,7 @@ pub fn noisy_queries(
             let max = max_number.get(&road).copied().unwrap_or(0);
             let fake = max + 2 * rng.random_range(50..500) + 1;
             let text = match rng.random_range(0..4) {
-                0 => format!("青浦区{}{road}{fake}号", a.town.name),
+                0 => format!("{}{}{road}{fake}号", a.district, a.town.name),
                 1 => format!("{road}{}弄{}号", fake, rng.random_range(1..30)),
                 // Said aloud, the marker dropped: the number still does not exist.
                 2 => format!("{road}{}", spoken::spoken(&fake.to_string(), &mut rng)),
@@ -188,8 +189,8 @@ fn say(
         noise.push("filler".into());
     }
     match rng.random_range(0..4) {
-        0 => parts.push("上海市青浦区".into()),
-        1 => parts.push("青浦".into()),
+        0 => parts.push(format!("上海市{}", a.district)),
+        1 => parts.push(crate::dictionaries::district_short_name(&a.district)),
         _ => noise.push("no_district".into()),
     }
     let mut town = a.town.name.clone();

@@ -96,7 +96,11 @@ pub fn build_index(store: &Store, dir: &Path) -> Result<u64> {
         .min(4);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 400_000_000)?;
     let mut failed = None;
+    let mut districts = std::collections::BTreeSet::new();
     let n = store.for_each_address(|a, canonical| {
+        if let Some(prefix) = a.town.code.get(..6) {
+            districts.insert(format!("{prefix}000000"));
+        }
         if failed.is_none()
             && let Err(e) = writer.add_document(document(&fields, &a, &canonical))
         {
@@ -106,7 +110,14 @@ pub fn build_index(store: &Store, dir: &Path) -> Result<u64> {
     if let Some(e) = failed {
         return Err(e.into());
     }
-    writer.commit()?;
+    // The index carries the divisions its data covers: the store's record, else its towns' districts.
+    let divisions = match store.meta(crate::dictionaries::COVERAGE_META_KEY)? {
+        Some(d) => d,
+        None => districts.into_iter().collect::<Vec<_>>().join(","),
+    };
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(&serde_json::json!({ "divisions": divisions }).to_string());
+    commit.commit()?;
     // One segment answers faster than several, and suggestions walk one term dictionary.
     let ids = index.searchable_segment_ids()?;
     if ids.len() > 1 {

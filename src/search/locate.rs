@@ -16,7 +16,7 @@ use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
 use crate::address::{Parse, Parser, community_address_name};
-use crate::dictionaries::{AliasKind, Dictionaries};
+use crate::dictionaries::{AliasKind, Coverage, Dictionaries};
 
 /// The score of a match above the door when a door was asked for: on noisy queries about one
 /// such answer in four is a door the matcher missed rather than one the library lacks.
@@ -37,7 +37,8 @@ struct Wanted {
     number: Option<String>,
     building: Option<String>,
     detail: Option<String>,
-    district: bool,
+    /// The district named (its official name), if any.
+    district: Option<String>,
     /// Roads named after the first (赵巷|湾西路: a town's short name read as a road).
     later_roads: Vec<String>,
 }
@@ -56,7 +57,7 @@ impl Wanted {
                 .or_else(|| get(Level::Subroad).filter(|v| v.bytes().all(|b| b.is_ascii_digit()))),
             number: get(Level::Number),
             building: get(Level::Building),
-            district: p.component(Level::District).is_some(),
+            district: get(Level::District),
             later_roads: p
                 .components
                 .iter()
@@ -163,27 +164,41 @@ pub struct Matcher {
     parser: Parser,
     /// Admin alias → (official names, kind), for corrections.
     aliases: BTreeMap<String, (Vec<String>, AliasKind)>,
-    /// 12-digit codes of 青浦's towns and communities by name.
+    /// 12-digit codes of the covered towns and communities by name.
     codes: BTreeMap<String, String>,
+    /// The divisions the data covers.
+    coverage: Coverage,
+    /// What callers type before a suggestion key (上海市青浦区 …), longest first.
+    pub(super) district_prefixes: Vec<String>,
     roads: NameTable,
     pois: NameTable,
     villages: NameTable,
-    /// 青浦's towns and communities, for names said by sound (华欣镇 for 华新镇).
+    /// The covered towns and communities, for names said by sound (华欣镇 for 华新镇).
     admin_names: NameTable,
 }
 
 impl Matcher {
-    /// A matcher over an open index: reads the index's road, compound and village names.
+    /// A matcher over an open index: reads the index's road, compound and village names, and
+    /// takes the divisions it covers from the index ([`AddressIndex::coverage`]).
     pub fn new(index: AddressIndex, dicts: &Dictionaries) -> Result<Matcher> {
+        let coverage = index.coverage(&dicts.admin)?;
+        Matcher::with_coverage(index, dicts, coverage)
+    }
+
+    /// A matcher over an open index that takes `coverage` as inside.
+    pub fn with_coverage(
+        index: AddressIndex,
+        dicts: &Dictionaries,
+        coverage: Coverage,
+    ) -> Result<Matcher> {
         let aliases = dicts
             .aliases
             .iter()
             .map(|a| (a.from.clone(), (a.to.clone(), a.kind)))
             .collect();
-        let codes: BTreeMap<String, String> = dicts
-            .admin
-            .qingpu_towns()
-            .chain(dicts.admin.qingpu_communities())
+        let codes: BTreeMap<String, String> = coverage
+            .towns()
+            .chain(coverage.communities())
             .map(|d| (d.name.clone(), d.code.clone()))
             .collect();
         let searcher = index.reader.searcher();
@@ -195,9 +210,11 @@ impl Matcher {
         Ok(Matcher {
             admin_names,
             index,
-            parser: Parser::new(dicts),
+            parser: Parser::with_coverage(dicts, coverage.clone()),
             aliases,
             codes,
+            district_prefixes: super::suggest::district_prefixes(&coverage),
+            coverage,
             roads,
             pois,
             villages,
@@ -212,6 +229,20 @@ impl Matcher {
     /// The index the matcher searches.
     pub fn index(&self) -> &AddressIndex {
         &self.index
+    }
+
+    /// The divisions the data covers: what is not in them is `outside`.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
+    /// The name of the covered district a town or community code lies in (嘉定区); the covered
+    /// area's name when the code says none.
+    pub(crate) fn district_name(&self, code: &str) -> String {
+        match self.coverage.district_of(code) {
+            Some(d) => d.name.clone(),
+            None => self.coverage.label(),
+        }
     }
 
     /// Normalizes one input. An input that matches nothing is a match of level `none`; an `Err`
@@ -336,7 +367,13 @@ impl Matcher {
             m.lat = best.hit.lat;
         } else {
             let group_matched = wanted.group.is_some() && wanted.group == best.hit.group;
-            m.address = Some(partial_text(&best.hit, best.level, group_matched));
+            let district = self.district_name(&best.hit.town_code);
+            m.address = Some(partial_text(
+                &district,
+                &best.hit,
+                best.level,
+                group_matched,
+            ));
             if matches!(
                 best.level,
                 MatchLevel::Lane | MatchLevel::Poi | MatchLevel::Number | MatchLevel::Community
@@ -482,13 +519,14 @@ impl Matcher {
             m.level = MatchLevel::Town;
             m.town = Some(t.clone());
             m.town_code = Some(code.clone());
-            m.address = Some(format!("青浦区{t}"));
+            m.address = Some(format!("{}{t}", self.district_name(code)));
             m.score = sure;
             return;
         }
-        if w.district {
+        if let Some(d) = &w.district {
             m.level = MatchLevel::District;
-            m.address = Some("青浦区".to_string());
+            let covered = self.coverage.districts().iter().find(|c| &c.name == d);
+            m.address = Some(covered.map_or_else(|| self.coverage.label(), |c| c.name.clone()));
             m.score = sure;
         }
     }

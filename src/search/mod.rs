@@ -22,6 +22,7 @@ pub use build::build_index;
 pub use locate::Matcher;
 pub use suggest::Suggestion;
 
+use crate::dictionaries::Coverage;
 use schema::{Fields, GRAMS_TOKENIZER};
 
 /// What can go wrong in the search layer (a missing or corrupt index, I/O); a query that finds
@@ -40,6 +41,9 @@ pub enum Error {
     /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The index records divisions the division list does not have.
+    #[error("search index: {0}")]
+    Divisions(#[from] crate::dictionaries::UnknownDistrict),
 }
 
 /// A result of the search layer.
@@ -203,6 +207,9 @@ pub struct AddressIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The divisions the indexed data covers, as recorded when it was built (comma-separated
+    /// 12-digit codes); `None` for an index built before they were recorded.
+    divisions: Option<String>,
 }
 
 impl AddressIndex {
@@ -224,11 +231,30 @@ impl AddressIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let divisions = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+            .and_then(|v| v.get("divisions")?.as_str().map(str::to_string))
+            .filter(|d| !d.is_empty());
         Ok(AddressIndex {
             index,
             reader,
             fields,
+            divisions,
         })
+    }
+
+    /// The divisions the indexed data covers; the bundled demo's district for an index built
+    /// before divisions were recorded.
+    pub fn coverage(
+        &self,
+        admin: &crate::dictionaries::AdminIndex,
+    ) -> std::result::Result<Coverage, crate::dictionaries::UnknownDistrict> {
+        match &self.divisions {
+            Some(d) => Coverage::from_meta(admin, d),
+            None => Ok(Coverage::demo(admin)),
+        }
     }
 
     /// How many addresses the index holds.

@@ -9,6 +9,7 @@ use tantivy::schema::Value;
 use tantivy::{TantivyDocument, Term};
 
 use super::{Matcher, Result};
+use crate::dictionaries::Coverage;
 use crate::text::normalize;
 
 /// One completion.
@@ -20,23 +21,29 @@ pub struct Suggestion {
     pub address: String,
 }
 
-/// Prefixes callers type that every standard address shares, longest first.
-const COMMON_PREFIXES: [&str; 6] = [
-    "上海市青浦区",
-    "上海青浦区",
-    "上海市青浦",
-    "上海青浦",
-    "青浦区",
-    "青浦",
-];
+/// Prefixes callers type before what a suggestion key starts with (上海市嘉定区, 嘉定区, 嘉定 …),
+/// for each covered district, longest first.
+pub(super) fn district_prefixes(coverage: &Coverage) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in coverage.districts() {
+        for name in [&d.name, &d.short_name] {
+            for city in ["上海市", "上海", ""] {
+                out.push(format!("{city}{name}"));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    out.dedup();
+    out
+}
 
 impl Matcher {
     /// Up to `limit` standard addresses completing a partially typed input, in text order.
     pub fn suggest(&self, typed: &str, limit: usize) -> Result<Vec<Suggestion>> {
         let normalized = normalize(typed);
         let mut prefix: &str = normalized.text().trim();
-        for p in COMMON_PREFIXES {
-            if let Some(rest) = prefix.strip_prefix(p) {
+        for p in &self.district_prefixes {
+            if let Some(rest) = prefix.strip_prefix(p.as_str()) {
                 prefix = rest;
                 break;
             }

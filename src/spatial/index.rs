@@ -100,6 +100,22 @@ impl FootprintIndex {
         }
     }
 
+    /// The box around every footprint (min lon, min lat, max lon, max lat); `None` when empty.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::spatial::FootprintIndex;
+    /// assert_eq!(FootprintIndex::new(vec![]).extent(), None);
+    /// ```
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        if self.tree.size() == 0 {
+            return None;
+        }
+        let e = self.tree.root().envelope();
+        let (lo, hi) = (e.lower(), e.upper());
+        Some([lo[0], lo[1], hi[0], hi[1]])
+    }
+
     /// How many buildings the index holds.
     pub fn len(&self) -> usize {
         self.buildings.len()

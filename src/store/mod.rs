@@ -49,6 +49,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::dictionaries::Coverage;
+
 /// The store's file name inside a data directory.
 pub const STORE_FILE: &str = "dizhi.sqlite";
 
@@ -270,6 +272,40 @@ impl Store {
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The divisions the store's data covers: `meta.divisions` as `dizhi build` recorded it,
+    /// else the districts of its addresses' towns, else (an empty store) the bundled demo's.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::{AddressKind, AdminRef, StandardAddress};
+    /// let dicts = dizhi::Dictionaries::embedded().unwrap();
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut store = dizhi::store::Store::open(dir.path()).unwrap();
+    /// let mut a = StandardAddress::new("A1", AddressKind::Street);
+    /// a.town = AdminRef { code: "310114102000".into(), name: "安亭镇".into() };
+    /// store.insert_addresses(&[a]).unwrap();
+    /// assert_eq!(store.coverage(&dicts.admin).unwrap().label(), "嘉定区");
+    /// store.set_meta("divisions", "310114000000,310118000000").unwrap();
+    /// assert_eq!(store.coverage(&dicts.admin).unwrap().label(), "嘉定区、青浦区");
+    /// ```
+    pub fn coverage(&self, admin: &crate::dictionaries::AdminIndex) -> Result<Coverage> {
+        let corrupt = |e: crate::dictionaries::UnknownDistrict| Error::Corrupt(e.to_string());
+        if let Some(recorded) = self.meta(crate::dictionaries::COVERAGE_META_KEY)? {
+            return Coverage::from_meta(admin, &recorded).map_err(corrupt);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT substr(town_code, 1, 6) || '000000' FROM addresses \
+             WHERE length(town_code) = 12",
+        )?;
+        let codes: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if codes.is_empty() {
+            return Ok(Coverage::demo(admin));
+        }
+        Coverage::new(admin, &codes).map_err(corrupt)
     }
 
     /// All `meta` entries, by key.

@@ -1,9 +1,9 @@
-//! Planar geometry for laying out the district: a metric frame over 青浦, an occupancy grid that
+//! Planar geometry for laying out the district: a metric frame over it, an occupancy grid that
 //! keeps parcels from overlapping, and building shapes.
 
 use geo::{Coord, LineString, Polygon};
 
-/// The district's bounding box in WGS84 (lon, lat).
+/// The bundled demo district's bounding box in WGS84 (lon, lat).
 pub const DISTRICT_BOUNDS: (f64, f64, f64, f64) = (120.86, 30.94, 121.32, 31.29);
 
 /// A local east/north metric frame with its origin at the south-west corner of the district.
@@ -17,23 +17,37 @@ pub struct Frame {
     lat0: f64,
     m_per_deg_lon: f64,
     m_per_deg_lat: f64,
+    bounds: (f64, f64, f64, f64),
 }
 
 impl Frame {
+    /// The frame over the bundled demo district.
+    #[cfg(test)]
     pub fn district() -> Self {
-        let (lon0, lat0, _, lat1) = DISTRICT_BOUNDS;
+        Frame::new(DISTRICT_BOUNDS)
+    }
+
+    /// A frame over a bounding box (min lon, min lat, max lon, max lat).
+    pub fn new(bounds: (f64, f64, f64, f64)) -> Self {
+        let (lon0, lat0, _, lat1) = bounds;
         let mid = ((lat0 + lat1) / 2.0).to_radians();
         Frame {
             lon0,
             lat0,
             m_per_deg_lon: 111_320.0 * mid.cos(),
             m_per_deg_lat: 110_574.0,
+            bounds,
         }
+    }
+
+    /// The frame's bounding box in lon/lat.
+    pub fn bounds(&self) -> (f64, f64, f64, f64) {
+        self.bounds
     }
 
     /// The frame's extent in metres (width, height).
     pub fn extent(&self) -> (f64, f64) {
-        let (lon0, lat0, lon1, lat1) = DISTRICT_BOUNDS;
+        let (lon0, lat0, lon1, lat1) = self.bounds;
         (
             (lon1 - lon0) * self.m_per_deg_lon,
             (lat1 - lat0) * self.m_per_deg_lat,

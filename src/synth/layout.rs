@@ -1,17 +1,18 @@
-//! The district's layout: the real 11 街镇 and 330 居/村委 placed plausibly inside 青浦, each
-//! 居/村委 the area of the points nearer to its seed than to any other (a Voronoi cell), each 街镇
-//! the union of its 居/村委.
+//! The district's layout: its real 街镇 and 居/村委 placed plausibly inside it, each 居/村委 the
+//! area of the points nearer to its seed than to any other (a Voronoi cell), each 街镇 the union
+//! of its 居/村委. The bundled demo district has a hand-placed town plan; any other Shanghai
+//! district is laid out around its centre (`dictionaries/shanghai_district_centres.tsv`).
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use super::geometry::Frame;
-use crate::dictionaries::{AdminLevel, Dictionaries, QINGPU_CODE};
+use super::geometry::{DISTRICT_BOUNDS, Frame};
+use crate::dictionaries::{AdminDivision, AdminLevel, DEMO_DISTRICT, Dictionaries};
 
-/// Where each town lies (lon, lat of its centre), how far it reaches (km), and whether it is
-/// mostly built-up. Hand-placed after the towns' real positions in 青浦.
+/// Where each town of the demo district lies (lon, lat of its centre), how far it reaches (km),
+/// and whether it is mostly built-up. Hand-placed after the towns' real positions.
 const TOWN_PLAN: [(&str, f64, f64, f64, bool); 11] = [
     ("夏阳街道", 121.105, 31.140, 3.0, true),
     ("盈浦街道", 121.110, 31.172, 2.6, true),
@@ -25,6 +26,25 @@ const TOWN_PLAN: [(&str, f64, f64, f64, bool); 11] = [
     ("重固镇", 121.150, 31.242, 3.0, false),
     ("白鹤镇", 121.060, 31.250, 4.6, false),
 ];
+
+const DISTRICT_CENTRES: &str = include_str!("../../dictionaries/shanghai_district_centres.tsv");
+
+/// The centre (lon, lat) and radius (km) of a district, from the centres table.
+fn district_centre(code: &str) -> Option<(f64, f64, f64)> {
+    DISTRICT_CENTRES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .find(|cols| cols.first() == Some(&code))
+        .and_then(|cols| {
+            Some((
+                cols.get(2)?.parse().ok()?,
+                cols.get(3)?.parse().ok()?,
+                cols.get(4)?.parse().ok()?,
+            ))
+        })
+}
 
 /// A 街镇 placed in the district.
 #[derive(Debug, Clone)]
@@ -51,6 +71,8 @@ pub struct Community {
 }
 
 pub struct Layout {
+    /// The district laid out (its code and name).
+    pub district: AdminDivision,
     pub frame: Frame,
     pub towns: Vec<Town>,
     pub communities: Vec<Community>,
@@ -58,27 +80,44 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The bundled demo district's layout.
+    #[cfg(test)]
     pub fn new(dicts: &Dictionaries, seed: u64) -> Layout {
-        let frame = Frame::district();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1a70_u64);
-        let towns: Vec<Town> = dicts
+        let district = dicts
             .admin
-            .qingpu_towns()
-            .map(|t| {
-                let &(_, lon, lat, radius_km, urban) = TOWN_PLAN
-                    .iter()
-                    .find(|p| p.0 == t.name)
-                    .expect("every 青浦 town has a plan");
-                Town {
-                    code: t.code.clone(),
-                    name: t.name.clone(),
-                    center: frame.to_xy(lon, lat),
-                    radius: radius_km * 1000.0,
-                    urban,
-                    spacing: if urban { 300.0 } else { 380.0 },
-                }
-            })
-            .collect();
+            .by_code(DEMO_DISTRICT)
+            .expect("the demo district is in the list");
+        Layout::in_district(dicts, district, seed)
+    }
+
+    /// The layout of any Shanghai district: the demo district after its town plan, any other
+    /// around its centre (the district's own towns on a sunflower spiral, 街道 innermost).
+    pub fn in_district(dicts: &Dictionaries, district: &AdminDivision, seed: u64) -> Layout {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1a70_u64);
+        let district_towns: Vec<&AdminDivision> = dicts.admin.children(&district.code).collect();
+        let (frame, towns): (Frame, Vec<Town>) = if district.code == DEMO_DISTRICT {
+            let frame = Frame::new(DISTRICT_BOUNDS);
+            let towns = district_towns
+                .iter()
+                .map(|t| {
+                    let &(_, lon, lat, radius_km, urban) = TOWN_PLAN
+                        .iter()
+                        .find(|p| p.0 == t.name)
+                        .expect("every town of the demo district has a plan");
+                    Town {
+                        code: t.code.clone(),
+                        name: t.name.clone(),
+                        center: frame.to_xy(lon, lat),
+                        radius: radius_km * 1000.0,
+                        urban,
+                        spacing: if urban { 300.0 } else { 380.0 },
+                    }
+                })
+                .collect();
+            (frame, towns)
+        } else {
+            spiral_towns(district, &district_towns)
+        };
         let (w, h) = frame.extent();
         let nearest_town = |p: (f64, f64)| {
             (0..towns.len())
@@ -90,7 +129,10 @@ impl Layout {
                 .unwrap_or(0)
         };
         let mut communities = Vec::new();
-        for d in dicts.admin.qingpu_communities() {
+        let district_communities = dicts.admin.divisions().filter(|d| {
+            d.level == AdminLevel::Community && d.code.starts_with(&district.code[..6])
+        });
+        for d in district_communities {
             let Some(town) = towns
                 .iter()
                 .position(|t| Some(&t.code) == d.parent_code.as_ref())
@@ -130,8 +172,8 @@ impl Layout {
                 .map(|(i, c)| GeomWithData::new([c.seed.0, c.seed.1], i))
                 .collect(),
         );
-        debug_assert!(dicts.admin.by_code(QINGPU_CODE).is_some());
         Layout {
+            district: district.clone(),
             frame,
             towns,
             communities,
@@ -168,6 +210,49 @@ impl Layout {
         }
         poly
     }
+}
+
+/// A district with no town plan: a frame around its centre, its towns on a sunflower spiral
+/// inside the district's disk (街道 first, so the built-up ones are innermost), each reaching
+/// about its share of the area.
+fn spiral_towns(district: &AdminDivision, towns: &[&AdminDivision]) -> (Frame, Vec<Town>) {
+    let (lon, lat, radius_km) = district_centre(&district.code).unwrap_or((121.45, 31.2, 8.0));
+    let r = radius_km * 1000.0;
+    let margin = r * 1.1;
+    let m_per_deg_lon = 111_320.0 * lat.to_radians().cos();
+    let frame = Frame::new((
+        lon - margin / m_per_deg_lon,
+        lat - margin / 110_574.0,
+        lon + margin / m_per_deg_lon,
+        lat + margin / 110_574.0,
+    ));
+    let centre = frame.to_xy(lon, lat);
+    let mut ordered: Vec<&&AdminDivision> = towns.iter().collect();
+    // 街道 before 镇 and the rest, each in code order.
+    ordered.sort_by_key(|t| (!t.name.ends_with("街道"), t.code.clone()));
+    let n = ordered.len().max(1) as f64;
+    let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+    let placed = ordered
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let urban = t.name.ends_with("街道");
+            let d = r * 0.78 * ((i as f64 + 0.5) / n).sqrt();
+            let angle = i as f64 * golden;
+            Town {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                center: (centre.0 + d * angle.cos(), centre.1 + d * angle.sin()),
+                radius: (r * 1.05 / n.sqrt()).max(1500.0),
+                urban,
+                spacing: if urban { 300.0 } else { 380.0 },
+            }
+        })
+        .collect::<Vec<_>>();
+    // Back in the list's order, as the demo's towns are.
+    let mut towns_out = placed;
+    towns_out.sort_by(|a, b| a.code.cmp(&b.code));
+    (frame, towns_out)
 }
 
 pub fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {

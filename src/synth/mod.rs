@@ -1,7 +1,8 @@
-//! `dizhi synth`: a deterministic generator of a synthetic but realistic 青浦.
+//! `dizhi synth`: a deterministic generator of a synthetic but realistic Shanghai district (the
+//! bundled demo's by default, any other with `--district`).
 //!
-//! The real 11 街镇 and 330 居/村委 are laid out inside the district ([`layout`]); a road network
-//! runs through every town, with the real 青浦 roads in their towns ([`roads`]); residential
+//! The district's real 街镇 and 居/村委 are laid out inside it ([`layout`]); a road network runs
+//! through every town, with the demo district's real roads in their towns ([`roads`]); residential
 //! compounds, shops, industrial parks, schools and public buildings line the roads and villages
 //! cluster around their centres, with footprints that never overlap and addresses whose points
 //! lie inside their buildings ([`places`]); four source extracts carry the faults real sources
@@ -88,7 +89,30 @@ impl District {
 /// assert!(district.addresses.iter().all(|a| a.building_id.is_some()));
 /// ```
 pub fn generate(dicts: &Dictionaries, config: SynthConfig) -> Result<District> {
-    let layout = layout::Layout::new(dicts, config.seed);
+    let demo = dicts
+        .admin
+        .by_code(crate::dictionaries::DEMO_DISTRICT)
+        .expect("the demo district is in the list");
+    generate_district(dicts, demo, config)
+}
+
+/// Generates any Shanghai district: its real 街镇 and 居/村委 laid out around its centre.
+///
+/// # Examples
+/// ```
+/// use dizhi::synth::{generate_district, SynthConfig};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let jiading = dicts.admin.by_code("310114000000").unwrap();
+/// let district = generate_district(&dicts, jiading, SynthConfig { addresses: 300, seed: 1 }).unwrap();
+/// assert_eq!(district.addresses.len(), 300);
+/// assert!(district.addresses.iter().all(|a| a.town.code.starts_with("310114") && a.district == "嘉定区"));
+/// ```
+pub fn generate_district(
+    dicts: &Dictionaries,
+    district: &crate::dictionaries::AdminDivision,
+    config: SynthConfig,
+) -> Result<District> {
+    let layout = layout::Layout::in_district(dicts, district, config.seed);
     let mut occupancy = geometry::Occupancy::new(&layout.frame, 5.0);
     let roads = roads::road_network(&layout, dicts, config.seed, &mut occupancy);
     let places = places::build_places(
@@ -102,7 +126,7 @@ pub fn generate(dicts: &Dictionaries, config: SynthConfig) -> Result<District> {
         wanted: config.addresses,
         placed,
     })?;
-    let sources = sources::build_sources(&places, &roads, dicts, config.seed);
+    let sources = sources::build_sources(&places, &roads, dicts, &district.code, config.seed);
     Ok(District {
         config,
         addresses: places.addresses,
@@ -119,6 +143,18 @@ pub fn generate_to_dir(dicts: &Dictionaries, config: SynthConfig, out: &Path) ->
     let district = generate(dicts, config)?;
     write::write_district(&district, out)?;
     Ok(district)
+}
+
+/// Generates any Shanghai district ([`generate_district`]) and writes it to `out`.
+pub fn generate_district_to_dir(
+    dicts: &Dictionaries,
+    district: &crate::dictionaries::AdminDivision,
+    config: SynthConfig,
+    out: &Path,
+) -> Result<District> {
+    let generated = generate_district(dicts, district, config)?;
+    write::write_district(&generated, out)?;
+    Ok(generated)
 }
 
 /// The generated road-name dictionary (`dictionaries/roads_generated.tsv`), header included.

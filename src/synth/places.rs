@@ -158,6 +158,7 @@ impl Builder<'_> {
         let community = &self.layout.communities[c];
         let town = &self.layout.towns[community.town];
         a.id = format!("A{:08}", self.out.addresses.len() + 1);
+        a.district = self.layout.district.name.clone();
         a.town = AdminRef {
             code: town.code.clone(),
             name: town.name.clone(),
@@ -353,11 +354,12 @@ impl Builder<'_> {
                 let &(what, kind, tag) = PUBLIC_KINDS
                     .choose(&mut self.rng)
                     .unwrap_or(&PUBLIC_KINDS[0]);
+                let layout = self.layout;
                 let name = self.unique_name(|rng| {
                     let chars: Vec<char> = NAME_CHARS.chars().collect();
                     let a = *chars.choose(rng).unwrap_or(&'华');
                     let b = *chars.choose(rng).unwrap_or(&'新');
-                    format!("青浦区{a}{b}{what}")
+                    format!("{}{a}{b}{what}", layout.district.name)
                 });
                 let bw = (slot.rect.len - 30.0).clamp(40.0, 90.0);
                 let bd = (slot.rect.depth - 30.0).clamp(25.0, 45.0);

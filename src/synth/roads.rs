@@ -1,4 +1,4 @@
-//! The road network: the real 青浦 roads placed in their towns, a generated grid of roads in every
+//! The road network: the demo district's real roads placed in their towns, a generated grid of roads in every
 //! town, and the generated road names.
 
 use std::collections::BTreeSet;
@@ -11,7 +11,7 @@ use super::geometry::{Occupancy, OrientedRect};
 use super::layout::{Layout, dist};
 use crate::dictionaries::Dictionaries;
 
-/// Characters road names are made of in 青浦 (place syllables and auspicious words).
+/// Characters road names are made of (place syllables and auspicious words of the demo district).
 const NAME_CHARS: &str = "华崧盈青沪赵徐泾重白鹤朱练金泽香花桥淀湖漕嘉松明珠诸光新业科秀民安汇龙凤溪福泉山胜利振兴丰庆和平春晖育才文博雅盛泰康宁德顺昌隆通达瑞祥云霞翠竹梅兰桂荷柳杨枫岭峰湾港塘浜泖蒸商莲西东南北中章浦阳城园林乐海天高长永宏鑫";
 
 /// The generated road names, the same for every seed (so that they can live in a dictionary):
@@ -115,7 +115,13 @@ pub fn road_network(
 
     // Long real roads through several towns: a polyline through those towns' centres.
     let mut real_single: Vec<(String, Option<usize>)> = Vec::new();
-    for r in dicts.roads.iter().filter(|r| r.real) {
+    // The road dictionary's real roads are the demo district's: another district gets generated
+    // names only.
+    let real_roads = dicts
+        .roads
+        .iter()
+        .filter(|r| r.real && layout.district.code == crate::dictionaries::DEMO_DISTRICT);
+    for r in real_roads {
         let towns: Vec<usize> = r
             .towns
             .iter()

@@ -228,11 +228,21 @@ fn offset(lon: f64, lat: f64, m: f64, angle: f64) -> (f64, f64) {
     (round7(lon + dlon), round7(lat + dlat))
 }
 
-pub fn build_sources(places: &Places, roads: &[Road], dicts: &Dictionaries, seed: u64) -> Sources {
+pub fn build_sources(
+    places: &Places,
+    roads: &[Road],
+    dicts: &Dictionaries,
+    district_code: &str,
+    seed: u64,
+) -> Sources {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x50_u64);
     let mut faults = Vec::new();
     let mut links = Vec::new();
-    let towns: Vec<String> = dicts.admin.qingpu_towns().map(|t| t.name.clone()).collect();
+    let towns: Vec<String> = dicts
+        .admin
+        .children(district_code)
+        .map(|t| t.name.clone())
+        .collect();
 
     // 公安门牌: one door plate per address, some missing, some faulty, some duplicated, some for
     // buildings that do not exist.
@@ -696,7 +706,7 @@ fn spoken(
         );
     }
     if rng.random_bool(0.5) {
-        s.push_str("青浦");
+        s.push_str(&crate::dictionaries::district_short_name(&a.district));
         if rng.random_bool(0.5) {
             s.push_str(&a.town.name);
         } else {

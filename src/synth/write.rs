@@ -227,7 +227,7 @@ pub(super) fn write_district(d: &District, out: &Path) -> Result<()> {
         "roads": d.roads.len(),
         "communities": d.layout.communities.len(),
         "faults": d.sources.faults.len(),
-        "bounds": super::DISTRICT_BOUNDS,
+        "bounds": d.layout.frame.bounds(),
         "sources": d.sources.tables.iter().map(|t| (t.name, t.rows.len()))
             .chain(d.sources.footprints.iter().map(|f| (f.name, f.features.len())))
             .collect::<std::collections::BTreeMap<_, _>>(),

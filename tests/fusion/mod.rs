@@ -109,9 +109,8 @@ fn square(lon: f64, lat: f64, d: f64) -> geo::Polygon<f64> {
 }
 
 fn town(name: &str) -> AdminRef {
-    let code = dicts()
-        .admin
-        .qingpu_towns()
+    let code = dizhi::dictionaries::Coverage::demo(&dicts().admin)
+        .towns()
         .find(|t| t.name == name)
         .map(|t| t.code.clone())
         .unwrap_or_default();

@@ -209,6 +209,10 @@ impl AdminNames {
                 short: false,
             };
             if level == Level::Town {
+                // 嘉定镇街道, 真如镇街道: the old town's name is how addresses say the 街道.
+                if let Some(stem) = d.name.strip_suffix("镇街道") {
+                    names.add(&format!("{stem}镇"), hit.clone());
+                }
                 if let Some(stem) = strip_any(&d.name, &["街道", "镇", "乡"]) {
                     names.add(
                         stem,
@@ -286,14 +290,15 @@ impl AdminNames {
             names.add_if_absent(&key, &hit);
         }
         for row in DEVZONES.lines().filter(|l| !l.starts_with('#')).skip(1) {
-            let name = row.split('\t').next().unwrap_or("");
+            let cols: Vec<&str> = row.split('\t').collect();
+            let (name, district) = (cols[0], cols.get(2).copied().unwrap_or(""));
             if !name.is_empty() {
                 names.add(
                     name,
                     AdminHit {
                         level: Level::Devzone,
                         name: name.to_string(),
-                        code: crate::dictionaries::QINGPU_CODE.to_string(),
+                        code: district.to_string(),
                         short: false,
                     },
                 );

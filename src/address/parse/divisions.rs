@@ -22,6 +22,9 @@ impl Parser {
             };
             let next = &chars[end..];
             if let Some(hit) = self.choose_admin(hits, st, next) {
+                if self.short_town_ambiguous(hit, hits, chars, pos, end, st) {
+                    return Some(end);
+                }
                 if hit.short
                     && hit.level != Level::Province
                     && self.full_name_at(chars, end, &hit.code)
@@ -122,6 +125,48 @@ impl Parser {
             .any(|(_, hits)| hits.iter().any(|h| !h.short && h.is_under(parent)))
     }
 
+    /// A short town name with nothing before it that more than one covered town answers to: read
+    /// as a town with low confidence, its value as written, and the candidates reported — not
+    /// guessed. (No two towns of the 2021 list share a short name today; the data of a covered
+    /// area may change that.)
+    pub(super) fn short_town_ambiguous(
+        &self,
+        hit: &AdminHit,
+        hits: &[AdminHit],
+        chars: &[char],
+        pos: usize,
+        end: usize,
+        st: &mut Reading,
+    ) -> bool {
+        if !(hit.short && hit.level == Level::Town && st.last_admin_level().is_none()) {
+            return false;
+        }
+        let mut candidates: Vec<String> = hits
+            .iter()
+            .filter(|h| h.short && h.level == Level::Town && self.coverage.contains(&h.code))
+            .map(|h| h.name.clone())
+            .collect();
+        candidates.dedup();
+        if candidates.len() < 2 {
+            return false;
+        }
+        let text: String = chars[pos..end].iter().collect();
+        st.ambiguous.push(Ambiguity {
+            level: Level::Town,
+            candidates,
+            from: text.clone(),
+        });
+        st.push(Found {
+            level: Level::Town,
+            start: pos,
+            end,
+            value: text,
+            confidence: 0.5,
+            admin: None,
+        });
+        true
+    }
+
     /// Whether the full name of the division `code` starts at `pos`.
     pub(super) fn full_name_at(&self, chars: &[char], pos: usize, code: &str) -> bool {
         self.admin
@@ -166,10 +211,11 @@ impl Parser {
                 if after_name {
                     continue;
                 }
-                // A short town needs its district before it, except 青浦's own (华新华腾路).
+                // A short town needs its district before it, except the covered districts' own
+                // (华新华腾路).
                 if h.level == Level::Town
                     && !matches!(last_level, Some(Level::District | Level::City))
-                    && !(last_level.is_none() && h.code.starts_with("310118"))
+                    && !(last_level.is_none() && self.coverage.contains(&h.code))
                 {
                     continue;
                 }

@@ -6,12 +6,14 @@ use super::*;
 impl Parser {
     /// Outside / inferred upper levels / ambiguity.
     pub(super) fn place(&self, st: &Reading, parse: &mut Parse) {
+        parse.ambiguous.extend(st.ambiguous.iter().cloned());
         let deepest = st.deepest_admin();
         if let Some(d) = deepest {
-            let in_qingpu = d.code.starts_with("310118");
-            let above_qingpu = matches!(d.code.as_str(), "31" | "310000000000")
+            let inside = self.coverage.contains(&d.code);
+            // 上海市 alone is above the covered districts, not outside them.
+            let above = matches!(d.code.as_str(), "31" | "310000000000")
                 || (d.level == Level::Province && d.code.starts_with("31"));
-            if !in_qingpu && !above_qingpu {
+            if !inside && !above {
                 parse.outside = Some(Outside {
                     level: d.level,
                     name: self.admin_path(d),

@@ -33,6 +33,8 @@ pub(super) enum After {
 pub(super) struct Reading {
     pub(super) comps: Vec<Found>,
     pub(super) near: Option<(usize, usize)>,
+    /// Names read that several covered divisions answer to.
+    pub(super) ambiguous: Vec<super::Ambiguity>,
 }
 
 impl Found {

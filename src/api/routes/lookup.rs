@@ -177,3 +177,31 @@ pub(super) async fn compare(
     }))
     .into_response())
 }
+
+/// `GET /v1/coverage`: the divisions the data covers (anything else is `outside`), the box
+/// around its buildings, and where a map should open: the building nearest the box's middle (a
+/// district's middle may be a lake).
+pub(super) async fn coverage(_: Authorized<Lookup>, State(state): State<AppState>) -> Response {
+    use geo::{BoundingRect, Centroid};
+    let coverage = state.matcher.coverage();
+    let extent = state.footprints.extent();
+    let center = extent.map(|[x0, y0, x1, y1]| {
+        let middle = geo::Point::new((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        state
+            .footprints
+            .nearest_buildings(middle, 1, 30_000.0)
+            .first()
+            .and_then(|h| h.building.footprint.bounding_rect())
+            .map_or(middle, |r| r.centroid())
+    });
+    axum::Json(serde_json::json!({
+        "name": coverage.label(),
+        "whole_city": coverage.is_whole_city(),
+        "divisions": coverage.districts().iter()
+            .map(|d| serde_json::json!({"code": d.code, "name": d.name}))
+            .collect::<Vec<_>>(),
+        "extent": extent,
+        "center": center.map(|p| [(p.x() * 1e7).round() / 1e7, (p.y() * 1e7).round() / 1e7]),
+    }))
+    .into_response()
+}

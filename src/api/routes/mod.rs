@@ -35,6 +35,7 @@ pub(super) fn router() -> Router<AppState> {
             get(lookup::normalize_one).post(lookup::normalize_many),
         )
         .route("/v1/suggest", get(lookup::suggest))
+        .route("/v1/coverage", get(lookup::coverage))
         .route("/v1/parse", get(lookup::parse))
         .route("/v1/compare", get(lookup::compare))
         .route("/v1/reverse", get(buildings::reverse))

@@ -160,7 +160,8 @@ impl Reference {
                 .push(r.clone());
         }
         let mut community_sound: HashMap<String, Vec<String>> = HashMap::new();
-        for c in dicts.admin.qingpu_communities() {
+        let coverage = store.coverage(&dicts.admin)?;
+        for c in coverage.communities() {
             communities.insert(c.name.clone());
         }
         for c in &communities {
@@ -173,7 +174,7 @@ impl Reference {
         for names in road_sound.values_mut().chain(community_sound.values_mut()) {
             names.sort();
         }
-        let towns: HashSet<String> = dicts.admin.qingpu_towns().map(|t| t.name.clone()).collect();
+        let towns: HashSet<String> = coverage.towns().map(|t| t.name.clone()).collect();
         let town_aliases = dicts
             .aliases
             .iter()

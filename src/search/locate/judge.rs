@@ -87,8 +87,13 @@ pub(super) fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
 }
 
 /// The standard text of a partial match: the hit's address cut after the matched level.
-pub(super) fn partial_text(hit: &Hit, level: MatchLevel, group_matched: bool) -> String {
-    let head = format!("青浦区{}", hit.town);
+pub(super) fn partial_text(
+    district: &str,
+    hit: &Hit,
+    level: MatchLevel,
+    group_matched: bool,
+) -> String {
+    let head = format!("{district}{}", hit.town);
     match level {
         MatchLevel::Lane => format!(
             "{head}{}{}弄",

@@ -1,7 +1,7 @@
 //! `addresses.csv`: standard addresses, each checked (id, kind, point, building) and written
 //! with its address–building link.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 
 use geo::Point;
@@ -51,6 +51,11 @@ pub(super) fn load_addresses(
     let (writer, progress) = (run.writer.clone(), run.progress);
     let report = &mut run.report;
     let opt = |s: &str| -> Option<String> { (!s.is_empty()).then(|| s.to_string()) };
+    // The districts the addresses lie in (by their towns' codes), and their names for rows that
+    // leave the district out.
+    let admin = crate::dictionaries::AdminIndex::embedded().ok();
+    let mut district_names: HashMap<String, String> = HashMap::new();
+    let mut divisions: BTreeSet<String> = BTreeSet::new();
     for_each_csv_row(
         FILE,
         &path,
@@ -121,10 +126,21 @@ pub(super) fn load_addresses(
             if !problems.is_empty() {
                 return Ok(());
             }
+            let district_code = district_code(&r[3]);
+            if let Some(code) = &district_code
+                && !district_names.contains_key(code)
+                && let Some(d) = admin.as_ref().and_then(|a| a.by_code(code))
+            {
+                district_names.insert(code.clone(), d.name.clone());
+            }
+            let named = district_code.as_ref().and_then(|c| district_names.get(c));
+            if let Some(code) = district_code.filter(|_| named.is_some()) {
+                divisions.insert(code);
+            }
             let address = StandardAddress {
                 id: id.to_string(),
                 district: if r[2].is_empty() {
-                    "青浦区".to_string()
+                    named.cloned().unwrap_or_default()
                 } else {
                     r[2].to_string()
                 },
@@ -174,6 +190,7 @@ pub(super) fn load_addresses(
         },
         |done| progress(Stage::Addresses, done, total),
     )?;
+    run.report.divisions = divisions.into_iter().collect();
     let writing = run.problems.is_empty();
     addresses.finish(writing, |a| {
         writer.send(move |tx| write_address_rows(tx, &a))
@@ -182,6 +199,12 @@ pub(super) fn load_addresses(
         writer.send(move |tx| write_links(tx, &l).map(drop))
     })?;
     Ok(())
+}
+
+/// The 12-digit code of the district a 12-digit town code lies in.
+fn district_code(town_code: &str) -> Option<String> {
+    (town_code.len() == 12 && town_code.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("{}000000", &town_code[..6]))
 }
 
 fn write_address_rows(

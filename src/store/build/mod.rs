@@ -87,6 +87,9 @@ pub struct BuildReport {
     pub store: PathBuf,
     /// The generator's seed, from `manifest.json`.
     pub seed: Option<u64>,
+    /// The 12-digit codes of the districts the data covers (recorded as `meta.divisions`): the
+    /// manifest's `divisions` when it names them, else the districts of the addresses' towns.
+    pub divisions: Vec<String>,
     /// Standard addresses.
     pub addresses: usize,
     /// Building footprints.
@@ -258,6 +261,7 @@ fn load_all(
             source_dir: source_dir.to_path_buf(),
             store: store_path.to_path_buf(),
             seed: None,
+            divisions: Vec::new(),
             addresses: 0,
             buildings: 0,
             links: 0,
@@ -292,6 +296,9 @@ fn load_all(
     if let Some(m) = &manifest {
         let (a, b) = (run.report.addresses, run.report.buildings);
         check_manifest_counts(m, a, b, &mut run.problems);
+        if let Some(d) = source_dir::manifest_divisions(m, &mut run.problems) {
+            run.report.divisions = d;
+        }
     }
     if !run.problems.is_empty() {
         return Err(run.problems.into_error(source_dir));

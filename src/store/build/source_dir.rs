@@ -73,3 +73,34 @@ pub(super) fn check_manifest_counts(
         }
     }
 }
+
+/// The districts the manifest says the data covers (`"divisions": "310114000000"`, codes
+/// comma-separated or as a list), each checked against the division list.
+pub(super) fn manifest_divisions(
+    m: &serde_json::Map<String, Value>,
+    problems: &mut Problems,
+) -> Option<Vec<String>> {
+    let codes: Vec<String> = match m.get(crate::dictionaries::COVERAGE_META_KEY)? {
+        Value::String(s) => s.split(',').map(|c| c.trim().to_string()).collect(),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect(),
+        _ => {
+            problems.push(
+                "manifest.json",
+                Location::File,
+                "divisions must be a string or list of district codes",
+            );
+            return None;
+        }
+    };
+    let admin = crate::dictionaries::AdminIndex::embedded().ok()?;
+    match crate::dictionaries::Coverage::new(&admin, &codes) {
+        Ok(c) => Some(c.codes()),
+        Err(e) => {
+            problems.push("manifest.json", Location::File, e.to_string());
+            None
+        }
+    }
+}

@@ -118,6 +118,12 @@ pub(super) fn write_build_meta(
             meta.push(("generator", g.to_string()));
         }
     }
+    if !report.divisions.is_empty() {
+        meta.push((
+            crate::dictionaries::COVERAGE_META_KEY,
+            report.divisions.join(","),
+        ));
+    }
     for (k, v) in &meta {
         write_meta(tx, k, v)?;
     }

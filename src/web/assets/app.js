@@ -14,6 +14,7 @@ const api = {
   batch: '/v1/batch',
   batchJob: (id) => `/v1/batch/${encodeURIComponent(id)}`,
   objections: '/v1/objections',
+  coverage: '/v1/coverage',
 };
 
 // The largest map box the server draws (GET /v1/map), in degrees a side.
@@ -23,7 +24,9 @@ const LEVELS = { province: '省/市', city: '市', district: '区', devzone: '�
   group: '组', road: '道路', subroad: '支路', lane: '弄', number: '号', poi: '小区/单位', subpoi: '子区',
   building: '幢', unit: '单元', floor: '层', room: '室' };
 const MATCH = { building: '幢级', number: '门牌级', lane: '弄级', poi: '小区级', road: '仅道路', community: '仅居村委',
-  town: '仅街镇', district: '仅区', outside: '不在青浦', none: '未找到' };
+  town: '仅街镇', district: '仅区', outside: '不在本区', none: '未找到' };
+// What the data covers (GET /v1/coverage): its name for the page and the notes.
+const covered = { name: '本区' };
 const WHY = { typo: '错别字', homophone: '同音字', old_name: '旧地名', variant: '写法不同' };
 const KIND = { residential: '住宅', village_house: '农村住房', shop: '商铺', factory: '厂房', office: '办公', school: '学校',
   public: '公共建筑' };
@@ -177,7 +180,7 @@ function verdict(m) {
     case 'community': return `<p class="warn">仅匹配到居村委 ${found}：请补充道路和门牌号。</p>`;
     case 'town': return `<p class="warn">仅匹配到街镇 ${found}：请补充道路和门牌号。</p>`;
     case 'district': return '<p class="warn">仅识别到区：请补充街镇、道路和门牌号。</p>';
-    case 'outside': return `<p class="warn">该地址不在青浦区${m.address ? `（${esc(m.address)}）` : ''}。</p>`;
+    case 'outside': return `<p class="warn">该地址不在${esc(covered.name)}${m.address ? `（${esc(m.address)}）` : ''}。</p>`;
     default: return '<p class="warn">未找到匹配的标准地址：请核实后重新输入。</p>';
   }
 }
@@ -263,8 +266,10 @@ function reportWrong(m) {
 const canvas = $('map');
 const ctx = canvas.getContext('2d');
 const TILE = 256;
+// Where the map starts before the data's own centre is known: 人民广场.
+const START = [121.4737, 31.2304];
 const map = {
-  center: [121.1245, 31.1510], zoom: 16, // 青浦城区
+  center: START, zoom: 16, // until the data says where it is (showCoverage)
   buildings: [], roads: [], boxed: [], box: null, reverseHit: null, seq: 0, timer: 0, tooWide: false, note: '',
   dpr() { return window.devicePixelRatio || 1; },
   world(z = this.zoom) { return TILE * Math.pow(2, z); },
@@ -493,11 +498,12 @@ function clip(a, b, [x0, y0, x1, y1]) {
   return [[a[0] + t0 * dx, a[1] + t0 * dy], [a[0] + t1 * dx, a[1] + t1 * dy]];
 }
 
-// The door-plate part of a standard address, for a label: 青浦区朱家角镇淀山湖大道468弄1号 → 468弄1号.
+// The door-plate part of a standard address, for a label: 青浦区朱家角镇淀山湖大道468弄1号 → 468弄1号
+// (and past the district and town otherwise).
 function shortLabel(address) {
   const m = address.match(/(\d+弄)?(\d+号)?(\d+幢)?$/);
   if (m && m[0]) return m[0];
-  return address.replace(/^青浦区/, '').replace(/^.+?(镇|街道)/, '').slice(-10);
+  return address.replace(/^.+?(镇|街道)/, '').slice(-10);
 }
 
 // For the end-to-end tests and anyone scripting the page: where a lon/lat is on screen (viewport
@@ -724,5 +730,18 @@ $('batch-download').addEventListener('click', async (e) => {
   try { download(await (await request(a.href)).blob(), a.download); } catch (err) { $('batch-status').textContent = `下载失败：${err.message}`; }
 });
 
+// The data's district in the title, header and notes; the map opens on it unless the address bar
+// says where.
+async function showCoverage() {
+  try {
+    const c = await getJson(api.coverage, { ask: false });
+    covered.name = c.name;
+    MATCH.outside = `不在${c.name}`;
+    document.title = `dizhi 地址 · ${c.name}统一地址管理平台`;
+    $('district-name').textContent = c.name;
+    if (c.center && map.center === START) map.center = c.center;
+  } catch (e) { /* the page works without: generic words, the start view */ }
+}
+
 viewFromHash();
-map.load();
+showCoverage().finally(() => map.load());
