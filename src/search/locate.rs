@@ -315,9 +315,15 @@ impl Matcher {
         }
         let mut judged = self.ranked(&searcher, &anchors, &wanted)?;
         let mut reading_factor = 1.0;
-        if !judged.first().is_some_and(|j| j.pinned)
-            && let Some(r) = self.split_reading(&searcher, p, &anchors, &wanted)?
-        {
+        let read_again = if judged.first().is_some_and(|j| j.pinned) {
+            None
+        } else {
+            match self.split_reading(&searcher, p, &anchors, &wanted)? {
+                Some(r) => Some(r),
+                None => self.dash_lane_reading(&searcher, p, &anchors, &wanted)?,
+            }
+        };
+        if let Some(r) = read_again {
             // 202弄28403: the library says where the dropped 号 goes.
             m.detail = r.wanted.detail.clone();
             wanted = r.wanted;

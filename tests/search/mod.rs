@@ -48,6 +48,9 @@ const GOLDEN: &[(&str, MatchLevel, Option<&str>)] = &[
         Some("A00000001"),
     ),
     ("朱家角镇长锦苑1号", MatchLevel::Number, Some("A00000001")),
+    // 468-1号 said for 468弄1号: the library holds the lane's door, not a door "468-1"
+    ("淀山湖大道468-1号", MatchLevel::Number, Some("A00000001")),
+    ("淀山湖大道468-1", MatchLevel::Number, Some("A00000001")),
     // street door
     ("淀山湖大道328号", MatchLevel::Number, Some("A00008401")),
     // industrial park: 号 + 幢, with marker variants

@@ -109,6 +109,68 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// 秀泽路79-15号 for 秀泽路79弄15号: on a road with no 弄 said, a dashed door `a-b` is read as
+    /// lane `a`, door `b` when the library holds that door and not the door as written.
+    pub(super) fn dash_lane_reading(
+        &self,
+        searcher: &Searcher,
+        p: &Parse,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Option<Reading>> {
+        if w.lane.is_some() || w.road.is_none() {
+            return Ok(None);
+        }
+        // 79-15号 is one door as parsed; 79-15 is door 79 and room 15.
+        let said_as_room = p.components.windows(2).find_map(|pair| {
+            let [n, r] = pair else { return None };
+            (n.level == Level::Number
+                && r.level == Level::Room
+                && r.start == n.end + 1
+                && p.input.chars().nth(n.end) == Some('-'))
+            .then(|| (n.value.clone(), r.value.clone()))
+        });
+        let written = w
+            .number
+            .as_deref()
+            .and_then(|n| n.split_once('-'))
+            .map(|(a, b)| (a.to_string(), b.to_string()));
+        let Some((lane, door)) = written.or(said_as_room.clone()) else {
+            return Ok(None);
+        };
+        let (lane, door) = (lane.as_str(), door.as_str());
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(lane) || !digits(door) {
+            return Ok(None);
+        }
+        let mut cut = w.clone();
+        cut.lane = Some(lane.to_string());
+        cut.number = Some(door.to_string());
+        if said_as_room.is_some() {
+            cut.detail = None;
+        }
+        let judged = self.ranked(searcher, anchors, &cut)?;
+        if !judged
+            .first()
+            .is_some_and(|j| j.pinned && j.level.is_address())
+        {
+            return Ok(None);
+        }
+        Ok(Some(Reading {
+            correction: Correction {
+                from: format!("{lane}-{door}"),
+                to: format!("{lane}弄{door}号"),
+                why: CorrectionKind::Variant,
+            },
+            wanted: cut,
+            judged,
+            factor: 0.95,
+        }))
+    }
+}
+
 /// The run of digits that may hide a door number: the first number, unit or room right after
 /// the road, lane, group or compound, written without 号, when the input names no door that
 /// way (a 号 said is never second-guessed). Returns its level, its digits and its text.
