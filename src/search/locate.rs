@@ -588,12 +588,17 @@ impl Matcher {
         if !direct.is_empty() {
             return direct;
         }
-        // 长锦苑小区 for 长锦苑 and the reverse: 小区 is what callers add to any compound.
-        if level == MatchLevel::Poi {
-            let other = match name.strip_suffix("小区") {
+        // 长锦苑小区 for 长锦苑 and the reverse: 小区 is what callers add to any compound; and
+        // 杨元12组 for 杨元村12组: callers drop 村 before a group.
+        let other = match level {
+            MatchLevel::Poi => Some(match name.strip_suffix("小区") {
                 Some(stem) => stem.to_string(),
                 None => format!("{name}小区"),
-            };
+            }),
+            MatchLevel::Community if !name.ends_with('村') => Some(format!("{name}村")),
+            _ => None,
+        };
+        if let Some(other) = other {
             let found = self.resolve_direct(&other, level, exact, table, false);
             if !found.is_empty() {
                 return found

@@ -68,6 +68,9 @@ const GOLDEN: &[(&str, MatchLevel, Option<&str>)] = &[
         Some("A00015001"),
     ),
     ("太平村一组一号", MatchLevel::Number, Some("A00015001")),
+    // 村 dropped before the group; a dash for 组
+    ("太平1组1号", MatchLevel::Number, Some("A00015001")),
+    ("太平村1-1号", MatchLevel::Number, Some("A00015001")),
     // school / public
     ("诸民路102号", MatchLevel::Number, Some("A00014401")),
     // not in the library: an honest coarser answer, never a nearby number

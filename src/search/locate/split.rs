@@ -111,7 +111,8 @@ impl Matcher {
 
 impl Matcher {
     /// 秀泽路79-15号 for 秀泽路79弄15号: on a road with no 弄 said, a dashed door `a-b` is read as
-    /// lane `a`, door `b` when the library holds that door and not the door as written.
+    /// lane `a`, door `b` when the library holds that door and not the door as written; in a
+    /// village with no road and no 组 said, as group `a`, door `b`.
     pub(super) fn dash_lane_reading(
         &self,
         searcher: &Searcher,
@@ -119,13 +120,16 @@ impl Matcher {
         anchors: &[Anchor],
         w: &Wanted,
     ) -> Result<Option<Reading>> {
-        if w.lane.is_some() || w.road.is_none() {
+        // On a road the dash stands for 弄; in a village with no road, for 组 (江南村17-1号).
+        let on_road = w.road.is_some() && w.lane.is_none();
+        let in_village = w.road.is_none() && w.community.is_some() && w.group.is_none();
+        if !on_road && !in_village {
             return Ok(None);
         }
         // 79-15号 is one door as parsed; 79-15 is door 79 and room 15.
         let said_as_room = p.components.windows(2).find_map(|pair| {
             let [n, r] = pair else { return None };
-            (n.level == Level::Number
+            (matches!(n.level, Level::Number | Level::Building)
                 && r.level == Level::Room
                 && r.start == n.end + 1
                 && p.input.chars().nth(n.end) == Some('-'))
@@ -136,7 +140,7 @@ impl Matcher {
             .as_deref()
             .and_then(|n| n.split_once('-'))
             .map(|(a, b)| (a.to_string(), b.to_string()));
-        let Some((lane, door)) = written.or(said_as_room.clone()) else {
+        let Some((lane, door)) = written.clone().or(said_as_room.clone()) else {
             return Ok(None);
         };
         let (lane, door) = (lane.as_str(), door.as_str());
@@ -146,10 +150,15 @@ impl Matcher {
             return Ok(None);
         }
         let mut cut = w.clone();
-        cut.lane = Some(lane.to_string());
+        if on_road {
+            cut.lane = Some(lane.to_string());
+        } else {
+            cut.group = Some(lane.to_string());
+        }
         cut.number = Some(door.to_string());
-        if said_as_room.is_some() {
+        if said_as_room.is_some() && written.is_none() {
             cut.detail = None;
+            cut.building = None;
         }
         let judged = self.ranked(searcher, anchors, &cut)?;
         if !judged
@@ -161,7 +170,7 @@ impl Matcher {
         Ok(Some(Reading {
             correction: Correction {
                 from: format!("{lane}-{door}"),
-                to: format!("{lane}弄{door}号"),
+                to: format!("{lane}{}{door}号", if on_road { "弄" } else { "组" }),
                 why: CorrectionKind::Variant,
             },
             wanted: cut,
