@@ -823,7 +823,10 @@ fn short_division_glued(p: &Parse) -> Option<Parse> {
         && first.text != first.value
         && first.value.starts_with(first.text.as_str())
         && first.end == next.start
-        && matches!(next.level, Level::Road | Level::Poi | Level::Community);
+        && matches!(
+            next.level,
+            Level::Road | Level::Poi | Level::Community | Level::Group
+        );
     let alone = p.components[1..]
         .iter()
         .all(|c| !matches!(c.level, Level::Province | Level::City | Level::District));
@@ -832,6 +835,13 @@ fn short_division_glued(p: &Parse) -> Option<Parse> {
     }
     let mut local = p.clone();
     local.outside = None;
+    if next.level == Level::Group {
+        // 太平1组1号: a name before a group is a village's (太平村), not 太平区.
+        let village = &mut local.components[0];
+        village.level = Level::Community;
+        village.value = village.text.clone();
+        return Some(local);
+    }
     let glued = &mut local.components[1];
     glued.value = format!("{}{}", first.text, glued.value);
     glued.text = format!("{}{}", first.text, glued.text);
