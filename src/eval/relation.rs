@@ -4,8 +4,8 @@
 //! cross-validation grouped by query, and training the relation model from such a file.
 //!
 //! The relation is scored as its class ([`class_of`]): same → 完全匹配, contains/within →
-//! 部分匹配, different → 不匹配 — except siblings (different places under one road, compound or
-//! lane, parted at a numbered level), which the file's labels call 部分匹配.
+//! 部分匹配, different → 不匹配 — except siblings (different places under one compound, lane,
+//! door or building, parted at a numbered level), which the file's labels call 部分匹配.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -139,6 +139,15 @@ pub struct PreparedPair {
     rules: Comparison,
 }
 
+impl PreparedPair {
+    /// The class of compare's relation for this pair given the model's class probabilities,
+    /// and its confidence.
+    pub fn outcome(&self, probabilities: [f64; 3]) -> (MatchClass, f64) {
+        let c = combine(&self.a, &self.b, self.rules.clone(), probabilities);
+        (class_of(&c), c.confidence.unwrap_or(0.0))
+    }
+}
+
 /// Parses every query and candidate and computes the features (queries in parallel).
 pub fn prepare(parser: &Parser, queries: &[LabelledQuery]) -> Vec<PreparedPair> {
     let mut ids: Vec<&str> = queries.iter().map(|q| q.text_id.as_str()).collect();
@@ -176,15 +185,7 @@ pub fn prepare(parser: &Parser, queries: &[LabelledQuery]) -> Vec<PreparedPair> 
 fn predict(model: &RelationModel, pairs: &[&PreparedPair]) -> Vec<(MatchClass, f64)> {
     pairs
         .par_iter()
-        .map(|p| {
-            let c = combine(
-                &p.a,
-                &p.b,
-                p.rules.clone(),
-                model.probabilities(&p.features),
-            );
-            (class_of(&c), c.confidence.unwrap_or(0.0))
-        })
+        .map(|p| p.outcome(model.probabilities(&p.features)))
         .collect()
 }
 
@@ -417,21 +418,27 @@ pub fn cross_validate_predictions(
         folds: k,
         ..RelationReport::default()
     };
+    // The folds' models are trained in parallel; pooling in fold order keeps the report
+    // deterministic.
+    let scored: Vec<Vec<(usize, (MatchClass, f64))>> = (0..k)
+        .into_par_iter()
+        .map(|held| {
+            let (fit, _) = split(pairs, &folds, held);
+            let score: Vec<usize> = (0..pairs.len())
+                .filter(|&i| folds[pairs[i].group] == held)
+                .collect();
+            if fit.is_empty() || score.is_empty() {
+                return Vec::new();
+            }
+            let model = train(&fit, params);
+            let refs: Vec<&PreparedPair> = score.iter().map(|&i| &pairs[i]).collect();
+            score.into_iter().zip(predict(&model, &refs)).collect()
+        })
+        .collect();
     let mut out = vec![(MatchClass::Different, 0.0); pairs.len()];
-    for held in 0..k {
-        let (fit, _) = split(pairs, &folds, held);
-        let score: Vec<usize> = (0..pairs.len())
-            .filter(|&i| folds[pairs[i].group] == held)
-            .collect();
-        if fit.is_empty() || score.is_empty() {
-            continue;
-        }
-        let model = train(&fit, params);
-        let refs: Vec<&PreparedPair> = score.iter().map(|&i| &pairs[i]).collect();
-        for (&i, (class, conf)) in score.iter().zip(predict(&model, &refs)) {
-            report.add(pairs[i].class, class, conf);
-            out[i] = (class, conf);
-        }
+    for (i, (class, conf)) in scored.into_iter().flatten() {
+        report.add(pairs[i].class, class, conf);
+        out[i] = (class, conf);
     }
     (report, out)
 }

@@ -531,6 +531,7 @@ fn extract(s: &mut Sink, a: &Side, b: &Side, rules: &Comparison) {
             );
         }
     }
+    levels_overlap(s, a, b);
     // Containment: which side goes deeper, and the rules' verdict.
     let pos = |l: Option<Level>| {
         l.map_or(-1.0, |l| {
@@ -554,6 +555,77 @@ fn extract(s: &mut Sink, a: &Side, b: &Side, rules: &Comparison) {
     );
     side_features(s, "a", a);
     side_features(s, "b", b);
+}
+
+/// Levels finer than a building's door: a query that goes down to them often names the same
+/// place as a candidate that stops at the compound or building (map search calls that the same).
+fn fine(level: Level) -> bool {
+    matches!(level, Level::Unit | Level::Floor | Level::Room)
+}
+
+/// The last name (POI, compound, road …) of a side's levels.
+fn last_name(x: &Side) -> Option<&str> {
+    x.levels
+        .iter()
+        .rev()
+        .find(|(l, _)| named(*l) && !is_admin(*l))
+        .map(|(_, v)| v.as_str())
+}
+
+/// How the two sides' place levels overlap: levels only one side has (and whether those are
+/// only the fine ones), levels both have with equal or different values, the first conflict;
+/// what each side has beyond the other's text; the last names found in the other text; the
+/// ends of the two cores.
+fn levels_overlap(s: &mut Sink, a: &Side, b: &Side) {
+    let place = |x: &Side| -> Vec<(Level, String)> {
+        x.levels
+            .iter()
+            .filter(|(l, _)| !is_admin(*l))
+            .cloned()
+            .collect()
+    };
+    let (pa, pb) = (place(a), place(b));
+    let only = |x: &[(Level, String)], y: &Side| -> Vec<Level> {
+        x.iter()
+            .filter(|(l, _)| y.get(*l).is_none())
+            .map(|(l, _)| *l)
+            .collect()
+    };
+    let (oa, ob) = (only(&pa, b), only(&pb, a));
+    let agree = pa.iter().filter(|(l, v)| b.get(*l) == Some(v)).count();
+    let conflicts: Vec<Level> = pa
+        .iter()
+        .filter(|(l, v)| b.get(*l).is_some_and(|w| w != v))
+        .map(|(l, _)| *l)
+        .collect();
+    s.put("levels_a_only", oa.len() as f64);
+    s.put("levels_b_only", ob.len() as f64);
+    s.put("levels_agree", agree as f64);
+    s.put("levels_conflict", conflicts.len() as f64);
+    s.flag("a_only_fine", !oa.is_empty() && oa.iter().all(|l| fine(*l)));
+    s.flag("b_only_fine", !ob.is_empty() && ob.iter().all(|l| fine(*l)));
+    s.flag(
+        "conflict_only_fine",
+        !conflicts.is_empty() && conflicts.iter().all(|l| fine(*l)),
+    );
+    s.put(
+        "first_conflict",
+        conflicts.first().map_or(-1.0, |l| {
+            Level::ALL.iter().position(|m| m == l).unwrap_or(0) as f64
+        }),
+    );
+    let extra = |x: &[char], y: &[char]| (x.len() - common_subsequence(x, y)) as f64;
+    s.put("core_extra_a", extra(&a.core, &b.core));
+    s.put("core_extra_b", extra(&b.core, &a.core));
+    let (ga, gb) = (char_sets(&a.core).1, char_sets(&b.core).1);
+    s.put("core_bigram_jaccard", jaccard(&ga, &gb));
+    s.put("last_name_a_in_b", found_in(last_name(a), &b.text));
+    s.put("last_name_b_in_a", found_in(last_name(b), &a.text));
+    let (ca, cb) = (&a.core, &b.core);
+    let ends =
+        |k: usize| ca.len() >= k && cb.len() >= k && ca[ca.len() - k..] == cb[cb.len() - k..];
+    s.flag("core_end1_equal", ends(1));
+    s.flag("core_end2_equal", ends(2));
 }
 
 /// The features of a pair, in the order of [`feature_names`].

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use rand::{RngExt, SeedableRng};
+
 /// How a model is grown.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainParams {
@@ -19,17 +21,24 @@ pub struct TrainParams {
     pub min_leaf: usize,
     /// Most candidate thresholds per feature (quantiles of the training values).
     pub max_bins: usize,
+    /// Share of the features each tree may split on (drawn per tree from a fixed seed): trees
+    /// that cannot all lean on the same few features generalize better.
+    pub feature_fraction: f64,
 }
+
+/// Seed of the per-tree feature draw.
+const FEATURE_SEED: u64 = 7;
 
 impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
-            rounds: 120,
-            max_depth: 4,
-            learning_rate: 0.1,
+            rounds: 200,
+            max_depth: 5,
+            learning_rate: 0.05,
             lambda: 5.0,
             min_leaf: 20,
             max_bins: 48,
+            feature_fraction: 0.5,
         }
     }
 }
@@ -146,6 +155,8 @@ impl Gbdt {
         let mut score: Vec<Vec<f64>> = vec![base.clone(); n];
         let mut trees = Vec::with_capacity(params.rounds);
         let all: Vec<usize> = (0..n).collect();
+        // The features each tree may split on: a seeded draw, so training stays deterministic.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(FEATURE_SEED);
         for _ in 0..params.rounds {
             let probs: Vec<Vec<f64>> = score.iter().map(|s| softmax(s)).collect();
             let mut round = Vec::with_capacity(classes);
@@ -156,7 +167,11 @@ impl Gbdt {
                 let h: Vec<f64> = (0..n)
                     .map(|i| (probs[i][k] * (1.0 - probs[i][k])).max(1e-6))
                     .collect();
+                let use_f: Vec<bool> = (0..nf)
+                    .map(|_| rng.random::<f64>() < params.feature_fraction)
+                    .collect();
                 let mut grower = Grower {
+                    use_f: &use_f,
                     bins: &bins,
                     binned: &binned,
                     g: &g,
@@ -361,6 +376,8 @@ fn thresholds(values: impl Iterator<Item = f64>, max_bins: usize) -> Vec<f64> {
 }
 
 struct Grower<'a> {
+    /// The features this tree may split on.
+    use_f: &'a [bool],
     bins: &'a [Vec<f64>],
     binned: &'a [Vec<u8>],
     g: &'a [f64],
@@ -385,7 +402,7 @@ impl Grower<'_> {
         let parent = gs * gs / (hs + lambda);
         let mut best: Option<(f64, usize, usize)> = None; // gain, feature, bin
         for (f, th) in self.bins.iter().enumerate() {
-            if th.is_empty() {
+            if th.is_empty() || !self.use_f[f] {
                 continue;
             }
             let nb = th.len() + 1;

@@ -161,22 +161,36 @@ fn numbered(level: Level) -> bool {
     )
 }
 
-/// Whether the parses settle the relation: both name the same road, compound or lane and they
-/// part at a numbered level.
+/// Whether the parses settle the relation: both name the same compound, lane, door or building
+/// and they part at a numbered level. A shared road alone does not settle it: two doors or lanes
+/// of one road are, as map search labels them, mostly unrelated places.
 fn settled(c: &Comparison) -> bool {
     c.relation != Relation::Same
         && c.parted_at.is_some_and(numbered)
         && c.shared.iter().any(|l| {
             matches!(
                 l,
-                Level::Road | Level::Subroad | Level::Poi | Level::Community | Level::Lane
+                Level::Poi
+                    | Level::Subpoi
+                    | Level::Community
+                    | Level::Lane
+                    | Level::Number
+                    | Level::Building
             )
         })
 }
 
+/// Whether they part below the door (单元, 层, 室): not at a lane, door or building, where one
+/// side going deeper names a smaller place (华腾路1288弄 contains 华腾路1288弄3号).
+fn parted_below_door(c: &Comparison) -> bool {
+    c.parted_at
+        .is_some_and(|l| matches!(l, Level::Unit | Level::Floor | Level::Room))
+}
+
 /// The class of a comparison as map search labels it: same → Same; contains/within → Partial;
-/// different → Different, except siblings — different places that share a road, compound or
-/// lane and part only at a numbered level (5号楼 and 2号楼 of one compound) — which are Partial.
+/// different → Different, except siblings — different places that share a compound, lane, door
+/// or building and part only at a numbered level (5号楼 and 2号楼 of one compound) — which are
+/// Partial.
 ///
 /// # Examples
 /// ```
@@ -197,19 +211,27 @@ pub fn class_of(c: &Comparison) -> MatchClass {
 
 /// The comparison of two addresses from the model's class probabilities and the rules'
 /// comparison. The model decides same / partial / different, except where the parses settle it:
-/// when both name the same road, compound or lane and part at a numbered level (弄, 号, 幢,
-/// 单元, 层, 室), the rules' relation stands (华腾路1288弄 contains 华腾路1288弄3号; 3号 and 5号
-/// are different places, though map search calls such siblings a partial match). For a partial
+/// when both name the same compound, lane, door or building and part at a numbered level (弄,
+/// 号, 幢, 单元, 层, 室), the rules' relation stands (华腾路1288弄 contains 华腾路1288弄3号; 3号 and 5号
+/// are different places, though map search calls such siblings a partial match) — unless they
+/// part below the door (单元, 层, 室) and the model calls them the same place (盛世大唐一单元六楼
+/// and 盛世大唐: map search calls these the same). For a partial
 /// match the rules' direction is kept when they found one, else the side that stops higher
 /// contains the other. The confidence is the model's probability of the comparison's class
 /// ([`class_of`]: for siblings, that they are partial matches).
 pub fn combine(a: &Side, b: &Side, rules: Comparison, probabilities: [f64; 3]) -> Comparison {
-    let (class, confidence) = if settled(&rules) {
-        // Contained, or a sibling under the same road/compound/lane: partial either way.
-        let c = MatchClass::of(rules.relation);
-        (c, probabilities[MatchClass::Partial.index()])
-    } else {
-        decide(probabilities)
+    let (class, confidence) = match decide(probabilities) {
+        // They part below the door (单元, 层, 室): the model may still call them one place (a
+        // query down to the floor, a candidate at the building).
+        (MatchClass::Same, p) if !settled(&rules) || parted_below_door(&rules) => {
+            (MatchClass::Same, p)
+        }
+        // Contained, or a sibling under the same compound, lane, door or building: partial.
+        _ if settled(&rules) => (
+            MatchClass::of(rules.relation),
+            probabilities[MatchClass::Partial.index()],
+        ),
+        d => d,
     };
     let pos = |l: Option<Level>| l.map(|l| Level::ALL.iter().position(|m| *m == l));
     let relation = match class {
