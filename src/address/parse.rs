@@ -602,7 +602,7 @@ fn building_and_room(chars: &[char], start: usize, end: usize) -> bool {
     let glued = start
         .checked_sub(1)
         .and_then(|i| chars.get(i))
-        .is_some_and(|&c| ('\u{4e00}'..='\u{9fff}').contains(&c) && !"话机电系拨打".contains(c));
+        .is_some_and(|&c| is_han(c) && !"话机电系拨打".contains(c));
     glued && (3..=4).contains(&head.len()) && tail.len() == 4 && digits(head) && digits(tail)
 }
 

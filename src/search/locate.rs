@@ -8,6 +8,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 mod judge;
+mod outside;
 mod split;
 
 use judge::{hit_value, judge, partial_text, suffix_compatible};
@@ -255,39 +256,7 @@ impl Matcher {
     pub fn normalize_parse(&self, p: &Parse) -> Result<Match> {
         let mut m = Match::none(&p.input);
         if let Some(o) = &p.outside {
-            // A bare village or town name that other districts share (东方村) is still most
-            // likely ours: an address-level match here beats placing it elsewhere.
-            let named_elsewhere = p
-                .components
-                .iter()
-                .any(|c| matches!(c.level, Level::Province | Level::City | Level::District));
-            if !named_elsewhere {
-                let mut local = p.clone();
-                local.outside = None;
-                if let Some(c) = local
-                    .components
-                    .iter_mut()
-                    .find(|c| c.level == Level::Community)
-                {
-                    c.value = c.text.clone();
-                }
-                let found = self.normalize_parse(&local)?;
-                if found.level.is_address() {
-                    return Ok(found);
-                }
-            }
-            // 福泉山冬路…: a short name of a far division (福泉市) that opens the address and runs
-            // into a name is more likely the start of one of our names, misheard.
-            if let Some(local) = short_division_glued(p) {
-                let found = self.normalize_parse(&local)?;
-                if found.level.is_address() {
-                    return Ok(found);
-                }
-            }
-            m.level = MatchLevel::Outside;
-            m.address = Some(o.name.clone());
-            m.score = 0.95;
-            return Ok(m);
+            return self.outside_or_ours(p, o, m);
         }
         let mut corrections = self.admin_corrections(p);
         let mut wanted = Wanted::from_parse(p, &mut corrections);
@@ -810,42 +779,4 @@ impl Matcher {
             lat: num(f.lat),
         })
     }
-}
-
-/// The parse read locally when its only sign of elsewhere is a short division name (no suffix:
-/// 福泉 for 福泉市) that opens the address and runs straight into a road, compound or village
-/// name: that name with the short one glued back on its front.
-fn short_division_glued(p: &Parse) -> Option<Parse> {
-    let [first, next, ..] = p.components.as_slice() else {
-        return None;
-    };
-    let short = matches!(first.level, Level::City | Level::District)
-        && first.text != first.value
-        && first.value.starts_with(first.text.as_str())
-        && first.end == next.start
-        && matches!(
-            next.level,
-            Level::Road | Level::Poi | Level::Community | Level::Group
-        );
-    let alone = p.components[1..]
-        .iter()
-        .all(|c| !matches!(c.level, Level::Province | Level::City | Level::District));
-    if !short || !alone {
-        return None;
-    }
-    let mut local = p.clone();
-    local.outside = None;
-    if next.level == Level::Group {
-        // 太平1组1号: a name before a group is a village's (太平村), not 太平区.
-        let village = &mut local.components[0];
-        village.level = Level::Community;
-        village.value = village.text.clone();
-        return Some(local);
-    }
-    let glued = &mut local.components[1];
-    glued.value = format!("{}{}", first.text, glued.value);
-    glued.text = format!("{}{}", first.text, glued.text);
-    glued.start = first.start;
-    local.components.remove(0);
-    Some(local)
 }

@@ -125,10 +125,18 @@ pub(super) fn continues_name(rest: &[char]) -> bool {
 /// (花园|东大道): rarely a road's whole name, so a name before it is part of the road's. The caller
 /// checks that no division starts `rest` (青浦|赵巷).
 pub(super) fn one_char_road_tail(rest: &[char]) -> bool {
-    matches!(rest, [a, '路', ..] if ('\u{4e00}'..='\u{9fff}').contains(a))
-        || matches!(rest, [a, '街', next, ..] if ('\u{4e00}'..='\u{9fff}').contains(a) && *next != '道')
-        || matches!(rest, [a, '街'] if ('\u{4e00}'..='\u{9fff}').contains(a))
-        || matches!(rest, [s, '大', '道' | '街', ..] if is_side(*s))
+    match rest {
+        [a, '路', ..] => is_han(*a),
+        // 街道 after one character is a town's suffix, not a street.
+        [a, '街', after @ ..] => is_han(*a) && after.first() != Some(&'道'),
+        [s, '大', '道' | '街', ..] => is_side(*s),
+        _ => false,
+    }
+}
+
+/// Whether `c` is a CJK ideograph (the basic block).
+pub(super) fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 /// Number markers after a number: the level they give and their length in chars.

@@ -2,6 +2,7 @@
 //! suffixes that close names.
 
 use super::fx::FxHashSet;
+use super::lookahead::is_han;
 use crate::Level;
 
 /// What a closing suffix makes of the name it ends.
@@ -199,7 +200,7 @@ impl ParseWords {
         };
         match rest.get(len) {
             None => true,
-            Some(c) => !('\u{4e00}'..='\u{9fff}').contains(c) || self.road_starts(&rest[len..]),
+            Some(&c) => !is_han(c) || self.road_starts(&rest[len..]),
         }
     }
 

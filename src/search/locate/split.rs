@@ -63,10 +63,7 @@ impl Matcher {
             cut.number = Some(door.to_string());
             cut.detail = Some(detail_with(p, level, inner_level, inner));
             let judged = self.ranked(searcher, anchors, &cut)?;
-            if judged
-                .first()
-                .is_some_and(|j| j.pinned && j.level.is_address())
-            {
+            if names_an_address(&judged) {
                 found.push((
                     plausibility(inner_level, inner),
                     cut,
@@ -161,10 +158,7 @@ impl Matcher {
             cut.building = None;
         }
         let judged = self.ranked(searcher, anchors, &cut)?;
-        if !judged
-            .first()
-            .is_some_and(|j| j.pinned && j.level.is_address())
-        {
+        if !names_an_address(&judged) {
             return Ok(None);
         }
         Ok(Some(Reading {
@@ -178,6 +172,13 @@ impl Matcher {
             factor: 0.95,
         }))
     }
+}
+
+/// Whether the best candidate of a reading is pinned to an address of the library.
+fn names_an_address(judged: &[Judged]) -> bool {
+    judged
+        .first()
+        .is_some_and(|j| j.pinned && j.level.is_address())
 }
 
 /// The run of digits that may hide a door number: the first number, unit or room right after

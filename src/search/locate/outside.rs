@@ -1,0 +1,88 @@
+//! An address that names a place outside the covered area: before answering `outside`, the
+//! readings in which it is one of ours after all — a bare village or town name other districts
+//! share (东方村), a short far name that opens the address and runs into one of our names
+//! (福泉山冬路, 太平1组1号).
+
+use super::Matcher;
+use crate::Level;
+use crate::address::{Outside, Parse};
+use crate::search::{Match, MatchLevel, Result};
+
+impl Matcher {
+    /// The first local reading of `p` that names an address of the library, else `outside`.
+    pub(super) fn outside_or_ours(&self, p: &Parse, o: &Outside, mut m: Match) -> Result<Match> {
+        for local in bare_name_local(p)
+            .into_iter()
+            .chain(short_division_glued(p))
+        {
+            let found = self.normalize_parse(&local)?;
+            if found.level.is_address() {
+                return Ok(found);
+            }
+        }
+        m.level = MatchLevel::Outside;
+        m.address = Some(o.name.clone());
+        m.score = 0.95;
+        Ok(m)
+    }
+}
+
+/// The parse read locally when no province, city or district is named: a bare village or town
+/// name that other districts share (东方村) is still most likely ours, the village as written.
+fn bare_name_local(p: &Parse) -> Option<Parse> {
+    let named_elsewhere = p
+        .components
+        .iter()
+        .any(|c| matches!(c.level, Level::Province | Level::City | Level::District));
+    if named_elsewhere {
+        return None;
+    }
+    let mut local = p.clone();
+    local.outside = None;
+    if let Some(c) = local
+        .components
+        .iter_mut()
+        .find(|c| c.level == Level::Community)
+    {
+        c.value = c.text.clone();
+    }
+    Some(local)
+}
+
+/// The parse read locally when its only sign of elsewhere is a short division name (no suffix:
+/// 福泉 for 福泉市) that opens the address and runs straight into a road, compound or village
+/// name: that name with the short one glued back on its front.
+fn short_division_glued(p: &Parse) -> Option<Parse> {
+    let [first, next, ..] = p.components.as_slice() else {
+        return None;
+    };
+    let short = matches!(first.level, Level::City | Level::District)
+        && first.text != first.value
+        && first.value.starts_with(first.text.as_str())
+        && first.end == next.start
+        && matches!(
+            next.level,
+            Level::Road | Level::Poi | Level::Community | Level::Group
+        );
+    let alone = p.components[1..]
+        .iter()
+        .all(|c| !matches!(c.level, Level::Province | Level::City | Level::District));
+    if !short || !alone {
+        return None;
+    }
+    let mut local = p.clone();
+    local.outside = None;
+    if next.level == Level::Group {
+        // 太平1组1号: a name before a group is a village's (太平村), not 太平区.
+        let village = &mut local.components[0];
+        village.level = Level::Community;
+        village.value = village.text.clone();
+        return Some(local);
+    }
+    let glued = &mut local.components[1];
+    glued.value = format!("{}{}", first.text, glued.value);
+    glued.text = format!("{}{}", first.text, glued.text);
+    glued.start = first.start;
+    local.components.remove(0);
+    Some(local)
+}
