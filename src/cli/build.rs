@@ -110,3 +110,53 @@ pub fn build(source_dir: &Path, data: &Path) -> CliResult {
     }
     Ok(())
 }
+
+/// `dizhi build --config registers.toml`: the library made from a district's registers, then a
+/// summary of what was made and what needs review.
+pub fn build_from_registers(config: &Path, data: &Path) -> CliResult {
+    let config = dizhi::fuse::registers::RegistersConfig::load(config)?;
+    let r = dizhi::fuse::registers::build_from_registers(&config, data)?;
+    println!(
+        "built {} from the registers of {} in {:.1} s",
+        data.display(),
+        config.base.display(),
+        r.elapsed.as_secs_f64()
+    );
+    for (name, records, problems) in &r.registers {
+        println!("  register {name}: {records} records, {problems} with a problem");
+    }
+    let count =
+        |m: &std::collections::BTreeMap<String, usize>, k: &str| m.get(k).copied().unwrap_or(0);
+    println!(
+        "  {} standard addresses: {} confirmed, {} single-source, {} proposed",
+        r.addresses,
+        count(&r.support, "confirmed"),
+        count(&r.support, "single_source"),
+        count(&r.support, "proposed")
+    );
+    println!(
+        "  {} footprints ({} repaired or left out); addresses linked: {} in their footprint, {} to the nearest, {} not placed",
+        r.footprints,
+        r.footprint_problems.len(),
+        count(&r.linked, "contains"),
+        count(&r.linked, "nearest"),
+        r.unlinked
+    );
+    println!(
+        "  {} names repaired towards a standard name; {} records name no door (queued for review); {} 街镇 disagreements with the boundaries (queued)",
+        r.repaired_names, r.unplaced_records, r.town_conflicts
+    );
+    if r.kept > 0 || r.retired > 0 {
+        println!(
+            "  against the earlier library: {} kept their id ({} changed), {} new, {} gone (audited)",
+            r.kept, r.changed, r.added, r.retired
+        );
+    }
+    for p in r.problems.iter().take(20) {
+        println!("  problem: {p}");
+    }
+    if r.problems.len() > 20 {
+        println!("  … {} more problems", r.problems.len() - 20);
+    }
+    Ok(())
+}

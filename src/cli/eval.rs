@@ -44,6 +44,16 @@ pub enum EvalCommand {
         #[arg(long)]
         refuse: bool,
     },
+    /// Score a library built from registers (`build --config`) against the truth beside them:
+    /// addresses recovered (precision, recall), linked to the right footprint, 街镇 and 居/村委
+    /// right; the last line is the lowest (exit 1 below --min).
+    Registers {
+        /// The registers directory (with truth/addresses.csv), as `synth --registers` writes it.
+        dir: PathBuf,
+        /// Fail below this lowest figure.
+        #[arg(long, default_value_t = 0.99)]
+        min: f64,
+    },
     /// Span-exact precision/recall/F1 per label on a character-per-line labelled file.
     Parse {
         /// The labelled file (e.g. ../shared/data/parsing/naacl2019/dev.txt).
@@ -105,9 +115,24 @@ pub fn eval(data: &Path, what: EvalCommand) -> CliResult {
             min_f1,
             refuse,
         } => fusion(data, &source_dir, min_f1, refuse),
+        EvalCommand::Registers { dir, min } => registers(data, &dir, min),
         EvalCommand::Parse { file, format } => parse(&file, format),
         EvalCommand::Relation(args) => super::relation::eval_relation(&args),
     }
+}
+
+/// `dizhi eval registers DIR`: fails when the lowest figure is below `min`.
+fn registers(data: &Path, dir: &Path, min: f64) -> CliResult {
+    let store = dizhi::store::Store::open(data)?;
+    let e = dizhi::eval::registers::evaluate(&store, &dir.join("truth"))?;
+    print!("{}", e.to_table());
+    if e.lowest < min {
+        return Err(CliError::runtime(format!(
+            "eval registers: the lowest figure {:.4} is below --min {min}",
+            e.lowest
+        )));
+    }
+    Ok(())
 }
 
 /// `dizhi eval parse FILE --format bio|bmes`.

@@ -76,10 +76,16 @@ pub enum Command {
         #[arg(long, conflicts_with = "out")]
         road_names: bool,
     },
-    /// Build the data directory's store from a synthetic-district directory (all or nothing).
+    /// Build the data directory's store from a source directory (all or nothing), or from a
+    /// district's registers (`--config registers.toml`: the standard addresses are made from
+    /// them; building again with a new delivery keeps the ids of addresses that still exist).
     Build {
         /// The source directory (manifest.json, addresses.csv, buildings.geojson, sources/ …).
-        source_dir: PathBuf,
+        #[arg(required_unless_present = "config", conflicts_with = "config")]
+        source_dir: Option<PathBuf>,
+        /// The registers config (TOML; paths relative to it).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Parse addresses into components (one argument, or one address per stdin line → JSON lines).
     Parse {
@@ -263,7 +269,11 @@ pub fn run(cli: Cli) -> CliResult {
             out,
             road_names,
         } => build::synth(&district, addresses, seed, out.as_deref(), road_names),
-        Command::Build { source_dir } => build::build(&source_dir, data),
+        Command::Build { source_dir, config } => match (source_dir, config) {
+            (_, Some(config)) => build::build_from_registers(&config, data),
+            (Some(dir), None) => build::build(&dir, data),
+            (None, None) => Err(CliError::usage("build: give SOURCE_DIR or --config FILE")),
+        },
         Command::Parse { address, format } => address::parse(data, address, format),
         Command::Normalize { address, format } => address::normalize(data, address, format),
         Command::Suggest { typed, limit } => address::suggest(data, &typed, limit),

@@ -9,6 +9,7 @@ pub mod fusion;
 pub mod noisy;
 pub mod normalize;
 pub mod parse;
+pub mod registers;
 pub mod relation;
 
 pub use parse::{

@@ -33,6 +33,7 @@ pub mod compare;
 pub mod import;
 pub mod link;
 pub mod objections;
+pub mod registers;
 pub mod report;
 pub mod rules;
 pub mod tags;

@@ -260,11 +260,21 @@ pub fn geometry_from_gp_blob(blob: &[u8]) -> std::result::Result<Option<Geometry
 /// Attribute columns are matched by name, case-insensitively: `id` or `building_id` (else the
 /// `fid`), `kind`, `floors`, `address`, `addr_count`.
 pub fn read(path: &Path) -> Result<Loaded> {
-    read_layer(path, None)
+    read_as(path, &super::ReadOptions::default())
 }
 
 /// [`read`] of a named layer.
 pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
+    let options = super::ReadOptions {
+        layer: layer.map(str::to_string),
+        ..Default::default()
+    };
+    read_as(path, &options)
+}
+
+/// [`read`] with the layer, attributes and coordinate system of `options`.
+pub fn read_as(path: &Path, options: &super::ReadOptions) -> Result<Loaded> {
+    let layer = options.layer.as_deref();
     if !path.exists() {
         return Err(Error::io(
             path,
@@ -287,7 +297,11 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
             rusqlite::Error::QueryReturnedNoRows => Error::format(path, "no feature layer"),
             e => err(e),
         })?;
-    let mut to_wgs84 = super::Reprojection::new(crs_of_srs(&conn, path, &table, srs_id)?);
+    let crs = match &options.crs {
+        Some(crs) => crs.clone(),
+        None => crs_of_srs(&conn, path, &table, srs_id)?,
+    };
+    let mut to_wgs84 = super::Reprojection::new(crs);
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\"")))
         .map_err(&err)?;
@@ -313,12 +327,12 @@ pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Loaded> {
     };
     let (geom_i, id_i, fid_i) = (
         col(&[column.to_ascii_lowercase().as_str()]),
-        col(&["id", "building_id"]),
+        super::ReadOptions::find(&options.id, &names),
         col(&["fid", "ogc_fid"]),
     );
     let (kind_i, floors_i, address_i, count_i) = (
-        col(&["kind"]),
-        col(&["floors"]),
+        super::ReadOptions::find(&options.kind, &names),
+        super::ReadOptions::find(&options.floors, &names),
         col(&["address"]),
         col(&["addr_count"]),
     );

@@ -343,10 +343,69 @@ impl GisFormat {
 
 /// Reads footprints from a GeoJSON, GeoPackage or Shapefile, chosen by the file's extension.
 pub fn read_footprints(path: &Path) -> Result<Loaded> {
+    read_footprints_as(path, &ReadOptions::default())
+}
+
+/// Which attributes a reader takes a footprint's id, kind and floors from (matched
+/// case-insensitively, the first present wins), which layer, and which coordinate system when the
+/// file's own is to be overridden.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Id attributes (else the feature id, else `#N`).
+    pub id: Vec<String>,
+    /// Kind attributes.
+    pub kind: Vec<String>,
+    /// Floor-count attributes.
+    pub floors: Vec<String>,
+    /// A GeoPackage layer (else the first feature layer).
+    pub layer: Option<String>,
+    /// The coordinate system, overriding the `.prj` / GeoPackage srs.
+    pub crs: Option<SourceCrs>,
+}
+
+impl Default for ReadOptions {
+    /// What dizhi writes: `id` (or `building_id`), `kind`, `floors`.
+    fn default() -> Self {
+        ReadOptions {
+            id: vec!["id".into(), "building_id".into(), "building_i".into()],
+            kind: vec!["kind".into()],
+            floors: vec!["floors".into()],
+            layer: None,
+            crs: None,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// The position of the first attribute of `wanted` among `names` (lower-cased).
+    pub(crate) fn find(wanted: &[String], names: &[String]) -> Option<usize> {
+        wanted.iter().find_map(|w| {
+            let w = w.to_lowercase();
+            names.iter().position(|n| n.to_lowercase() == w)
+        })
+    }
+}
+
+/// [`read_footprints`] with the attributes, layer and coordinate system of `options`.
+///
+/// # Examples
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("jzw.geojson");
+/// std::fs::write(&path, r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+///   "properties":{"JZWBM":"J1","CS":"6"},
+///   "geometry":{"type":"Polygon","coordinates":[[[121,31],[121.001,31],[121.001,31.001],[121,31]]]}}]}"#).unwrap();
+/// let options = dizhi::gis::ReadOptions {
+///     id: vec!["jzwbm".into()], floors: vec!["cs".into()], ..Default::default()
+/// };
+/// let loaded = dizhi::gis::read_footprints_as(&path, &options).unwrap();
+/// assert_eq!((loaded.footprints[0].id.as_str(), loaded.footprints[0].floors), ("J1", Some(6)));
+/// ```
+pub fn read_footprints_as(path: &Path, options: &ReadOptions) -> Result<Loaded> {
     match GisFormat::from_path(path) {
-        Some(GisFormat::GeoJson) => geojson::read(path),
-        Some(GisFormat::GeoPackage) => gpkg::read(path),
-        Some(GisFormat::Shapefile) => shp::read(path, None),
+        Some(GisFormat::GeoJson) => geojson::read_as(path, options),
+        Some(GisFormat::GeoPackage) => gpkg::read_as(path, options),
+        Some(GisFormat::Shapefile) => shp::read_as(path, None, options),
         None => Err(Error::format(
             path,
             "unknown format (expected .geojson, .json, .gpkg or .shp)",

@@ -171,6 +171,15 @@ fn fit(s: &str, max: usize, enc: &'static Encoding) -> String {
 /// out of range for it is refused. Polygon, PolygonZ and PolygonM shapes load (Z and M dropped);
 /// other shape types and invalid polygons are reported.
 pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> {
+    read_as(path, encoding, &super::ReadOptions::default())
+}
+
+/// [`read`] with the attributes and coordinate system of `options`.
+pub fn read_as(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    options: &super::ReadOptions,
+) -> Result<Loaded> {
     let dbf_path = path.with_extension("dbf");
     let encoding = match encoding {
         Some(e) => e,
@@ -189,7 +198,11 @@ pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> 
         .map_err(|e| Error::format(&dbf_path, e))?;
     let mut reader = shapefile::Reader::new(shapes, dbf);
     let mut loaded = Loaded::default();
-    let mut to_wgs84 = super::Reprojection::new(crs_of_prj(path)?);
+    let crs = match &options.crs {
+        Some(crs) => crs.clone(),
+        None => crs_of_prj(path)?,
+    };
+    let mut to_wgs84 = super::Reprojection::new(crs);
     for (n, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = item.map_err(shp_err)?;
         let attrs: HashMap<String, FieldValue> = HashMap::<String, FieldValue>::from(record)
@@ -210,12 +223,20 @@ pub fn read(path: &Path, encoding: Option<&'static Encoding>) -> Result<Loaded> 
             FieldValue::Character(Some(s)) => s.trim().parse().ok(),
             _ => None,
         };
+        let first = |wanted: &[String]| {
+            wanted
+                .iter()
+                .map(|w| w.to_lowercase())
+                .find(|w| attrs.contains_key(w))
+        };
         let footprint = Footprint {
-            id: text("id")
-                .or_else(|| text("building_i"))
+            id: first(&options.id)
+                .and_then(|k| text(&k))
                 .unwrap_or_else(|| format!("#{n}")),
-            kind: text("kind").unwrap_or_default(),
-            floors: int("floors"),
+            kind: first(&options.kind)
+                .and_then(|k| text(&k))
+                .unwrap_or_default(),
+            floors: first(&options.floors).and_then(|k| int(&k)),
             address: text("address"),
             address_count: int("addr_count"),
             geometry: MultiPolygon(vec![]),

@@ -240,6 +240,20 @@ impl FootprintIndex {
         hits
     }
 
+    /// The position (in [`FootprintIndex::buildings`]) of the building nearest the point within
+    /// `max_distance_m` metres, with its distance (ties by id).
+    pub fn nearest_index(&self, p: Point<f64>, max_distance_m: f64) -> Option<(usize, f64)> {
+        let hit = self
+            .nearest_buildings(p, 1, max_distance_m)
+            .into_iter()
+            .next()?;
+        // The hit borrows from `buildings`: its offset there is its position.
+        let offset = (hit.building as *const Building as usize)
+            .checked_sub(self.buildings.as_ptr() as usize)?
+            / std::mem::size_of::<Building>().max(1);
+        (offset < self.buildings.len()).then_some((offset, hit.distance_m))
+    }
+
     /// Every building whose footprint intersects the box (touching counts), in index order.
     ///
     /// # Examples

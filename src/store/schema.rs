@@ -259,6 +259,22 @@ WHEN NEW.decision IN ('confirmed', 'rejected', 'resolved') BEGIN
     UPDATE anomaly_days SET n = n + 1 WHERE day = substr(NEW.at, 1, 10) AND assignee IS (SELECT assignee FROM anomalies WHERE id = NEW.anomaly_id) AND event = NEW.decision;
 END;
 "#,
+    // 5: standard addresses built from registers — what stands behind each one: its door key (so
+    // a later delivery keeps its id), the registers and records that name it, how sure the build
+    // is, and which register gave which field.
+    r#"
+CREATE TABLE address_evidence (
+    address_id TEXT PRIMARY KEY,
+    door_key   TEXT NOT NULL,
+    -- confirmed (two or more registers) | single_source | proposed (work orders only)
+    support    TEXT NOT NULL,
+    registers  TEXT NOT NULL,
+    records    INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    fields     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX address_evidence_door_key ON address_evidence(door_key);
+"#,
 ];
 
 /// The schema version this dizhi writes: the number of [`MIGRATIONS`].

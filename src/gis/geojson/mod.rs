@@ -22,8 +22,13 @@ use features::{Feature, StreamError};
 /// `addr_count` are picked up; Z values are dropped; invalid or non-polygon geometries are
 /// reported with the feature's id.
 pub fn read(path: &Path) -> Result<Loaded> {
+    read_as(path, &super::ReadOptions::default())
+}
+
+/// [`read`] with the attributes and coordinate system of `options`.
+pub fn read_as(path: &Path, options: &super::ReadOptions) -> Result<Loaded> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    read_str(&text).map_err(|m| Error::format(path, m))
+    read_str_as(&text, options).map_err(|m| Error::format(path, m))
 }
 
 /// [`read`] from a string.
@@ -41,10 +46,14 @@ pub fn read(path: &Path) -> Result<Loaded> {
 /// assert!(loaded.problems[0].reason.contains("self-intersection"));
 /// ```
 pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
+    read_str_as(text, &super::ReadOptions::default())
+}
+
+fn read_str_as(text: &str, options: &super::ReadOptions) -> std::result::Result<Loaded, String> {
     let mut loaded = Loaded::default();
-    let mut wgs84 = super::Reprojection::new(crate::crs::SourceCrs::default());
+    let mut wgs84 = super::Reprojection::new(options.crs.clone().unwrap_or_default());
     let streamed = features::for_each_feature(text.as_bytes(), |i, f| {
-        add_footprint(&mut loaded, &mut wgs84, i, f);
+        add_footprint(&mut loaded, &mut wgs84, options, i, f);
         Ok::<(), std::convert::Infallible>(())
     });
     match streamed {
@@ -52,7 +61,7 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
         Err(StreamError::NotACollection { found }) if found == "Feature" => {
             let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             for (i, f) in features::features_of_value(&value)?.into_iter().enumerate() {
-                add_footprint(&mut loaded, &mut wgs84, i, f);
+                add_footprint(&mut loaded, &mut wgs84, options, i, f);
             }
         }
         Err(StreamError::NotACollection { found }) if features::is_geometry_type(&found) => {
@@ -70,20 +79,32 @@ pub fn read_str(text: &str) -> std::result::Result<Loaded, String> {
 }
 
 /// The `index`th feature of a layer as a footprint, or as the problem it has.
-fn add_footprint(loaded: &mut Loaded, wgs84: &mut super::Reprojection, index: usize, f: Feature) {
+fn add_footprint(
+    loaded: &mut Loaded,
+    wgs84: &mut super::Reprojection,
+    options: &super::ReadOptions,
+    index: usize,
+    f: Feature,
+) {
     let props = f.properties.clone().unwrap_or_default();
+    let names: Vec<String> = props.keys().cloned().collect();
+    let key =
+        |wanted: &[String]| super::ReadOptions::find(wanted, &names).map(|i| names[i].as_str());
     let feature_id = f.id.as_ref().and_then(|id| match id {
         JsonValue::String(s) => Some(s.clone()),
         JsonValue::Number(n) => Some(n.to_string()),
         _ => None,
     });
-    let id = text_attr(&props, &["id", "building_id", "ID", "BUILDING_ID"])
+    let id = key(&options.id)
+        .and_then(|k| text_attr(&props, &[k]))
         .or(feature_id)
         .unwrap_or_else(|| format!("#{index}"));
     let footprint = Footprint {
         id,
-        kind: text_attr(&props, &["kind", "KIND"]).unwrap_or_default(),
-        floors: int_attr(&props, &["floors", "FLOORS"]),
+        kind: key(&options.kind)
+            .and_then(|k| text_attr(&props, &[k]))
+            .unwrap_or_default(),
+        floors: key(&options.floors).and_then(|k| int_attr(&props, &[k])),
         address: text_attr(&props, &["address", "ADDRESS"]),
         address_count: int_attr(&props, &["addr_count", "ADDR_COUNT"]),
         geometry: geo::MultiPolygon(vec![]),

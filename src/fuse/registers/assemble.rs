@@ -1,0 +1,353 @@
+//! One standard address from the records that name its door: where it is (the footprint its
+//! points fall in, else the nearest within the configured distance), its 街镇 and 居/村委 (from the
+//! boundary layers at its position, else from what the records say, else inferred from its
+//! place's other doors), its support and confidence, and which register gave which field.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use geo::{InteriorPoint, Point};
+
+use super::config::Trust;
+use super::merge::{DoorKey, Reading};
+use super::read::RegisterRecord;
+use crate::spatial::FootprintIndex;
+
+/// The divisions known by name, for records without boundary layers.
+pub struct Divisions {
+    /// 街镇 name (official and short) → (code, official name).
+    pub towns: HashMap<String, (String, String)>,
+    /// (town code, 居/村委 name as addresses say it, or official) → (code, official name).
+    pub communities: HashMap<(String, String), (String, String)>,
+    /// 街镇 code → (district name).
+    pub district_of_town: HashMap<String, String>,
+}
+
+impl Divisions {
+    /// From the coverage's admin divisions.
+    pub fn new(coverage: &crate::dictionaries::Coverage) -> Divisions {
+        let mut towns = HashMap::new();
+        let mut district_of_town = HashMap::new();
+        for t in coverage.towns() {
+            for n in [&t.name, &t.short_name] {
+                towns
+                    .entry(n.clone())
+                    .or_insert_with(|| (t.code.clone(), t.name.clone()));
+            }
+            if let Some(d) = t
+                .parent_code
+                .as_deref()
+                .and_then(|p| coverage.district_of(p))
+            {
+                district_of_town.insert(t.code.clone(), d.name.clone());
+            }
+        }
+        let mut communities = HashMap::new();
+        for c in coverage.communities() {
+            let Some(town) = c.parent_code.clone() else {
+                continue;
+            };
+            let spoken = crate::address::community_address_name(&c.name).to_string();
+            for n in [c.name.clone(), c.short_name.clone(), spoken] {
+                communities
+                    .entry((town.clone(), n))
+                    .or_insert_with(|| (c.code.clone(), c.name.clone()));
+            }
+        }
+        Divisions {
+            towns,
+            communities,
+            district_of_town,
+        }
+    }
+}
+
+/// The boundary layers as polygon indexes (a division's code as the "building" id).
+pub struct Areas {
+    /// 街镇 polygons.
+    pub towns: FootprintIndex,
+    /// 居/村委 polygons.
+    pub communities: FootprintIndex,
+    /// Code → name as the layer gives it.
+    pub names: HashMap<String, String>,
+}
+
+/// What the build needs to place an address.
+pub struct Context<'a> {
+    /// The records.
+    pub records: &'a [RegisterRecord],
+    /// Their readings.
+    pub readings: &'a [Reading],
+    /// Each register's trust, by the record's register index.
+    pub trust: &'a [Trust],
+    /// Each register's name, by the record's register index.
+    pub register_names: &'a [String],
+    /// The footprints.
+    pub footprints: &'a FootprintIndex,
+    /// The boundary layers, when given.
+    pub areas: Option<&'a Areas>,
+    /// The divisions by name.
+    pub divisions: &'a Divisions,
+    /// A point in no footprint links to the nearest within this.
+    pub max_distance_m: f64,
+}
+
+/// An address as the registers make it, before it has an id.
+#[derive(Debug, Clone)]
+pub struct Assembled {
+    /// The door.
+    pub key: DoorKey,
+    /// The records behind it.
+    pub records: Vec<u32>,
+    /// District name.
+    pub district: String,
+    /// 街镇 (code, name), if known.
+    pub town: Option<(String, String)>,
+    /// 居/村委 (code, name), if known.
+    pub community: Option<(String, String)>,
+    /// Compound, unit or shop name the records give most.
+    pub poi: Option<String>,
+    /// The linked footprint (position in the index) and how it was found.
+    pub building: Option<(usize, &'static str)>,
+    /// Its point, WGS84.
+    pub point: Option<(f64, f64)>,
+    /// confirmed | single_source | proposed.
+    pub support: &'static str,
+    /// Distinct registers, sorted.
+    pub registers: Vec<u16>,
+    /// How sure the build is (0..1).
+    pub confidence: f64,
+    /// Which source gave which field.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The 街镇 the records name when it disagrees with the boundary layer's.
+    pub town_conflict: Option<(String, String)>,
+}
+
+/// The most frequent value (ties: the smallest), with how many gave it.
+fn vote<'a>(values: impl Iterator<Item = &'a str>) -> Option<(&'a str, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+}
+
+/// Assembles one door's address.
+pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
+    let name_of = |r: u16| cx.register_names[r as usize].as_str();
+    let registers: Vec<u16> = records
+        .iter()
+        .map(|&i| cx.records[i as usize].register)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let authorities = registers
+        .iter()
+        .filter(|&&r| cx.trust[r as usize] == Trust::Register)
+        .count();
+    let support = match (authorities, registers.len()) {
+        (0, _) => "proposed",
+        (_, n) if n >= 2 => "confirmed",
+        _ => "single_source",
+    };
+    let mut fields = serde_json::Map::new();
+
+    // The footprint: each point votes for the footprint it lies in (an authority's point counts
+    // twice), else for the nearest within the distance.
+    let mut votes: BTreeMap<usize, (usize, &'static str)> = BTreeMap::new();
+    let mut first_voter: HashMap<usize, u32> = HashMap::new();
+    for &i in records {
+        let r = &cx.records[i as usize];
+        let Some((lon, lat)) = r.point else { continue };
+        let weight = if cx.trust[r.register as usize] == Trust::Register {
+            2
+        } else {
+            1
+        };
+        let p = Point::new(lon, lat);
+        let (at, method, w) = match cx.footprints.containing_index(p) {
+            Some(b) => (b, "contains", weight * 2),
+            None => match cx.footprints.nearest_index(p, cx.max_distance_m) {
+                Some((b, _)) => (b, "nearest", weight),
+                None => continue,
+            },
+        };
+        let e = votes.entry(at).or_insert((0, method));
+        e.0 += w;
+        if method == "contains" {
+            e.1 = "contains";
+        }
+        first_voter.entry(at).or_insert(i);
+    }
+    let building = votes
+        .iter()
+        .max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
+        .map(|(&b, &(_, method))| (b, method));
+    if let Some((b, method)) = building {
+        let r = &cx.records[first_voter[&b] as usize];
+        fields.insert(
+            "building".into(),
+            format!("{method}:{}:{}", name_of(r.register), r.key).into(),
+        );
+    }
+    // The point: a record's point in the linked footprint, else the footprint's interior point,
+    // else the records' mean point.
+    let point = match building {
+        Some((b, _)) => {
+            let fp = &cx.footprints.buildings()[b].footprint;
+            records
+                .iter()
+                .filter_map(|&i| cx.records[i as usize].point)
+                .find(|&(x, y)| cx.footprints.containing_index(Point::new(x, y)) == Some(b))
+                .or_else(|| fp.interior_point().map(|p| (p.x(), p.y())))
+        }
+        None => {
+            let pts: Vec<(f64, f64)> = records
+                .iter()
+                .filter_map(|&i| cx.records[i as usize].point)
+                .collect();
+            (!pts.is_empty()).then(|| {
+                let n = pts.len() as f64;
+                (
+                    pts.iter().map(|p| p.0).sum::<f64>() / n,
+                    pts.iter().map(|p| p.1).sum::<f64>() / n,
+                )
+            })
+        }
+    };
+
+    // 街镇 and 居/村委: the boundary layers at the point first; what the records say otherwise.
+    let said_town = vote(
+        records
+            .iter()
+            .filter_map(|&i| cx.readings[i as usize].town.as_deref()),
+    )
+    .and_then(|(t, _)| cx.divisions.towns.get(t).cloned());
+    let area_at = |index: &FootprintIndex, (x, y): (f64, f64)| {
+        index
+            .containing_building(Point::new(x, y))
+            .map(|b| b.id.clone())
+    };
+    let mut town_conflict = None;
+    let town = match (cx.areas, point) {
+        (Some(areas), Some(p)) => match area_at(&areas.towns, p) {
+            Some(code) => {
+                let name = cx
+                    .divisions
+                    .towns
+                    .values()
+                    .find(|(c, _)| *c == code)
+                    .map(|(_, n)| n.clone())
+                    .or_else(|| areas.names.get(&code).cloned())
+                    .unwrap_or_default();
+                if let Some((said, said_name)) = &said_town
+                    && *said != code
+                {
+                    town_conflict = Some((said.clone(), said_name.clone()));
+                }
+                fields.insert("town".into(), "boundaries".into());
+                Some((code, name))
+            }
+            None => said_town.clone(),
+        },
+        _ => {
+            if said_town.is_some() {
+                fields.insert("town".into(), "text".into());
+            }
+            said_town.clone()
+        }
+    };
+    let community = match (cx.areas, point) {
+        (Some(areas), Some(p)) => area_at(&areas.communities, p).map(|code| {
+            fields.insert("community".into(), "boundaries".into());
+            let name = areas.names.get(&code).cloned().unwrap_or_default();
+            (code, name)
+        }),
+        _ => None,
+    }
+    .or_else(|| {
+        let town_code = &town.as_ref()?.0;
+        let said = if key.village {
+            Some(key.place.as_str())
+        } else {
+            vote(
+                records
+                    .iter()
+                    .filter_map(|&i| cx.readings[i as usize].community.as_deref()),
+            )
+            .map(|(c, _)| c)
+        }?;
+        let found = cx
+            .divisions
+            .communities
+            .get(&(town_code.clone(), said.to_string()))
+            .cloned();
+        if found.is_some() {
+            fields.insert("community".into(), "text".into());
+        }
+        found
+    });
+    // A 居/村委 code names its 街镇 (the first nine digits): the boundary's community decides
+    // when no 街镇 layer did.
+    let town = match (&community, fields.get("town")) {
+        (Some((code, _)), None | Some(serde_json::Value::String(_)))
+            if fields.get("town").and_then(|v| v.as_str()) != Some("boundaries")
+                && fields.get("community").and_then(|v| v.as_str()) == Some("boundaries") =>
+        {
+            let town_code = format!("{}000", code.get(..9).unwrap_or(""));
+            match cx.divisions.towns.values().find(|(c, _)| *c == town_code) {
+                Some(found) => {
+                    if let Some((said, said_name)) = &said_town
+                        && *said != town_code
+                    {
+                        town_conflict = Some((said.clone(), said_name.clone()));
+                    }
+                    fields.insert("town".into(), "boundaries".into());
+                    Some(found.clone())
+                }
+                None => town,
+            }
+        }
+        _ => town,
+    };
+    let district = town
+        .as_ref()
+        .and_then(|(code, _)| cx.divisions.district_of_town.get(code).cloned())
+        .unwrap_or_default();
+    let poi = vote(
+        records
+            .iter()
+            .filter_map(|&i| cx.readings[i as usize].poi.as_deref()),
+    )
+    .map(|(p, _)| p.to_string());
+
+    let mut confidence: f64 = match support {
+        "confirmed" => 0.95,
+        "single_source" => 0.85,
+        _ => 0.5,
+    };
+    if building.is_none() {
+        confidence -= 0.1;
+    } else if building.is_some_and(|(_, m)| m == "nearest") {
+        confidence -= 0.05;
+    }
+    if town_conflict.is_some() {
+        confidence -= 0.1;
+    }
+    Assembled {
+        key: key.clone(),
+        records: records.to_vec(),
+        district,
+        town,
+        community,
+        poi,
+        building,
+        point,
+        support,
+        registers,
+        confidence: confidence.clamp(0.0, 1.0),
+        fields,
+        town_conflict,
+    }
+}
