@@ -5,6 +5,7 @@ mod batch;
 mod cli;
 mod common;
 mod district;
+mod from_registers;
 mod fusion;
 mod fuzz_regressions;
 mod parse_eval;

@@ -123,8 +123,16 @@ impl Reading {
     }
 
     /// The door this reading names, if it names one: road (or village) and 号.
+    ///
+    /// In a 弄, `N号楼` with no 号 before it is the door plate itself (`408弄25号楼` is
+    /// `408弄25号`): the building number is taken as the number.
     pub fn door(&self) -> Option<DoorKey> {
-        let number = self.number.clone()?;
+        let mut building = self.building.clone().unwrap_or_default();
+        let number = match (&self.number, &self.lane) {
+            (Some(n), _) => n.clone(),
+            (None, Some(_)) if !building.is_empty() => std::mem::take(&mut building),
+            _ => return None,
+        };
         let (place, village) = match (&self.road, self.village()) {
             (Some(r), _) => (r.clone(), false),
             (None, Some(v)) => (v.to_string(), true),
@@ -140,7 +148,7 @@ impl Reading {
                 String::new()
             },
             number,
-            building: self.building.clone().unwrap_or_default(),
+            building,
         })
     }
 }
@@ -362,6 +370,7 @@ mod tests {
             record(0, "太平村1组12号"),
             record(2, "白鹤镇太平村一组十二号"),
             record(2, "长锦苑"),
+            record(2, "华腾路1288弄5号楼"),
         ];
         let standard = StandardNames::new(["华腾路".to_string(), "太平村".to_string()]);
         let m = merge(&parser, &records, &standard);
@@ -371,6 +380,7 @@ mod tests {
             ["华腾路1288弄3号", "华腾路1288弄5号", "太平村1组12号"]
         );
         assert_eq!(m.doors.values().next().unwrap(), &[0, 1, 2]);
+        assert_eq!(m.doors.values().nth(1).unwrap(), &[3, 7]);
         assert_eq!(m.unkeyed, [6]);
         assert_eq!(m.repaired[&1], ("华藤路".to_string(), "华腾路".to_string()));
         // Without standard names the name written more often wins when it has the door.
