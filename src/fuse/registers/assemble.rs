@@ -351,3 +351,43 @@ pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
         town_conflict,
     }
 }
+
+/// A door with no 街镇 from boundaries or text takes the 街镇 most of its road's (or village's)
+/// other doors have, marked as inferred.
+pub fn infer_towns(assembled: &mut [Assembled], divisions: &Divisions) {
+    let mut by_place: HashMap<&str, BTreeMap<&(String, String), usize>> = HashMap::new();
+    for a in assembled.iter() {
+        if let Some(t) = &a.town {
+            *by_place
+                .entry(a.key.place.as_str())
+                .or_default()
+                .entry(t)
+                .or_default() += 1;
+        }
+    }
+    let inferred: Vec<Option<(String, String)>> = assembled
+        .iter()
+        .map(|a| {
+            if a.town.is_some() {
+                return None;
+            }
+            by_place
+                .get(a.key.place.as_str())?
+                .iter()
+                .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+                .map(|(t, _)| (*t).clone())
+        })
+        .collect();
+    for (a, t) in assembled.iter_mut().zip(inferred) {
+        if let Some(t) = t {
+            a.district = divisions
+                .district_of_town
+                .get(&t.0)
+                .cloned()
+                .unwrap_or_default();
+            a.town = Some(t);
+            a.fields.insert("town".into(), "inferred".into());
+            a.confidence = (a.confidence - 0.05).max(0.0);
+        }
+    }
+}

@@ -152,10 +152,11 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         max_distance_m: config.link.max_distance_m,
     };
     let doors: Vec<(&merge::DoorKey, &Vec<u32>)> = merged.doors.iter().collect();
-    let assembled: Vec<Assembled> = doors
+    let mut assembled: Vec<Assembled> = doors
         .par_iter()
         .map(|(k, rs)| assemble::assemble(&cx, k, rs))
         .collect();
+    assemble::infer_towns(&mut assembled, &divisions);
 
     // Ids: a door the library had keeps its id.
     let before = stage::earlier_library(data_dir)?;
