@@ -88,7 +88,7 @@ pub struct AddressRegister {
     /// The department that keeps it.
     #[serde(default)]
     pub department: String,
-    /// The file (CSV/TSV/XLSX/GeoJSON).
+    /// The file (CSV, TSV or XLSX).
     pub path: PathBuf,
     /// How much its word counts for.
     #[serde(default)]
