@@ -240,18 +240,33 @@ impl FootprintIndex {
         hits
     }
 
-    /// The position (in [`FootprintIndex::buildings`]) of the building nearest the point within
-    /// `max_distance_m` metres, with its distance (ties by id).
-    pub fn nearest_index(&self, p: Point<f64>, max_distance_m: f64) -> Option<(usize, f64)> {
-        let hit = self
-            .nearest_buildings(p, 1, max_distance_m)
-            .into_iter()
-            .next()?;
-        // The hit borrows from `buildings`: its offset there is its position.
-        let offset = (hit.building as *const Building as usize)
-            .checked_sub(self.buildings.as_ptr() as usize)?
-            / std::mem::size_of::<Building>().max(1);
-        (offset < self.buildings.len()).then_some((offset, hit.distance_m))
+    /// The positions (in [`FootprintIndex::buildings`]) of every building within
+    /// `max_distance_m` metres of the point, with their distances, nearest first (ties by id).
+    pub fn indexes_within_distance(&self, p: Point<f64>, max_distance_m: f64) -> Vec<(usize, f64)> {
+        if !max_distance_m.is_finite()
+            || max_distance_m < 0.0
+            || !p.x().is_finite()
+            || !p.y().is_finite()
+        {
+            return Vec::new();
+        }
+        let (dlon, dlat) = degree_margins(p, max_distance_m);
+        let envelope =
+            AABB::from_corners([p.x() - dlon, p.y() - dlat], [p.x() + dlon, p.y() + dlat]);
+        let mut hits: Vec<(usize, f64)> = self
+            .tree
+            .locate_in_envelope_intersecting(&envelope)
+            .filter_map(|e| {
+                let i = e.data as usize;
+                let distance_m = metres_to_polygon(p, &self.buildings[i].footprint);
+                (distance_m <= max_distance_m).then_some((i, distance_m))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| self.buildings[a.0].id.cmp(&self.buildings[b.0].id))
+        });
+        hits
     }
 
     /// Every building whose footprint intersects the box (touching counts), in index order.

@@ -20,6 +20,8 @@ pub struct Divisions {
     pub communities: HashMap<(String, String), (String, String)>,
     /// 街镇 code → (district name).
     pub district_of_town: HashMap<String, String>,
+    /// 居/村委 name as addresses say it → every (town code, code, official name) of that name.
+    pub communities_by_name: HashMap<String, Vec<(String, String, String)>>,
 }
 
 impl Divisions {
@@ -42,11 +44,17 @@ impl Divisions {
             }
         }
         let mut communities = HashMap::new();
+        let mut communities_by_name: HashMap<String, Vec<(String, String, String)>> =
+            HashMap::new();
         for c in coverage.communities() {
             let Some(town) = c.parent_code.clone() else {
                 continue;
             };
             let spoken = crate::address::community_address_name(&c.name).to_string();
+            communities_by_name
+                .entry(spoken.clone())
+                .or_default()
+                .push((town.clone(), c.code.clone(), c.name.clone()));
             for n in [c.name.clone(), c.short_name.clone(), spoken] {
                 communities
                     .entry((town.clone(), n))
@@ -57,6 +65,7 @@ impl Divisions {
             towns,
             communities,
             district_of_town,
+            communities_by_name,
         }
     }
 }
@@ -89,6 +98,13 @@ pub struct Context<'a> {
     pub divisions: &'a Divisions,
     /// A point in no footprint links to the nearest within this.
     pub max_distance_m: f64,
+    /// Footprint (position) → the doors (positions in the door list) whose points lie in it.
+    pub claims: &'a HashMap<usize, Vec<usize>>,
+    /// The doors, by position.
+    pub doors: &'a [&'a DoorKey],
+    /// Doors with no point, placed in the footprint that holds the doors numbered on both
+    /// sides of them in their lane (door position → footprint position).
+    pub bracketed: &'a HashMap<usize, usize>,
 }
 
 /// An address as the registers make it, before it has an id.
@@ -134,7 +150,7 @@ fn vote<'a>(values: impl Iterator<Item = &'a str>) -> Option<(&'a str, usize)> {
 }
 
 /// Assembles one door's address.
-pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
+pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -> Assembled {
     let name_of = |r: u16| cx.register_names[r as usize].as_str();
     let registers: Vec<u16> = records
         .iter()
@@ -168,10 +184,29 @@ pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
         let p = Point::new(lon, lat);
         let (at, method, w) = match cx.footprints.containing_index(p) {
             Some(b) => (b, "contains", weight * 2),
-            None => match cx.footprints.nearest_index(p, cx.max_distance_m) {
-                Some((b, _)) => (b, "nearest", weight),
-                None => continue,
-            },
+            // A point in no footprint (in the street before the door, or off by a little): the
+            // nearest footprint no other door's point lies in — a door plate is mostly a
+            // building of its own — else the nearest.
+            None => {
+                let near = cx.footprints.indexes_within_distance(p, cx.max_distance_m);
+                let free = near.iter().find(|(b, _)| {
+                    cx.claims
+                        .get(b)
+                        .is_none_or(|doors| doors.iter().all(|d| *d == door))
+                });
+                // The footprint that holds the doors numbered next to this one in its lane
+                // (a building with several 号 holds a run of them) comes first.
+                let sibling = near
+                    .iter()
+                    .filter_map(|&(b, m)| Some((sibling_gap(cx, door, key, b)?, m, b)))
+                    .min_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)))
+                    .filter(|&(gap, _, _)| gap <= 2)
+                    .map(|(_, m, b)| (b, m));
+                match sibling.as_ref().or(free).or(near.first()) {
+                    Some(&(b, _)) => (b, "nearest", weight),
+                    None => continue,
+                }
+            }
         };
         let e = votes.entry(at).or_insert((0, method));
         e.0 += w;
@@ -183,8 +218,15 @@ pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
     let building = votes
         .iter()
         .max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
-        .map(|(&b, &(_, method))| (b, method));
-    if let Some((b, method)) = building {
+        .map(|(&b, &(_, method))| (b, method))
+        .or_else(|| cx.bracketed.get(&door).map(|&b| (b, "siblings")));
+    if let Some((b, "siblings")) = building {
+        fields.insert(
+            "building".into(),
+            format!("siblings:{}", cx.footprints.buildings()[b].id).into(),
+        );
+    }
+    if let Some((b, method)) = building.filter(|(_, m)| *m != "siblings") {
         let r = &cx.records[first_voter[&b] as usize];
         fields.insert(
             "building".into(),
@@ -311,6 +353,32 @@ pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
         }
         _ => town,
     };
+    // A village named in no known 街镇: the one village of that name in the covered districts
+    // gives both.
+    let (town, community) = match (town, community) {
+        (None, None) if key.village => {
+            match cx
+                .divisions
+                .communities_by_name
+                .get(&key.place)
+                .map(Vec::as_slice)
+            {
+                Some([(town_code, code, name)]) => {
+                    fields.insert("community".into(), "text".into());
+                    fields.insert("town".into(), "inferred".into());
+                    let town = cx
+                        .divisions
+                        .towns
+                        .values()
+                        .find(|(c, _)| c == town_code)
+                        .cloned();
+                    (town, Some((code.clone(), name.clone())))
+                }
+                _ => (None, None),
+            }
+        }
+        other => other,
+    };
     let district = town
         .as_ref()
         .and_then(|(code, _)| cx.divisions.district_of_town.get(code).cloned())
@@ -327,10 +395,11 @@ pub fn assemble(cx: &Context<'_>, key: &DoorKey, records: &[u32]) -> Assembled {
         "single_source" => 0.85,
         _ => 0.5,
     };
-    if building.is_none() {
-        confidence -= 0.1;
-    } else if building.is_some_and(|(_, m)| m == "nearest") {
-        confidence -= 0.05;
+    match building {
+        None => confidence -= 0.1,
+        Some((_, "nearest")) => confidence -= 0.05,
+        Some((_, "siblings")) => confidence -= 0.1,
+        Some(_) => {}
     }
     if town_conflict.is_some() {
         confidence -= 0.1;
@@ -390,4 +459,107 @@ pub fn infer_towns(assembled: &mut [Assembled], divisions: &Divisions) {
             a.confidence = (a.confidence - 0.05).max(0.0);
         }
     }
+}
+
+/// Which footprints each door's points lie in: footprint (position) → doors (positions).
+pub fn claims(
+    records: &[RegisterRecord],
+    footprints: &FootprintIndex,
+    doors: &[&[u32]],
+) -> HashMap<usize, Vec<usize>> {
+    use rayon::prelude::*;
+    let pairs: Vec<(usize, usize)> = doors
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(d, rs)| {
+            let mut held: Vec<usize> = rs
+                .iter()
+                .filter_map(|&i| records[i as usize].point)
+                .filter_map(|(x, y)| footprints.containing_index(Point::new(x, y)))
+                .collect();
+            held.sort_unstable();
+            held.dedup();
+            held.into_iter().map(move |b| (b, d))
+        })
+        .collect();
+    let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (b, d) in pairs {
+        claims.entry(b).or_default().push(d);
+    }
+    claims
+}
+
+/// The door number as a number, when it is one.
+fn door_number(k: &DoorKey) -> Option<u32> {
+    k.number.parse().ok()
+}
+
+/// Whether two doors stand in one run of numbers: the same road (or village), 弄 and 组, and
+/// no 幢 under the number.
+fn same_run(a: &DoorKey, b: &DoorKey) -> bool {
+    a.place == b.place
+        && a.village == b.village
+        && a.lane == b.lane
+        && a.group == b.group
+        && a.building.is_empty()
+        && b.building.is_empty()
+}
+
+/// How far (in door numbers) the nearest door of this door's run whose point lies in footprint
+/// `b` is from this one.
+fn sibling_gap(cx: &Context<'_>, door: usize, key: &DoorKey, b: usize) -> Option<u32> {
+    let n = door_number(key)?;
+    cx.claims
+        .get(&b)?
+        .iter()
+        .filter(|&&d| d != door && same_run(cx.doors[d], key))
+        .filter_map(|&d| door_number(cx.doors[d]).map(|m| m.abs_diff(n)))
+        .min()
+}
+
+/// Doors with no footprint of their own whose run neighbours — the nearest lower and higher
+/// numbered doors of the same road, 弄 and 组 — both lie in one footprint: they lie in it too
+/// (a building with several 号 holds a run of them). Door position → footprint position.
+pub fn bracket(assembled: &[Assembled]) -> HashMap<usize, usize> {
+    // (place, village, 弄, 组) → (door number, door position).
+    type Run<'k> = (&'k str, bool, &'k str, &'k str);
+    let mut runs: HashMap<Run<'_>, Vec<(u32, usize)>> = HashMap::new();
+    for (d, a) in assembled.iter().enumerate() {
+        let k = &a.key;
+        if !k.building.is_empty() {
+            continue;
+        }
+        if let Some(n) = door_number(k) {
+            runs.entry((
+                k.place.as_str(),
+                k.village,
+                k.lane.as_str(),
+                k.group.as_str(),
+            ))
+            .or_default()
+            .push((n, d));
+        }
+    }
+    let mut placed = HashMap::new();
+    for run in runs.values_mut() {
+        run.sort_unstable();
+        for (i, &(_, d)) in run.iter().enumerate() {
+            if assembled[d].building.is_some() {
+                continue;
+            }
+            let below = run[..i]
+                .iter()
+                .rev()
+                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
+            let above = run[i + 1..]
+                .iter()
+                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
+            if let (Some(x), Some(y)) = (below, above)
+                && x == y
+            {
+                placed.insert(d, x);
+            }
+        }
+    }
+    placed
 }

@@ -141,6 +141,10 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
     );
     report.repaired_names = merged.repaired.len();
     let divisions = Divisions::new(&coverage);
+    let doors: Vec<(&merge::DoorKey, &Vec<u32>)> = merged.doors.iter().collect();
+    let door_records: Vec<&[u32]> = doors.iter().map(|(_, rs)| rs.as_slice()).collect();
+    let claims = assemble::claims(&records, &footprints, &door_records);
+    let door_keys: Vec<&merge::DoorKey> = doors.iter().map(|(k, _)| *k).collect();
     let cx = Context {
         records: &records,
         readings: &merged.readings,
@@ -150,12 +154,26 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         areas: areas.as_ref(),
         divisions: &divisions,
         max_distance_m: config.link.max_distance_m,
+        claims: &claims,
+        doors: &door_keys,
+        bracketed: &HashMap::new(),
     };
-    let doors: Vec<(&merge::DoorKey, &Vec<u32>)> = merged.doors.iter().collect();
     let mut assembled: Vec<Assembled> = doors
         .par_iter()
-        .map(|(k, rs)| assemble::assemble(&cx, k, rs))
+        .enumerate()
+        .map(|(d, (k, rs))| assemble::assemble(&cx, d, k, rs))
         .collect();
+    // Doors with no point of their own: placed between their run neighbours where both lie in
+    // one footprint.
+    let bracketed = assemble::bracket(&assembled);
+    let cx = Context {
+        bracketed: &bracketed,
+        ..cx
+    };
+    for (&d, _) in bracketed.iter() {
+        let (k, rs) = doors[d];
+        assembled[d] = assemble::assemble(&cx, d, k, rs);
+    }
     assemble::infer_towns(&mut assembled, &divisions);
 
     // Ids: a door the library had keeps its id.
@@ -177,6 +195,9 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
             coverage: &coverage,
         },
     );
+    // The registers as they came are in the staging directory now; the store build reads them
+    // from there.
+    drop(raw);
     let built = staged.and_then(|()| {
         crate::store::build(&staging, data_dir, &|_, _, _| {})
             .map_err(|e| Error::Invalid(e.to_string()))
