@@ -55,18 +55,20 @@ impl Reading {
     /// The levels of a record: each split column read at its own level (a 居委会 column is never
     /// taken for a road however its name ends), the levels it leaves empty from the free text.
     pub fn of_record(parser: &Parser, record: &RegisterRecord) -> Reading {
-        let text = if record.text.is_empty() {
-            Reading::default()
-        } else {
-            Reading::of(parser, &record.text)
-        };
         if record.parts.is_empty() {
-            return text;
+            return if record.text.is_empty() {
+                Reading::default()
+            } else {
+                Reading::of(parser, &record.text)
+            };
         }
         let mut r = Reading::default();
         for (level, value) in &record.parts {
             let v = value.trim();
             let at = |want: Level, marker: &str| -> Option<String> {
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Some(v.trim_start_matches('0').to_string()).filter(|n| !n.is_empty());
+                }
                 let bare = v.chars().last().is_some_and(|c| {
                     c.is_ascii_digit()
                         || crate::text::numerals::is_numeral(c)
@@ -98,6 +100,11 @@ impl Reading {
                 _ => {}
             }
         }
+        // The free text fills what the split columns leave empty (read only when they do).
+        if r.door().is_some() && r.town.is_some() || record.text.is_empty() {
+            return r;
+        }
+        let text = Reading::of(parser, &record.text);
         let fill = |mine: &mut Option<String>, theirs: Option<String>| {
             if mine.is_none() {
                 *mine = theirs;
