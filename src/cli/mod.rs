@@ -75,6 +75,10 @@ pub enum Command {
         /// Print the generated road-name dictionary instead (dictionaries/roads_generated.tsv).
         #[arg(long, conflicts_with = "out")]
         road_names: bool,
+        /// Write the raw registers a district's departments hand over instead (registers/, the
+        /// registers.toml that reads them, truth/), with nothing precomputed.
+        #[arg(long, conflicts_with = "road_names")]
+        registers: bool,
     },
     /// Build the data directory's store from a synthetic-district directory (all or nothing).
     Build {
@@ -262,7 +266,15 @@ pub fn run(cli: Cli) -> CliResult {
             seed,
             out,
             road_names,
-        } => build::synth(&district, addresses, seed, out.as_deref(), road_names),
+            registers,
+        } => build::synth(
+            &district,
+            addresses,
+            seed,
+            out.as_deref(),
+            road_names,
+            registers,
+        ),
         Command::Build { source_dir } => build::build(&source_dir, data),
         Command::Parse { address, format } => address::parse(data, address, format),
         Command::Normalize { address, format } => address::normalize(data, address, format),

@@ -112,6 +112,7 @@ pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
         "dizhi building footprints",
         type_name,
         extent,
+        None,
     )?;
     tx.commit().map_err(&err)?;
     conn.close().map_err(|(_, e)| err(e))
@@ -198,8 +199,9 @@ pub struct Layer<'a> {
 }
 
 /// Writes feature layers in WGS84 (EPSG:4326) as a new GeoPackage at `path` (replacing any file
-/// there), one table per layer.
-pub fn write_layers(path: &Path, layers: &[Layer]) -> Result<()> {
+/// there), one table per layer. `last_change` (`2026-10-01T00:00:00.000Z`) is the layers' time of
+/// last change, now when `None`; a fixed one gives the same bytes for the same layers.
+pub fn write_layers(path: &Path, layers: &[Layer], last_change: Option<&str>) -> Result<()> {
     let err = Error::sqlite(path);
     let mut conn = create(path)?;
     let tx = conn.transaction().map_err(&err)?;
@@ -256,8 +258,9 @@ pub fn write_layers(path: &Path, layers: &[Layer]) -> Result<()> {
             path,
             &name,
             layer.description,
-            &layer.geometry_type.to_string(),
+            layer.geometry_type,
             extent,
+            last_change,
         )?;
     }
     tx.commit().map_err(&err)?;
@@ -272,6 +275,7 @@ fn register_layer(
     description: &str,
     type_name: &str,
     extent: Option<Rect<f64>>,
+    last_change: Option<&str>,
 ) -> Result<()> {
     let err = Error::sqlite(path);
     let (min_x, min_y, max_x, max_y) = match extent {
@@ -285,8 +289,9 @@ fn register_layer(
     };
     tx.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, \
-         min_x, min_y, max_x, max_y, srs_id) VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, 4326)",
-        params![name, description, min_x, min_y, max_x, max_y],
+         min_x, min_y, max_x, max_y, srs_id, last_change) VALUES (?1, 'features', ?1, ?2, ?3, ?4, \
+         ?5, ?6, 4326, coalesce(?7, strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+        params![name, description, min_x, min_y, max_x, max_y, last_change],
     )
     .map_err(&err)?;
     tx.execute(
