@@ -12,6 +12,7 @@ pub fn synth(
     seed: u64,
     out: Option<&Path>,
     road_names: bool,
+    registers: bool,
 ) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     if road_names {
@@ -26,7 +27,11 @@ pub fn synth(
     };
     let started = std::time::Instant::now();
     let config = dizhi::synth::SynthConfig { addresses, seed };
-    let generated = dizhi::synth::generate_district_to_dir(&dicts, one, config, out)?;
+    let generated = if registers {
+        dizhi::synth::generate_registers_to_dir(&dicts, one, config, out)?
+    } else {
+        dizhi::synth::generate_district_to_dir(&dicts, one, config, out)?
+    };
     eprintln!(
         "synth: {} in {}: {} addresses, {} buildings, {} injected faults in {} ({:.1} s)",
         one.name,

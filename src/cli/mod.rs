@@ -75,6 +75,10 @@ pub enum Command {
         /// Print the generated road-name dictionary instead (dictionaries/roads_generated.tsv).
         #[arg(long, conflicts_with = "out")]
         road_names: bool,
+        /// Write the raw registers a district's departments hand over instead (registers/, the
+        /// registers.toml that reads them, truth/), with nothing precomputed.
+        #[arg(long, conflicts_with = "road_names")]
+        registers: bool,
     },
     /// Build the data directory's store from a source directory (all or nothing), or from a
     /// district's registers (`--config registers.toml`: the standard addresses are made from
@@ -268,7 +272,15 @@ pub fn run(cli: Cli) -> CliResult {
             seed,
             out,
             road_names,
-        } => build::synth(&district, addresses, seed, out.as_deref(), road_names),
+            registers,
+        } => build::synth(
+            &district,
+            addresses,
+            seed,
+            out.as_deref(),
+            road_names,
+            registers,
+        ),
         Command::Build { source_dir, config } => match (source_dir, config) {
             (_, Some(config)) => build::build_from_registers(&config, data),
             (Some(dir), None) => build::build(&dir, data),

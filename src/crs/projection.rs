@@ -236,6 +236,44 @@ impl SourceCrs {
     }
 }
 
+impl SourceCrs {
+    /// A WGS84 lon/lat point in this system: metres for a projected one (the inverse of
+    /// [`SourceCrs::to_wgs84`]), the offset lon/lat for GCJ-02/BD-09.
+    ///
+    /// # Examples
+    /// ```
+    /// use dizhi::crs::SourceCrs;
+    /// let gk: SourceCrs = "EPSG:4549".parse().unwrap();
+    /// let (x, y) = gk.from_wgs84(121.2, 31.15).unwrap();
+    /// let (lon, lat) = gk.to_wgs84(x, y).unwrap();
+    /// assert!((lon - 121.2).abs() < 1e-9 && (lat - 31.15).abs() < 1e-9);
+    /// ```
+    // Named as [`Crs::from_wgs84`], whose inverse it mirrors.
+    #[allow(clippy::wrong_self_convention)]
+    pub fn from_wgs84(&self, lon: f64, lat: f64) -> Result<(f64, f64), ProjectionError> {
+        let out_of_range = || ProjectionError::OutOfRange {
+            crs: "wgs84".into(),
+            x: lon,
+            y: lat,
+        };
+        if !lon.is_finite() || !lat.is_finite() || lon.abs() > 180.0 || lat.abs() > 90.0 {
+            return Err(out_of_range());
+        }
+        match self {
+            SourceCrs::LonLat(crs) => Ok(crs.from_wgs84(lon, lat)),
+            SourceCrs::Projected(p) => {
+                let mut point = (lon.to_radians(), lat.to_radians(), 0.0);
+                proj4rs::transform::transform(&p.geographic, &p.proj, &mut point)
+                    .map_err(|_| out_of_range())?;
+                if !point.0.is_finite() || !point.1.is_finite() {
+                    return Err(out_of_range());
+                }
+                Ok((point.0, point.1))
+            }
+        }
+    }
+}
+
 impl std::str::FromStr for SourceCrs {
     type Err = ProjectionError;
 
@@ -300,6 +338,25 @@ mod tests {
         let e = gk.to_wgs84(121.2, 31.1).unwrap_err();
         assert!(e.to_string().contains("look like degrees"), "{e}");
         assert!(wgs.to_wgs84(f64::NAN, 31.0).is_err());
+    }
+
+    #[test]
+    fn wgs84_to_gauss_kruger_and_back_is_within_a_centimetre() {
+        let gk = SourceCrs::from_epsg(4549).unwrap();
+        for (lon, lat) in [
+            (121.05, 31.0),
+            (121.2, 31.15),
+            (121.35, 31.3),
+            (120.9, 30.9),
+        ] {
+            let (x, y) = gk.from_wgs84(lon, lat).unwrap();
+            assert!(x > 500_000.0 && y > 3_000_000.0, "{x} {y}");
+            let (lon2, lat2) = gk.to_wgs84(x, y).unwrap();
+            // 1 cm is about 1e-7 degrees.
+            let m = ((lon2 - lon) * 95_000.0).hypot((lat2 - lat) * 110_574.0);
+            assert!(m <= 0.01, "{lon},{lat}: {m} m");
+        }
+        assert!(gk.from_wgs84(f64::NAN, 31.0).is_err());
     }
 
     #[test]

@@ -62,59 +62,10 @@ CREATE TABLE gpkg_geometry_columns (
 ///
 /// The geometry column is `POLYGON` when every footprint has one part, else `MULTIPOLYGON`.
 pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(path, e)),
-    }
     let err = Error::sqlite(path);
-    let mut conn = Connection::open(path).map_err(&err)?;
-    conn.pragma_update(None, "application_id", APPLICATION_ID)
-        .map_err(&err)?;
-    conn.pragma_update(None, "user_version", USER_VERSION)
-        .map_err(&err)?;
-    // One file written once: no journal needed until it is complete.
-    conn.pragma_update(None, "journal_mode", "OFF")
-        .map_err(&err)?;
-    conn.pragma_update(None, "synchronous", "OFF")
-        .map_err(&err)?;
+    let mut conn = create(path)?;
     let tx = conn.transaction().map_err(&err)?;
-    tx.execute_batch(SCHEMA).map_err(&err)?;
-    {
-        let mut srs = tx
-            .prepare(
-                "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, \
-                 organization_coordsys_id, definition, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(&err)?;
-        srs.execute(params![
-            "Undefined cartesian SRS",
-            -1,
-            "NONE",
-            -1,
-            "undefined",
-            "undefined cartesian coordinate reference system"
-        ])
-        .map_err(&err)?;
-        srs.execute(params![
-            "Undefined geographic SRS",
-            0,
-            "NONE",
-            0,
-            "undefined",
-            "undefined geographic coordinate reference system"
-        ])
-        .map_err(&err)?;
-        srs.execute(params![
-            "WGS 84 geodetic",
-            4326,
-            "EPSG",
-            4326,
-            WGS84_WKT,
-            "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"
-        ])
-        .map_err(&err)?;
-    }
+    create_schema(&tx, path)?;
     let multi = footprints.iter().any(|f| f.geometry.0.len() != 1);
     let type_name = if multi { "MULTIPOLYGON" } else { "POLYGON" };
     tx.execute_batch(&format!(
@@ -154,6 +105,179 @@ pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
                 .map_err(&err)?;
         }
     }
+    register_layer(
+        &tx,
+        path,
+        LAYER,
+        "dizhi building footprints",
+        type_name,
+        extent,
+        None,
+    )?;
+    tx.commit().map_err(&err)?;
+    conn.close().map_err(|(_, e)| err(e))
+}
+
+/// A new, empty GeoPackage file at `path` (replacing any file there), its pragmas set.
+fn create(path: &Path) -> Result<Connection> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    let err = Error::sqlite(path);
+    let conn = Connection::open(path).map_err(&err)?;
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(&err)?;
+    conn.pragma_update(None, "user_version", USER_VERSION)
+        .map_err(&err)?;
+    // One file written once: no journal needed until it is complete.
+    conn.pragma_update(None, "journal_mode", "OFF")
+        .map_err(&err)?;
+    conn.pragma_update(None, "synchronous", "OFF")
+        .map_err(&err)?;
+    Ok(conn)
+}
+
+/// The OGC tables and the three required spatial reference systems.
+fn create_schema(tx: &rusqlite::Transaction, path: &Path) -> Result<()> {
+    let err = Error::sqlite(path);
+
+    tx.execute_batch(SCHEMA).map_err(&err)?;
+    {
+        let mut srs = tx
+            .prepare(
+                "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, \
+                 organization_coordsys_id, definition, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(&err)?;
+        srs.execute(params![
+            "Undefined cartesian SRS",
+            -1,
+            "NONE",
+            -1,
+            "undefined",
+            "undefined cartesian coordinate reference system"
+        ])
+        .map_err(&err)?;
+        srs.execute(params![
+            "Undefined geographic SRS",
+            0,
+            "NONE",
+            0,
+            "undefined",
+            "undefined geographic coordinate reference system"
+        ])
+        .map_err(&err)?;
+        srs.execute(params![
+            "WGS 84 geodetic",
+            4326,
+            "EPSG",
+            4326,
+            WGS84_WKT,
+            "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"
+        ])
+        .map_err(&err)?;
+    }
+    Ok(())
+}
+
+/// A feature layer for [`write_layers`]: its table name, description, attribute columns (name
+/// and SQL type, e.g. `TEXT`, `MEDIUMINT`), geometry type (`POLYGON`, `MULTIPOLYGON`,
+/// `LINESTRING` …) and features (WGS84 geometry and the values of its columns, in order).
+pub struct Layer<'a> {
+    /// The table name.
+    pub name: &'a str,
+    /// What the layer holds (`gpkg_contents.description`).
+    pub description: &'a str,
+    /// The geometry column's type.
+    pub geometry_type: &'a str,
+    /// Attribute columns: name and SQL type.
+    pub columns: &'a [(&'a str, &'a str)],
+    /// The features: geometry and column values.
+    pub features: Vec<(Geometry<f64>, Vec<rusqlite::types::Value>)>,
+}
+
+/// Writes feature layers in WGS84 (EPSG:4326) as a new GeoPackage at `path` (replacing any file
+/// there), one table per layer. `last_change` (`2026-10-01T00:00:00.000Z`) is the layers' time of
+/// last change, now when `None`; a fixed one gives the same bytes for the same layers.
+pub fn write_layers(path: &Path, layers: &[Layer], last_change: Option<&str>) -> Result<()> {
+    let err = Error::sqlite(path);
+    let mut conn = create(path)?;
+    let tx = conn.transaction().map_err(&err)?;
+    create_schema(&tx, path)?;
+    for layer in layers {
+        let name = layer.name.replace('"', "");
+        let columns: Vec<String> = layer
+            .columns
+            .iter()
+            .map(|(c, t)| format!("\"{}\" {t}", c.replace('"', "")))
+            .collect();
+        let mut create = format!(
+            "CREATE TABLE \"{name}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {}",
+            layer.geometry_type
+        );
+        for c in &columns {
+            create.push_str(", ");
+            create.push_str(c);
+        }
+        create.push_str(");");
+        tx.execute_batch(&create).map_err(&err)?;
+        let names: Vec<String> = layer
+            .columns
+            .iter()
+            .map(|(c, _)| format!("\"{}\"", c.replace('"', "")))
+            .collect();
+        let marks: Vec<String> = (0..=names.len()).map(|i| format!("?{}", i + 1)).collect();
+        let mut extent: Option<Rect<f64>> = None;
+        {
+            let mut insert = tx
+                .prepare(&format!(
+                    "INSERT INTO \"{name}\" (geom{}{}) VALUES ({})",
+                    if names.is_empty() { "" } else { ", " },
+                    names.join(", "),
+                    marks.join(", ")
+                ))
+                .map_err(&err)?;
+            for (geometry, values) in &layer.features {
+                let rect = geometry.bounding_rect();
+                extent = match (extent, rect) {
+                    (Some(a), Some(b)) => Some(union(a, b)),
+                    (a, b) => a.or(b),
+                };
+                let blob = gp_blob(geometry, rect).map_err(|m| Error::format(path, m))?;
+                let mut row: Vec<rusqlite::types::Value> = vec![blob.into()];
+                row.extend(values.iter().cloned());
+                insert
+                    .execute(rusqlite::params_from_iter(row))
+                    .map_err(&err)?;
+            }
+        }
+        register_layer(
+            &tx,
+            path,
+            &name,
+            layer.description,
+            layer.geometry_type,
+            extent,
+            last_change,
+        )?;
+    }
+    tx.commit().map_err(&err)?;
+    conn.close().map_err(|(_, e)| err(e))
+}
+
+/// A layer's rows in `gpkg_contents` and `gpkg_geometry_columns`.
+fn register_layer(
+    tx: &rusqlite::Transaction,
+    path: &Path,
+    name: &str,
+    description: &str,
+    type_name: &str,
+    extent: Option<Rect<f64>>,
+    last_change: Option<&str>,
+) -> Result<()> {
+    let err = Error::sqlite(path);
     let (min_x, min_y, max_x, max_y) = match extent {
         Some(r) => (
             Some(r.min().x),
@@ -165,25 +289,18 @@ pub fn write(path: &Path, footprints: &[Footprint]) -> Result<()> {
     };
     tx.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, \
-         min_x, min_y, max_x, max_y, srs_id) VALUES (?1, 'features', ?1, ?2, ?3, ?4, ?5, ?6, 4326)",
-        params![
-            LAYER,
-            "dizhi building footprints",
-            min_x,
-            min_y,
-            max_x,
-            max_y
-        ],
+         min_x, min_y, max_x, max_y, srs_id, last_change) VALUES (?1, 'features', ?1, ?2, ?3, ?4, \
+         ?5, ?6, 4326, coalesce(?7, strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+        params![name, description, min_x, min_y, max_x, max_y, last_change],
     )
     .map_err(&err)?;
     tx.execute(
         "INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) \
          VALUES (?1, 'geom', ?2, 4326, 0, 0)",
-        params![LAYER, type_name],
+        params![name, type_name],
     )
     .map_err(&err)?;
-    tx.commit().map_err(&err)?;
-    conn.close().map_err(|(_, e)| err(e))
+    Ok(())
 }
 
 fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {

@@ -139,6 +139,82 @@ pub fn write(path: &Path, footprints: &[Footprint], encoding: DbfEncoding) -> Re
     write_small(&path.with_extension("cpg"), encoding.cpg())
 }
 
+/// The ESRI WKT of CGCS2000 / 3-degree Gauss–Krüger CM 120E (EPSG:4549), as ArcGIS writes it.
+pub const CGCS2000_GK_CM_120E_PRJ: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+
+/// A `.dbf` field of a layer written by [`write_layer`].
+#[derive(Debug, Clone, Copy)]
+pub enum Field<'a> {
+    /// Text of at most this many bytes (in the layer's encoding).
+    Text(&'a str, u8),
+    /// A whole number of at most this many digits.
+    Integer(&'a str, u8),
+}
+
+/// A value of a [`Field`], in the field's order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Text (cut to the field's width at a character boundary).
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// No value.
+    Null,
+}
+
+/// Writes polygons with the given fields as a Shapefile `path` (`.shp`) with `.shx`, `.dbf`,
+/// `.prj` (the WKT `prj`, e.g. [`CGCS2000_GK_CM_120E_PRJ`]) and `.cpg`. The polygons are already
+/// in the `.prj`'s coordinates; each record's values follow `fields`.
+pub fn write_layer(
+    path: &Path,
+    fields: &[Field],
+    records: &[(MultiPolygon<f64>, Vec<Value>)],
+    prj: &str,
+    encoding: DbfEncoding,
+) -> Result<()> {
+    let name = |name: &str| {
+        FieldName::try_from(name).map_err(|e| Error::format(path, format!("field {name}: {e:?}")))
+    };
+    let mut table = dbase::TableWriterBuilder::with_encoding(dbase::encoding::EncodingRs::from(
+        encoding.encoding(),
+    ));
+    for f in fields {
+        table = match *f {
+            Field::Text(n, width) => table.add_character_field(name(n)?, width),
+            Field::Integer(n, digits) => table.add_numeric_field(name(n)?, digits, 0),
+        };
+    }
+    let shp_err = |e: shapefile::Error| Error::format(path, e);
+    let mut writer = shapefile::Writer::from_path(path, table).map_err(shp_err)?;
+    let enc = encoding.encoding();
+    for (geometry, values) in records {
+        let shape = shapefile::Polygon::from(geometry.clone());
+        let mut record = dbase::Record::default();
+        for (f, v) in fields.iter().zip(values) {
+            let (n, width) = match *f {
+                Field::Text(n, w) | Field::Integer(n, w) => (n, w),
+            };
+            let value = match (f, v) {
+                (Field::Text(..), Value::Text(s)) => {
+                    FieldValue::Character(Some(fit(s, width.into(), enc)))
+                }
+                (Field::Text(..), Value::Integer(i)) => FieldValue::Character(Some(i.to_string())),
+                (Field::Text(..), Value::Null) => FieldValue::Character(None),
+                (Field::Integer(..), Value::Integer(i)) => FieldValue::Numeric(Some(*i as f64)),
+                (Field::Integer(..), Value::Text(s)) => FieldValue::Numeric(s.trim().parse().ok()),
+                (Field::Integer(..), Value::Null) => FieldValue::Numeric(None),
+            };
+            record.insert(n.to_string(), value);
+        }
+        writer
+            .write_shape_and_record(&shape, &record)
+            .map_err(shp_err)?;
+    }
+    drop(writer);
+    write_small(&path.with_extension("prj"), prj)?;
+    write_small(&path.with_extension("cpg"), encoding.cpg())
+}
+
 fn write_small(path: &Path, text: &str) -> Result<()> {
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     f.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))

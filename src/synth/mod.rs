@@ -13,6 +13,7 @@
 mod geometry;
 mod layout;
 mod places;
+mod registers;
 mod roads;
 pub mod sources;
 mod write;
@@ -20,6 +21,7 @@ mod write;
 use std::path::Path;
 
 pub use geometry::DISTRICT_BOUNDS;
+pub use registers::BROKEN_FOOTPRINTS;
 pub use roads::generated_road_names;
 pub use sources::{FaultKind, GONGAN, GONGAN_COLUMNS, GUIHUA, HOTLINE, MINZHENG};
 
@@ -68,6 +70,8 @@ pub struct District {
     pub buildings: Vec<Building>,
     layout: layout::Layout,
     roads: Vec<roads::Road>,
+    /// The road each address is numbered on, by address.
+    address_road: Vec<Option<usize>>,
     sources: sources::Sources,
 }
 
@@ -131,6 +135,7 @@ pub fn generate_district(
         config,
         addresses: places.addresses,
         buildings: places.buildings,
+        address_road: places.address_road,
         layout,
         roads,
         sources,
@@ -154,6 +159,20 @@ pub fn generate_district_to_dir(
 ) -> Result<District> {
     let generated = generate_district(dicts, district, config)?;
     write::write_district(&generated, out)?;
+    Ok(generated)
+}
+
+/// Generates any Shanghai district ([`generate_district`]) and writes the registers its
+/// departments would hand over to `out`: `registers/`, `registers.toml` and `truth/` (see
+/// REGISTERS in the README), with no components, codes, kinds or links precomputed.
+pub fn generate_registers_to_dir(
+    dicts: &Dictionaries,
+    district: &crate::dictionaries::AdminDivision,
+    config: SynthConfig,
+    out: &Path,
+) -> Result<District> {
+    let generated = generate_district(dicts, district, config)?;
+    registers::write_registers(&generated, dicts, out)?;
     Ok(generated)
 }
 

@@ -691,7 +691,7 @@ pub fn build_sources(
 
 /// How a caller says an address: levels dropped, names misheard, numbers in words, 号楼 for 号,
 /// words around it. Returns the text and the faults it carries.
-fn spoken(
+pub(super) fn spoken(
     a: &StandardAddress,
     dicts: &Dictionaries,
     rng: &mut ChaCha8Rng,
