@@ -182,8 +182,9 @@ fn gongan_and_work_orders(
         if let Some(i) = address {
             named[i] = true;
         }
+        // A 公安 door plate is geocoded when it is issued: few lack a point (work orders often do).
         let roll: f64 = rng.random();
-        if roll < 0.05 {
+        if roll < 0.005 {
             fault(
                 "no_point",
                 "经度,纬度",
@@ -192,7 +193,7 @@ fn gongan_and_work_orders(
             );
             row[lon].clear();
             row[lat].clear();
-        } else if roll < 0.10
+        } else if roll < 0.055
             && let Some(i) = address
             && let Some(p) = street_point(d, i, &building_at, rng)
         {
