@@ -33,6 +33,10 @@ pub struct RegistersEval {
     pub town_right: f64,
     /// Of the matched, with the true 居/村委 code.
     pub community_right: f64,
+    /// Of the matched, how many no register gives any point for (no method can place them).
+    pub matched_without_point: usize,
+    /// Of the matched with a point in some register, linked to the true footprint.
+    pub linked_right_with_point: f64,
     /// The lowest of the five.
     pub lowest: f64,
     /// A few true addresses not built, and built addresses not true (for reading).
@@ -58,6 +62,10 @@ impl RegistersEval {
         ] {
             s.push_str(&format!("{name:<32} {v:.4}\n"));
         }
+        s.push_str(&format!(
+            "  ({} right addresses have no point in any register; of the others {:.4} are linked right)\n",
+            self.matched_without_point, self.linked_right_with_point
+        ));
         for m in &self.missed {
             s.push_str(&format!("  missed   {m}\n"));
         }
@@ -131,8 +139,16 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
             },
         );
     }
+    let pointless: HashSet<String> = store
+        .connection()
+        .prepare(
+            "SELECT entity_id FROM anomalies WHERE rule = 'address_without_building' \
+             AND json_extract(detail, '$.points') = 0",
+        )?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<_, _>>()?;
     let mut stmt = store.connection().prepare(
-        "SELECT e.door_key, e.support, coalesce(a.town_code, ''), coalesce(a.community_code, ''), \
+        "SELECT e.address_id, e.door_key, e.support, coalesce(a.town_code, ''), coalesce(a.community_code, ''), \
          coalesce(a.building_id, '') FROM address_evidence e JOIN addresses a ON a.id = e.address_id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -142,14 +158,16 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
         ))
     })?;
+    let (mut without_point, mut linked_with_point) = (0usize, 0usize);
     let (mut built, mut proposed, mut matched) = (0usize, 0usize, 0usize);
     let (mut linked, mut town, mut community) = (0usize, 0usize, 0usize);
     let mut found = HashSet::new();
     let mut spurious = Vec::new();
     for row in rows {
-        let (key, support, town_code, community_code, building_id) = row?;
+        let (id, key, support, town_code, community_code, building_id) = row?;
         built += 1;
         proposed += usize::from(support == "proposed");
         match truth.get(&key) {
@@ -157,6 +175,11 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
                 matched += 1;
                 found.insert(key);
                 linked += usize::from(t.building_id == building_id);
+                if pointless.contains(&id) {
+                    without_point += 1;
+                } else {
+                    linked_with_point += usize::from(t.building_id == building_id);
+                }
                 town += usize::from(t.town_code == town_code);
                 community += usize::from(t.community_code == community_code);
             }
@@ -191,6 +214,8 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
         linked_right,
         town_right,
         community_right,
+        matched_without_point: without_point,
+        linked_right_with_point: ratio(linked_with_point, matched - without_point),
         lowest,
         missed,
         spurious,

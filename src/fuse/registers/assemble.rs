@@ -105,6 +105,8 @@ pub struct Context<'a> {
     /// Doors with no point, placed in the footprint that holds the doors numbered on both
     /// sides of them in their lane (door position → footprint position).
     pub bracketed: &'a HashMap<usize, usize>,
+    /// Road centre lines by name.
+    pub roads: &'a HashMap<String, Vec<geo::Geometry<f64>>>,
 }
 
 /// An address as the registers make it, before it has an id.
@@ -202,7 +204,16 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
                     .min_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)))
                     .filter(|&(gap, _, _)| gap <= 2)
                     .map(|(_, m, b)| (b, m));
-                match sibling.as_ref().or(free).or(near.first()) {
+                let facing = (!key.village)
+                    .then(|| facing_footprint(cx, &key.place, p))
+                    .flatten()
+                    .map(|b| (b, 0.0));
+                match facing
+                    .as_ref()
+                    .or(sibling.as_ref())
+                    .or(free)
+                    .or(near.first())
+                {
                     Some(&(b, _)) => (b, "nearest", weight),
                     None => continue,
                 }
@@ -562,4 +573,41 @@ pub fn bracket(assembled: &[Assembled]) -> HashMap<usize, usize> {
         }
     }
     placed
+}
+
+/// The footprint a point in the street stands in front of, seen from its road: from the nearest
+/// point of the named road's centre line through the point, the first footprint within the link
+/// distance. `None` without the road's line or when the ray meets no footprint.
+fn facing_footprint(cx: &Context<'_>, road: &str, p: Point<f64>) -> Option<usize> {
+    use geo::{Closest, ClosestPoint};
+    let lines = cx.roads.get(road)?;
+    let on_road = lines
+        .iter()
+        .filter_map(|g| match g.closest_point(&p) {
+            Closest::Intersection(q) | Closest::SinglePoint(q) => Some(q),
+            Closest::Indeterminate => None,
+        })
+        .min_by(|a, b| {
+            crate::spatial::distance::metres_between(*a, p).total_cmp(&crate::spatial::distance::metres_between(*b, p))
+        })?;
+    let metres_per_lat = 111_320.0;
+    let metres_per_lon = metres_per_lat * p.y().to_radians().cos();
+    let (dx, dy) = (
+        (p.x() - on_road.x()) * metres_per_lon,
+        (p.y() - on_road.y()) * metres_per_lat,
+    );
+    let length = (dx * dx + dy * dy).sqrt();
+    if !(length > 0.5) {
+        return None;
+    }
+    let (ux, uy) = (dx / length, dy / length);
+    let steps = cx.max_distance_m.ceil() as usize;
+    (1..=steps).find_map(|m| {
+        let m = m as f64;
+        let q = Point::new(
+            p.x() + ux * m / metres_per_lon,
+            p.y() + uy * m / metres_per_lat,
+        );
+        cx.footprints.containing_index(q)
+    })
 }

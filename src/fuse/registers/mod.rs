@@ -140,14 +140,27 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         &merge::StandardNames::new(standard_names),
     );
     report.repaired_names = merged.repaired.len();
+    let merge::Merged {
+        doors: door_map,
+        readings,
+        unkeyed,
+        repaired,
+    } = merged;
     let divisions = Divisions::new(&coverage);
-    let doors: Vec<(&merge::DoorKey, &Vec<u32>)> = merged.doors.iter().collect();
+    let doors: Vec<(&merge::DoorKey, &Vec<u32>)> = door_map.iter().collect();
     let door_records: Vec<&[u32]> = doors.iter().map(|(_, rs)| rs.as_slice()).collect();
     let claims = assemble::claims(&records, &footprints, &door_records);
     let door_keys: Vec<&merge::DoorKey> = doors.iter().map(|(k, _)| *k).collect();
+    let mut road_lines: HashMap<String, Vec<geo::Geometry<f64>>> = HashMap::new();
+    for r in &roads {
+        road_lines
+            .entry(r.name.clone())
+            .or_default()
+            .push(r.geometry.clone());
+    }
     let cx = Context {
         records: &records,
-        readings: &merged.readings,
+        readings: &readings,
         trust: &trust,
         register_names: &register_names,
         footprints: &footprints,
@@ -156,6 +169,7 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         max_distance_m: config.link.max_distance_m,
         claims: &claims,
         doors: &door_keys,
+        roads: &road_lines,
         bracketed: &HashMap::new(),
     };
     let mut assembled: Vec<Assembled> = doors
@@ -175,6 +189,17 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         assembled[d] = assemble::assemble(&cx, d, k, rs);
     }
     assemble::infer_towns(&mut assembled, &divisions);
+    drop(cx);
+    drop((claims, door_keys, road_lines, door_records, doors));
+    drop(door_map);
+    let building_ids: Vec<Option<String>> = assembled
+        .iter()
+        .map(|a| {
+            a.building
+                .and_then(|(b, _)| footprints.building(b))
+                .map(|b| b.id.clone())
+        })
+        .collect();
 
     // Ids: a door the library had keeps its id.
     let before = stage::earlier_library(data_dir)?;
@@ -195,9 +220,10 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
             coverage: &coverage,
         },
     );
-    // The registers as they came are in the staging directory now; the store build reads them
-    // from there.
+    // The registers as they came and the footprints are in the staging directory now; the store
+    // build reads them from there.
     drop(raw);
+    drop(footprints);
     let built = staged.and_then(|()| {
         crate::store::build(&staging, data_dir, &|_, _, _| {})
             .map_err(|e| Error::Invalid(e.to_string()))
@@ -212,11 +238,11 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
             assembled: &assembled,
             ids: &ids,
             records: &records,
-            readings: &merged.readings,
-            repaired: &merged.repaired,
-            unkeyed: &merged.unkeyed,
+            readings: &readings,
+            repaired: &repaired,
+            unkeyed: &unkeyed,
             register_names: &register_names,
-            footprints: &footprints,
+            building_ids: &building_ids,
             before: &before,
         },
     )?;
@@ -232,7 +258,7 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         report.town_conflicts += usize::from(a.town_conflict.is_some());
     }
     report.addresses = assembled.len();
-    report.unplaced_records = merged.unkeyed.len();
+    report.unplaced_records = unkeyed.len();
     report.kept = written.kept;
     report.added = written.added;
     report.changed = written.changed;

@@ -293,7 +293,8 @@ pub struct Provenance<'a> {
     pub repaired: &'a HashMap<u32, (String, String)>,
     pub unkeyed: &'a [u32],
     pub register_names: &'a [String],
-    pub footprints: &'a FootprintIndex,
+    /// Each address's footprint id.
+    pub building_ids: &'a [Option<String>],
     pub before: &'a EarlierLibrary,
 }
 
@@ -337,7 +338,7 @@ pub fn write_provenance(store: &mut crate::store::Store, p: &Provenance<'_>) -> 
         )?;
         let mut status = tx.prepare_cached("UPDATE addresses SET status = ?2 WHERE id = ?1")?;
         let mut seen_keys = HashSet::new();
-        for (a, id) in p.assembled.iter().zip(p.ids) {
+        for ((a, id), building_id) in p.assembled.iter().zip(p.ids).zip(p.building_ids) {
             let key = door_key(&a.key);
             seen_keys.insert(key.clone());
             let registers: Vec<&str> = a
@@ -357,10 +358,6 @@ pub fn write_provenance(store: &mut crate::store::Store, p: &Provenance<'_>) -> 
             if a.support == "proposed" {
                 status.execute(params![id, "proposed"])?;
             }
-            let building_id = a
-                .building
-                .and_then(|(b, _)| p.footprints.building(b))
-                .map(|b| b.id.clone());
             for &i in &a.records {
                 let r = &p.records[i as usize];
                 let mut fields = reading_json(&p.readings[i as usize]);
