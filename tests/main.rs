@@ -16,4 +16,5 @@ mod search;
 mod spatial;
 mod store_build;
 mod synth_fixture;
+mod synth_registers;
 mod web;

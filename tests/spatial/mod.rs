@@ -349,7 +349,7 @@ pub(crate) const SKIP_GDAL_ENV: &str = "DIZHI_SKIP_GDAL_TESTS";
 
 /// `ogrinfo ARGS`; without GDAL a failure with the install hint, or `None` when
 /// [`SKIP_GDAL_ENV`] says to skip.
-fn ogrinfo(args: &[&str]) -> Option<(String, String)> {
+pub(crate) fn ogrinfo(args: &[&str]) -> Option<(String, String)> {
     match Command::new("ogrinfo").args(args).output() {
         Ok(out) => {
             assert!(
