@@ -258,3 +258,80 @@ fn a_register_in_metres_declared_as_degrees_is_refused_and_a_missing_column_name
     let r = build_from_registers(&RegistersConfig::load(&config).unwrap(), &data).unwrap();
     assert_eq!(r.addresses, 2);
 }
+
+/// The whole path through the CLI: `synth --registers`, `build --config`, `eval registers`.
+#[test]
+fn synthetic_registers_build_and_score_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, data) = (dir.path().join("reg"), dir.path().join("data"));
+    let dizhi = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dizhi"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let synth = dizhi(&[
+        "synth".as_ref(),
+        "--registers".as_ref(),
+        "--addresses".as_ref(),
+        "5000".as_ref(),
+        "--seed".as_ref(),
+        "2".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(synth.status.success(), "{synth:?}");
+    let build = dizhi(&[
+        "build".as_ref(),
+        "--config".as_ref(),
+        out.join("registers.toml").as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ]);
+    let said = String::from_utf8_lossy(&build.stdout);
+    assert!(build.status.success(), "{build:?}");
+    assert!(said.contains("feature JZ-ERR-1"), "{said}");
+    let eval = dizhi(&[
+        "eval".as_ref(),
+        "registers".as_ref(),
+        out.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--min".as_ref(),
+        "0.95".as_ref(),
+    ]);
+    let table = String::from_utf8_lossy(&eval.stdout);
+    assert!(eval.status.success(), "{table}");
+    let figure = |name: &str| -> f64 {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {table}"))
+    };
+    for (name, floor) in [
+        ("addresses precision", 0.99),
+        ("addresses recall", 0.99),
+        ("街镇 right", 0.99),
+        ("居/村委 right", 0.98),
+        ("linked to the right footprint", 0.96),
+    ] {
+        assert!(figure(name) >= floor, "{name}: {table}");
+    }
+    // The library built from registers answers its true addresses, with their footprints.
+    let truth = std::fs::read_to_string(out.join("truth/addresses.csv")).unwrap();
+    let mut right = 0;
+    for line in truth.lines().skip(1).step_by(250) {
+        let f: Vec<&str> = line.split(',').collect();
+        let normalize = dizhi(&[
+            "normalize".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            f[1].as_ref(),
+        ]);
+        let answer: serde_json::Value = serde_json::from_slice(&normalize.stdout).unwrap();
+        right += usize::from(answer["address"] == f[1] && answer["building_id"] == f[4]);
+    }
+    assert!(right >= 18, "{right} of 20");
+}
