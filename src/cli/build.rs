@@ -45,6 +45,21 @@ pub fn synth(
     Ok(())
 }
 
+/// `dizhi synth --next-delivery FROM --out DIR`.
+pub fn next_delivery(from: &Path, out: Option<&Path>, seed: u64) -> CliResult {
+    let out = out.ok_or_else(|| CliError::usage("synth: --out DIR is required"))?;
+    let c = dizhi::synth::next_delivery(from, out, seed)?;
+    eprintln!(
+        "synth: the next delivery of {} in {}: {} door plates cancelled, {} renumbered, {} given their missing point",
+        from.display(),
+        out.display(),
+        c.cancelled,
+        c.renumbered,
+        c.corrected
+    );
+    Ok(())
+}
+
 /// `dizhi build`: a progress bar on a terminal once the build has run for a second, then a short
 /// summary on stdout.
 pub fn build(source_dir: &Path, data: &Path) -> CliResult {

@@ -79,6 +79,10 @@ pub enum Command {
         /// registers.toml that reads them, truth/), with nothing precomputed.
         #[arg(long, conflicts_with = "road_names")]
         registers: bool,
+        /// Write the next month's delivery of the registers in this directory instead (about
+        /// 1 % of the 公安 door plates cancelled, renumbered or corrected; truth/ updated).
+        #[arg(long, conflicts_with_all = ["road_names", "registers"])]
+        next_delivery: Option<PathBuf>,
     },
     /// Build the data directory's store from a source directory (all or nothing), or from a
     /// district's registers (`--config registers.toml`: the standard addresses are made from
@@ -273,14 +277,18 @@ pub fn run(cli: Cli) -> CliResult {
             out,
             road_names,
             registers,
-        } => build::synth(
-            &district,
-            addresses,
-            seed,
-            out.as_deref(),
-            road_names,
-            registers,
-        ),
+            next_delivery,
+        } => match next_delivery {
+            Some(from) => build::next_delivery(&from, out.as_deref(), seed),
+            None => build::synth(
+                &district,
+                addresses,
+                seed,
+                out.as_deref(),
+                road_names,
+                registers,
+            ),
+        },
         Command::Build { source_dir, config } => match (source_dir, config) {
             (_, Some(config)) => build::build_from_registers(&config, data),
             (Some(dir), None) => build::build(&dir, data),

@@ -10,6 +10,7 @@
 //!
 //! The same seed gives byte-identical output; the address count is exact.
 
+mod delivery;
 mod geometry;
 mod layout;
 mod places;
@@ -161,6 +162,8 @@ pub fn generate_district_to_dir(
     write::write_district(&generated, out)?;
     Ok(generated)
 }
+
+pub use delivery::{DeliveryChanges, next_delivery};
 
 /// Generates any Shanghai district ([`generate_district`]) and writes the registers its
 /// departments would hand over to `out`: `registers/`, `registers.toml` and `truth/` (see

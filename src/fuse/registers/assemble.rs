@@ -588,7 +588,8 @@ fn facing_footprint(cx: &Context<'_>, road: &str, p: Point<f64>) -> Option<usize
             Closest::Indeterminate => None,
         })
         .min_by(|a, b| {
-            crate::spatial::distance::metres_between(*a, p).total_cmp(&crate::spatial::distance::metres_between(*b, p))
+            crate::spatial::distance::metres_between(*a, p)
+                .total_cmp(&crate::spatial::distance::metres_between(*b, p))
         })?;
     let metres_per_lat = 111_320.0;
     let metres_per_lon = metres_per_lat * p.y().to_radians().cos();
