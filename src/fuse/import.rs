@@ -277,7 +277,7 @@ pub fn import_file(
         .unwrap_or("")
         .to_lowercase();
     let read = match ext.as_str() {
-        "csv" | "txt" | "tsv" => read_csv(path, ext == "tsv")?,
+        "csv" | "txt" | "tsv" => read_csv(path)?,
         "xlsx" | "xls" | "xlsm" | "xlsb" => read_xlsx(path)?,
         "geojson" | "json" => read_geojson(path)?,
         "gpkg" | "shp" => read_gis(path)?,
@@ -435,32 +435,8 @@ fn records_from_rows(
 /// A CSV/TSV register through the batch reader ([`crate::batch::read::Source`]): the same
 /// encoding detection (BOM, UTF-8, else GB18030) and the same handling of a row with too few or
 /// too many fields (kept, padded, and named among the problems).
-fn read_csv(path: &Path, tabs: bool) -> Result<Read> {
-    let options = crate::batch::BatchOptions {
-        input_format: Some(crate::batch::InputFormat::Delimited(if tabs {
-            b'\t'
-        } else {
-            b','
-        })),
-        ..crate::batch::BatchOptions::default()
-    };
-    let mut source =
-        crate::batch::read::Source::open(path, &options).map_err(|e| Error::file(path, e))?;
-    let headers: Vec<String> = source
-        .header()
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    let mut line = 1u64;
-    while let Some(row) = source.next_row(false).map_err(|e| Error::file(path, e))? {
-        line += 1;
-        if let Some(p) = row.problem {
-            problems.push(format!("line {line}: {p}"));
-        }
-        rows.push((line, row.fields));
-    }
+fn read_csv(path: &Path) -> Result<Read> {
+    let (headers, rows, mut problems) = super::registers::read::read_rows(path, None)?;
     let (records, mut more) = records_from_rows(&headers, rows.into_iter());
     problems.append(&mut more);
     Ok(Read {

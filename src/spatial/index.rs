@@ -210,34 +210,13 @@ impl FootprintIndex {
 
     /// Every building within `max_distance_m` metres of the point, nearest first (ties by id).
     pub fn buildings_within_distance(&self, p: Point<f64>, max_distance_m: f64) -> Vec<Hit<'_>> {
-        if !max_distance_m.is_finite()
-            || max_distance_m < 0.0
-            || !p.x().is_finite()
-            || !p.y().is_finite()
-        {
-            return Vec::new();
-        }
-        let (dlon, dlat) = degree_margins(p, max_distance_m);
-        let envelope =
-            AABB::from_corners([p.x() - dlon, p.y() - dlat], [p.x() + dlon, p.y() + dlat]);
-        let mut hits: Vec<Hit<'_>> = self
-            .tree
-            .locate_in_envelope_intersecting(&envelope)
-            .filter_map(|e| {
-                let building = &self.buildings[e.data as usize];
-                let distance_m = metres_to_polygon(p, &building.footprint);
-                (distance_m <= max_distance_m).then_some(Hit {
-                    building,
-                    distance_m,
-                })
+        self.indexes_within_distance(p, max_distance_m)
+            .into_iter()
+            .map(|(i, distance_m)| Hit {
+                building: &self.buildings[i],
+                distance_m,
             })
-            .collect();
-        hits.sort_by(|a, b| {
-            a.distance_m
-                .total_cmp(&b.distance_m)
-                .then_with(|| a.building.id.cmp(&b.building.id))
-        });
-        hits
+            .collect()
     }
 
     /// The positions (in [`FootprintIndex::buildings`]) of every building within

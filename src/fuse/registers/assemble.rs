@@ -598,7 +598,7 @@ fn facing_footprint(cx: &Context<'_>, road: &str, p: Point<f64>) -> Option<usize
         (p.y() - on_road.y()) * metres_per_lat,
     );
     let length = (dx * dx + dy * dy).sqrt();
-    if !(length > 0.5) {
+    if length.is_nan() || length <= 0.5 {
         return None;
     }
     let (ux, uy) = (dx / length, dy / length);

@@ -189,7 +189,6 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         assembled[d] = assemble::assemble(&cx, d, k, rs);
     }
     assemble::infer_towns(&mut assembled, &divisions);
-    drop(cx);
     drop((claims, door_keys, road_lines, door_records, doors));
     drop(door_map);
     let building_ids: Vec<Option<String>> = assembled

@@ -54,8 +54,9 @@ pub struct ReadRegister {
     pub rows: Rows,
 }
 
-/// Rows of a CSV/TSV/XLSX file through the batch reader (encoding detected or as configured).
-fn read_rows(path: &Path, encoding: Option<&str>) -> Result<(Vec<String>, Rows, Vec<String>)> {
+/// Rows of a CSV/TSV/XLSX file through the batch reader (encoding detected or as configured; a
+/// row with too few or too many fields kept, padded, and named among the problems).
+pub(crate) fn read_rows(path: &Path, encoding: Option<&str>) -> Result<(Vec<String>, Rows, Vec<String>)> {
     let options = crate::batch::BatchOptions {
         encoding: encoding
             .map(encoding_of)
@@ -304,23 +305,36 @@ pub fn building_kind(written: &str) -> Option<BuildingKind> {
         .map(|(_, k)| *k)
 }
 
+/// A polygon layer through the GIS readers with its [id, kind, floors] attributes, layer and
+/// coordinate system as configured.
+fn read_layer(
+    path: &Path,
+    [id, kind, floors]: [Option<&String>; 3],
+    layer: Option<&str>,
+    crs: Option<&str>,
+) -> Result<crate::gis::Loaded> {
+    let options = crate::gis::ReadOptions {
+        id: id.into_iter().cloned().collect(),
+        kind: kind.into_iter().cloned().collect(),
+        floors: floors.into_iter().cloned().collect(),
+        layer: layer.map(str::to_string),
+        crs: crs
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| Error::file(path, e))?,
+    };
+    crate::gis::read_footprints_as(path, &options).map_err(|e| Error::file(path, e))
+}
+
 /// Reads a footprint layer: its buildings (a multi-part footprint split into parts `ID#1`,
 /// `ID#2` …, each reported) and the features left out, each with its id and reason.
 pub fn read_footprints(layer: &FootprintLayer) -> Result<(Vec<Building>, FeatureProblems)> {
-    let options = crate::gis::ReadOptions {
-        id: vec![layer.id.clone()],
-        kind: layer.kind.iter().cloned().collect(),
-        floors: layer.floors.iter().cloned().collect(),
-        layer: layer.layer.clone(),
-        crs: layer
-            .crs
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| Error::file(&layer.path, e))?,
-    };
-    let loaded = crate::gis::read_footprints_as(&layer.path, &options)
-        .map_err(|e| Error::file(&layer.path, e))?;
+    let loaded = read_layer(
+        &layer.path,
+        [Some(&layer.id), layer.kind.as_ref(), layer.floors.as_ref()],
+        layer.layer.as_deref(),
+        layer.crs.as_deref(),
+    )?;
     let mut problems: Vec<(String, String)> = loaded
         .problems
         .into_iter()
@@ -382,20 +396,12 @@ pub struct Boundary {
 /// Reads a boundary layer (through the footprint readers, the code attribute as the id and the
 /// name attribute as the kind).
 pub fn read_boundaries(layer: &BoundaryLayer) -> Result<(Vec<Boundary>, FeatureProblems)> {
-    let options = crate::gis::ReadOptions {
-        id: vec![layer.code.clone()],
-        kind: layer.name.iter().cloned().collect(),
-        floors: Vec::new(),
-        layer: layer.layer.clone(),
-        crs: layer
-            .crs
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| Error::file(&layer.path, e))?,
-    };
-    let loaded = crate::gis::read_footprints_as(&layer.path, &options)
-        .map_err(|e| Error::file(&layer.path, e))?;
+    let loaded = read_layer(
+        &layer.path,
+        [Some(&layer.code), layer.name.as_ref(), None],
+        layer.layer.as_deref(),
+        layer.crs.as_deref(),
+    )?;
     let problems = loaded
         .problems
         .into_iter()
