@@ -140,6 +140,10 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         &merge::StandardNames::new(standard_names),
     );
     report.repaired_names = merged.repaired.len();
+    // The split columns are read: only the records' ids, texts and points are needed from here.
+    for r in &mut records {
+        r.parts = Vec::new();
+    }
     let merge::Merged {
         doors: door_map,
         readings,
@@ -245,9 +249,6 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
             before: &before,
         },
     )?;
-    crate::setup::generation::build_paired_index(&store, data_dir)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-
     for a in &assembled {
         *report.support.entry(a.support.to_string()).or_default() += 1;
         match a.building {
@@ -262,6 +263,10 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
     report.added = written.added;
     report.changed = written.changed;
     report.retired = written.retired;
+    // The index is built from the store alone: what the build held is let go first.
+    drop((assembled, records, readings, building_ids, ids, before));
+    crate::setup::generation::build_paired_index(&store, data_dir)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     problems.truncate(1000);
     report.problems = problems;
     report.elapsed = started.elapsed();

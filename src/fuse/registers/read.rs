@@ -56,7 +56,10 @@ pub struct ReadRegister {
 
 /// Rows of a CSV/TSV/XLSX file through the batch reader (encoding detected or as configured; a
 /// row with too few or too many fields kept, padded, and named among the problems).
-pub(crate) fn read_rows(path: &Path, encoding: Option<&str>) -> Result<(Vec<String>, Rows, Vec<String>)> {
+pub(crate) fn read_rows(
+    path: &Path,
+    encoding: Option<&str>,
+) -> Result<(Vec<String>, Rows, Vec<String>)> {
     let options = crate::batch::BatchOptions {
         encoding: encoding
             .map(encoding_of)
