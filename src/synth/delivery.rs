@@ -12,21 +12,8 @@ use std::path::Path;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::write::{csv_err, io_err as io};
 use super::{Error, Result};
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Write {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
-fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
-    move |e| Error::Write {
-        path: path.display().to_string(),
-        source: e.into(),
-    }
-}
 
 fn read_table(path: &Path, gbk: bool) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let bytes = fs::read(path).map_err(io(path))?;

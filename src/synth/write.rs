@@ -9,14 +9,14 @@ use geojson::{Feature, Geometry, JsonObject, JsonValue};
 use super::geometry::round7;
 use super::{District, Error, Result};
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+pub(super) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Write {
         path: path.display().to_string(),
         source,
     }
 }
 
-fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
+pub(super) fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
     move |e| Error::Write {
         path: path.display().to_string(),
         source: e.into(),
@@ -32,26 +32,15 @@ fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String
     w.flush().map_err(io_err(path))
 }
 
-/// Writes a FeatureCollection with one feature per line, so the files diff well.
-fn write_features(path: &Path, features: impl Iterator<Item = Feature>) -> Result<()> {
+/// Writes a FeatureCollection with one feature per line, so the files diff well (through the one
+/// GeoJSON writer, [`crate::gis::geojson::write_features`]).
+pub(super) fn write_features(path: &Path, features: impl Iterator<Item = Feature>) -> Result<()> {
     let mut w = BufWriter::new(File::create(path).map_err(io_err(path))?);
-    w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")
-        .map_err(io_err(path))?;
-    for (i, f) in features.enumerate() {
-        if i > 0 {
-            w.write_all(b",\n").map_err(io_err(path))?;
-        }
-        let json = serde_json::to_string(&f).map_err(|e| Error::Write {
-            path: path.display().to_string(),
-            source: e.into(),
-        })?;
-        w.write_all(json.as_bytes()).map_err(io_err(path))?;
-    }
-    w.write_all(b"\n]}\n").map_err(io_err(path))?;
+    crate::gis::geojson::write_features(&mut w, features).map_err(io_err(path))?;
     w.flush().map_err(io_err(path))
 }
 
-fn feature(geometry: Geometry, props: Vec<(&str, JsonValue)>) -> Feature {
+pub(super) fn feature(geometry: Geometry, props: Vec<(&str, JsonValue)>) -> Feature {
     let mut properties = JsonObject::new();
     for (k, v) in props {
         properties.insert(k.to_string(), v);

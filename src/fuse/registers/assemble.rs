@@ -18,6 +18,8 @@ pub struct Divisions {
     pub towns: HashMap<String, (String, String)>,
     /// (town code, 居/村委 name as addresses say it, or official) → (code, official name).
     pub communities: HashMap<(String, String), (String, String)>,
+    /// 街镇 code → official name.
+    pub town_names: HashMap<String, String>,
     /// 街镇 code → (district name).
     pub district_of_town: HashMap<String, String>,
     /// 居/村委 name as addresses say it → every (town code, code, official name) of that name.
@@ -29,7 +31,9 @@ impl Divisions {
     pub fn new(coverage: &crate::dictionaries::Coverage) -> Divisions {
         let mut towns = HashMap::new();
         let mut district_of_town = HashMap::new();
+        let mut town_names = HashMap::new();
         for t in coverage.towns() {
+            town_names.insert(t.code.clone(), t.name.clone());
             for n in [&t.name, &t.short_name] {
                 towns
                     .entry(n.clone())
@@ -63,6 +67,7 @@ impl Divisions {
         }
         Divisions {
             towns,
+            town_names,
             communities,
             district_of_town,
             communities_by_name,
@@ -288,11 +293,10 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
             Some(code) => {
                 let name = cx
                     .divisions
-                    .towns
-                    .values()
-                    .find(|(c, _)| *c == code)
-                    .map(|(_, n)| n.clone())
-                    .or_else(|| areas.names.get(&code).cloned())
+                    .town_names
+                    .get(&code)
+                    .or_else(|| areas.names.get(&code))
+                    .cloned()
                     .unwrap_or_default();
                 if let Some((said, said_name)) = &said_town
                     && *said != code
@@ -349,15 +353,15 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
                 && fields.get("community").and_then(|v| v.as_str()) == Some("boundaries") =>
         {
             let town_code = format!("{}000", code.get(..9).unwrap_or(""));
-            match cx.divisions.towns.values().find(|(c, _)| *c == town_code) {
-                Some(found) => {
+            match cx.divisions.town_names.get(&town_code) {
+                Some(name) => {
                     if let Some((said, said_name)) = &said_town
                         && *said != town_code
                     {
                         town_conflict = Some((said.clone(), said_name.clone()));
                     }
                     fields.insert("town".into(), "boundaries".into());
-                    Some(found.clone())
+                    Some((town_code, name.clone()))
                 }
                 None => town,
             }
@@ -379,10 +383,9 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
                     fields.insert("town".into(), "inferred".into());
                     let town = cx
                         .divisions
-                        .towns
-                        .values()
-                        .find(|(c, _)| c == town_code)
-                        .cloned();
+                        .town_names
+                        .get(town_code)
+                        .map(|n| (town_code.clone(), n.clone()));
                     (town, Some((code.clone(), name.clone())))
                 }
                 _ => (None, None),

@@ -202,9 +202,10 @@ pub fn write_source_dir(dir: &Path, lib: &Library<'_>) -> Result<()> {
     w.flush().map_err(io(&path))?;
 
     let features = lib.footprints.buildings().iter().map(|b| {
-        serde_json::json!({"type": "Feature",
-            "properties": {"id": b.id, "kind": b.kind.as_str(), "floors": b.floors},
-            "geometry": geojson::Geometry::from(&b.footprint)})
+        feature(
+            (&b.footprint).into(),
+            serde_json::json!({"id": b.id, "kind": b.kind.as_str(), "floors": b.floors}),
+        )
     });
     write_collection(&dir.join("buildings.geojson"), features)?;
     let communities = lib
@@ -222,15 +223,17 @@ pub fn write_source_dir(dir: &Path, lib: &Library<'_>) -> Result<()> {
                 .cloned()
                 .unwrap_or_default();
             let parent = format!("{}000", b.id.get(..9).unwrap_or(""));
-            serde_json::json!({"type": "Feature",
-                "properties": {"code": b.id, "name": name, "level": "community", "parent_code": parent},
-                "geometry": geojson::Geometry::from(&b.footprint)})
+            feature(
+                (&b.footprint).into(),
+                serde_json::json!({"code": b.id, "name": name, "level": "community", "parent_code": parent}),
+            )
         });
     write_collection(&dir.join("areas.geojson"), areas)?;
     let roads = lib.roads.iter().enumerate().map(|(i, r)| {
-        serde_json::json!({"type": "Feature",
-            "properties": {"id": format!("R{:06}", i + 1), "name": r.name},
-            "geometry": geojson::Geometry::from(&r.geometry)})
+        feature(
+            (&r.geometry).into(),
+            serde_json::json!({"id": format!("R{:06}", i + 1), "name": r.name}),
+        )
     });
     write_collection(&dir.join("roads.geojson"), roads)?;
 
@@ -270,17 +273,19 @@ pub fn write_source_dir(dir: &Path, lib: &Library<'_>) -> Result<()> {
     fs::write(&path, manifest.to_string()).map_err(io(&path))
 }
 
-fn write_collection(path: &Path, features: impl Iterator<Item = serde_json::Value>) -> Result<()> {
+/// A feature with its properties (a JSON object).
+fn feature(value: geojson::GeometryValue, properties: serde_json::Value) -> geojson::Feature {
+    let properties = match properties {
+        serde_json::Value::Object(o) => o,
+        _ => serde_json::Map::new(),
+    };
+    crate::gis::geojson::polygon_feature(None, value, properties)
+}
+
+/// A FeatureCollection through the one GeoJSON writer.
+fn write_collection(path: &Path, features: impl Iterator<Item = geojson::Feature>) -> Result<()> {
     let mut w = BufWriter::new(File::create(path).map_err(io(path))?);
-    w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")
-        .map_err(io(path))?;
-    for (i, f) in features.enumerate() {
-        if i > 0 {
-            w.write_all(b",\n").map_err(io(path))?;
-        }
-        serde_json::to_writer(&mut w, &f).map_err(|e| Error::file(path, e))?;
-    }
-    w.write_all(b"\n]}\n").map_err(io(path))?;
+    crate::gis::geojson::write_features(&mut w, features).map_err(io(path))?;
     w.flush().map_err(io(path))
 }
 
@@ -308,6 +313,35 @@ pub struct Changes {
 }
 
 const ACTOR: &str = "build --config";
+
+/// Queues an anomaly about a built address for its 街镇's steward.
+fn queue_address(
+    tx: &rusqlite::Transaction<'_>,
+    (rule, kind): (RuleId, &str),
+    id: &str,
+    message: &str,
+    detail: &serde_json::Value,
+    town: Option<&str>,
+) -> Result<()> {
+    insert_anomaly(
+        tx,
+        &NewAnomaly {
+            rule,
+            kind,
+            severity: Severity::Warning,
+            entity_kind: EntityKind::Address,
+            entity_id: id,
+            message,
+            detail,
+            source: None,
+            record_key: None,
+            assignee: town,
+        },
+        ACTOR,
+        None,
+    )?;
+    Ok(())
+}
 
 fn reading_json(r: &Reading) -> serde_json::Value {
     serde_json::json!({"town": r.town, "community": r.community, "road": r.road, "lane": r.lane,
@@ -418,22 +452,13 @@ pub fn write_provenance(store: &mut crate::store::Store, p: &Provenance<'_>) -> 
                     town_name.unwrap_or("?")
                 );
                 let detail = serde_json::json!({"said": said_code, "boundary": a.town.as_ref().map(|t| &t.0)});
-                insert_anomaly(
+                queue_address(
                     &tx,
-                    &NewAnomaly {
-                        rule: RuleId::SourcesDisagreeTown,
-                        kind: "boundary",
-                        severity: Severity::Warning,
-                        entity_kind: EntityKind::Address,
-                        entity_id: id,
-                        message: &message,
-                        detail: &detail,
-                        source: None,
-                        record_key: None,
-                        assignee: town_name,
-                    },
-                    ACTOR,
-                    None,
+                    (RuleId::SourcesDisagreeTown, "boundary"),
+                    id,
+                    &message,
+                    &detail,
+                    town_name,
                 )?;
             }
             if a.building.is_none() {
@@ -442,22 +467,13 @@ pub fn write_provenance(store: &mut crate::store::Store, p: &Provenance<'_>) -> 
                     a.key.text()
                 );
                 let detail = serde_json::json!({"points": a.records.iter().filter(|&&i| p.records[i as usize].point.is_some()).count()});
-                insert_anomaly(
+                queue_address(
                     &tx,
-                    &NewAnomaly {
-                        rule: RuleId::AddressWithoutBuilding,
-                        kind: "registers",
-                        severity: Severity::Warning,
-                        entity_kind: EntityKind::Address,
-                        entity_id: id,
-                        message: &message,
-                        detail: &detail,
-                        source: None,
-                        record_key: None,
-                        assignee: town_name,
-                    },
-                    ACTOR,
-                    None,
+                    (RuleId::AddressWithoutBuilding, "registers"),
+                    id,
+                    &message,
+                    &detail,
+                    town_name,
                 )?;
             }
         }
