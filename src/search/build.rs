@@ -95,6 +95,9 @@ pub fn build_index(store: &Store, dir: &Path) -> Result<u64> {
         .map_or(1, |n| n.get())
         .min(4);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 400_000_000)?;
+    // The one merge is ours, below: a background merge of some of the segments at the same time
+    // would take them from under it (a whole city's index has enough segments to start one).
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     let mut failed = None;
     let mut districts = std::collections::BTreeSet::new();
     let n = store.for_each_address(|a, canonical| {
