@@ -117,11 +117,13 @@ pub fn noisy_queries(
     for a in &sample {
         let roll: f64 = rng.random();
         if roll < 0.03 {
-            let place = if rng.random_bool(0.5) {
+            // Another 区 of Shanghai, or (always, when the data covers the whole city) a county
+            // elsewhere in China.
+            let place = if !others.is_empty() && rng.random_bool(0.5) {
                 others
                     .choose(&mut rng)
                     .copied()
-                    .unwrap_or("浦东新区")
+                    .unwrap_or_default()
                     .to_string()
             } else {
                 provinces
