@@ -1,5 +1,6 @@
-//! Measurements: `dizhi bench normalize` (the matcher on noisy queries) and `dizhi eval` (the
-//! parser, fusion and compare against labelled files).
+//! Measurements: `dizhi bench normalize` (the matcher on noisy queries), `dizhi bench reverse`
+//! (footprint lookups on seeded points) and `dizhi eval` (the parser, fusion and compare
+//! against labelled files).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,22 @@ pub enum BenchCommand {
         /// another build (`dizhi normalize --format json`).
         #[arg(long)]
         queries_out: Option<PathBuf>,
+    },
+    /// Reverse-look-up seeded points (half beside a building, half anywhere in the data's
+    /// extent) as `GET /v1/reverse` does: latency on one thread and throughput.
+    Reverse {
+        /// How many points.
+        #[arg(long, default_value_t = 100_000)]
+        points: usize,
+        /// Seed of the points.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Nearest-building radius in metres.
+        #[arg(long, default_value_t = dizhi::spatial::DEFAULT_RADIUS_M)]
+        radius: f64,
+        /// Threads for the throughput run (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
 }
 
@@ -67,15 +84,67 @@ pub enum EvalCommand {
     Relation(super::relation::EvalRelationArgs),
 }
 
-/// `dizhi bench normalize`.
+/// `dizhi bench normalize|reverse`.
 pub fn bench(data: &Path, what: BenchCommand) -> CliResult {
-    let BenchCommand::Normalize {
-        queries,
-        seed,
-        threads,
-        failures,
-        queries_out,
-    } = what;
+    match what {
+        BenchCommand::Normalize {
+            queries,
+            seed,
+            threads,
+            failures,
+            queries_out,
+        } => bench_normalize(data, queries, seed, threads, failures, queries_out),
+        BenchCommand::Reverse {
+            points,
+            seed,
+            radius,
+            threads,
+        } => bench_reverse(data, points, seed, radius, threads),
+    }
+}
+
+fn all_cores(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `dizhi bench reverse`.
+fn bench_reverse(
+    data: &Path,
+    points: usize,
+    seed: u64,
+    radius: f64,
+    threads: Option<usize>,
+) -> CliResult {
+    let opened = std::time::Instant::now();
+    let store = dizhi::store::Store::open(data)?;
+    let index = dizhi::spatial::answer::index_from_store(&store)?;
+    drop(store);
+    println!(
+        "opened {} in {:.2} s",
+        data.display(),
+        opened.elapsed().as_secs_f64()
+    );
+    let points = dizhi::eval::reverse::points(&index, points, seed);
+    let report = dizhi::eval::reverse::run(
+        &index,
+        || dizhi::store::Store::open(data),
+        &points,
+        radius,
+        all_cores(threads),
+    )?;
+    print!("{}", report.to_text());
+    Ok(())
+}
+
+/// `dizhi bench normalize`.
+fn bench_normalize(
+    data: &Path,
+    queries: usize,
+    seed: u64,
+    threads: Option<usize>,
+    failures: Option<PathBuf>,
+    queries_out: Option<PathBuf>,
+) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     let opened = std::time::Instant::now();
     let matcher = dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(data)?, &dicts)?;
@@ -93,9 +162,7 @@ pub fn bench(data: &Path, what: BenchCommand) -> CliResult {
             writeln!(f, "{}", serde_json::to_string(q)?)?;
         }
     }
-    let threads =
-        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let report = dizhi::eval::normalize::run(&matcher, &qs, threads)?;
+    let report = dizhi::eval::normalize::run(&matcher, &qs, all_cores(threads))?;
     print!("{}", report.to_text());
     if let Some(path) = failures {
         use std::io::Write;

@@ -1,6 +1,7 @@
 //! Measuring dizhi against labelled data: the parser on character-labelled files ([`parse`]),
 //! the relation of two addresses on labelled pairs ([`relation`]), the matcher on noisy queries
-//! with known answers ([`noisy`] makes them, [`normalize`] scores them), and fusion's anomalies
+//! with known answers ([`noisy`] makes them, [`normalize`] scores them), reverse lookups on seeded
+//! points ([`reverse`]), and fusion's anomalies
 //! and links against the generator's truth ([`fusion`]). Real labelled files are read at run
 //! time from where the caller says (../shared/data); none of their content is part of the
 //! project.
@@ -11,6 +12,7 @@ pub mod normalize;
 pub mod parse;
 pub mod registers;
 pub mod relation;
+pub mod reverse;
 
 pub use parse::{
     EvalReport, LabelScore, Labelled, Mismatch, STRUCTURAL, Scheme, ShownSpans, evaluate,

@@ -41,6 +41,8 @@ pub struct BenchReport {
     pub suggest_latency: [Duration; 3],
     /// Wrong answers, for reading (query, answer).
     pub failures: Vec<(NoisyQuery, Match)>,
+    /// The slowest queries on one thread, slowest first (at most 10).
+    pub slowest: Vec<(Duration, String)>,
 }
 
 const BUCKETS: [f64; 7] = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
@@ -90,6 +92,13 @@ pub fn run(
         })
         .collect();
     suggest_times.sort();
+    let mut slowest: Vec<(Duration, String)> = times
+        .iter()
+        .zip(queries)
+        .map(|(t, q)| (*t, q.text.clone()))
+        .collect();
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    slowest.truncate(10);
     times.sort();
     let pct_of = |times: &[Duration], p: f64| {
         times
@@ -119,6 +128,7 @@ pub fn run(
         parallel_rate: parallel,
         threads,
         failures: Vec::new(),
+        slowest,
     };
     for (q, m) in queries.iter().zip(answers) {
         let right = is_right(q, &m);
@@ -193,6 +203,9 @@ impl BenchReport {
             ms(self.latency[2]),
             ms(self.latency[3])
         );
+        for (t, text) in &self.slowest {
+            let _ = writeln!(s, "  slow: {:.3} ms  {text}", ms(*t));
+        }
         let _ = writeln!(
             s,
             "suggest (top 10 for a typed prefix): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
