@@ -2,6 +2,7 @@
 
 mod api;
 mod batch;
+mod city;
 mod cli;
 mod common;
 mod district;

@@ -22,11 +22,33 @@ pub fn synth(
     let out = out.ok_or_else(|| CliError::usage("synth: --out DIR is required"))?;
     let coverage = dizhi::dictionaries::Coverage::parse(&dicts.admin, district)
         .map_err(|e| CliError::usage(format!("synth: --district: {e}")))?;
-    let [one] = coverage.districts() else {
-        return Err(CliError::usage("synth: --district takes one district"));
-    };
     let started = std::time::Instant::now();
     let config = dizhi::synth::SynthConfig { addresses, seed };
+    if coverage.is_whole_city() && !registers {
+        let parts = dizhi::synth::generate_city_to_dir(&dicts, config, out, |p| {
+            eprintln!(
+                "synth: {}: {} addresses, {} buildings ({:.0} s)",
+                p.district,
+                p.addresses,
+                p.buildings,
+                started.elapsed().as_secs_f64()
+            )
+        })?;
+        eprintln!(
+            "synth: 上海市 in {}: {} districts, {} addresses, {} buildings ({:.1} s)",
+            out.display(),
+            parts.len(),
+            parts.iter().map(|p| p.addresses).sum::<usize>(),
+            parts.iter().map(|p| p.buildings).sum::<usize>(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    let [one] = coverage.districts() else {
+        return Err(CliError::usage(
+            "synth: --district takes one district, or 上海市 for the whole city (not with --registers)",
+        ));
+    };
     let generated = if registers {
         dizhi::synth::generate_registers_to_dir(&dicts, one, config, out)?
     } else {

@@ -210,6 +210,36 @@ impl Occupancy {
             .is_some_and(|cells| cells.iter().all(|&(i, j)| !self.get(i, j)))
     }
 
+    /// Claims every cell whose centre is a point `taken` says is not to be built on (a
+    /// neighbouring district's ground). `settled` may answer for a whole block of cells at
+    /// once (given its corners, min and max): `Some(taken)` when every point of it is alike.
+    pub fn claim_where(
+        &mut self,
+        settled: impl Fn((f64, f64), (f64, f64)) -> Option<bool>,
+        taken: impl Fn((f64, f64)) -> bool,
+    ) {
+        const BLOCK: usize = 64;
+        let cell = self.cell;
+        let centre = move |i: usize, j: usize| ((i as f64 + 0.5) * cell, (j as f64 + 0.5) * cell);
+        for bj in (0..self.ny).step_by(BLOCK) {
+            for bi in (0..self.nx).step_by(BLOCK) {
+                let (i1, j1) = ((bi + BLOCK).min(self.nx), (bj + BLOCK).min(self.ny));
+                let (lo, hi) = (centre(bi, bj), centre(i1 - 1, j1 - 1));
+                let all = settled(lo, hi);
+                if all == Some(false) {
+                    continue;
+                }
+                for j in bj..j1 {
+                    for i in bi..i1 {
+                        if all == Some(true) || taken(centre(i, j)) {
+                            self.set(i, j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Claims the ground under `rect` whatever is there (roads cross each other).
     pub fn claim(&mut self, rect: &OrientedRect) {
         if let Some(cells) = self.cells(rect) {

@@ -29,21 +29,229 @@ const TOWN_PLAN: [(&str, f64, f64, f64, bool); 11] = [
 
 const DISTRICT_CENTRES: &str = include_str!("../../dictionaries/shanghai_district_centres.tsv");
 
-/// The centre (lon, lat) and radius (km) of a district, from the centres table.
-fn district_centre(code: &str) -> Option<(f64, f64, f64)> {
+/// Every district of the centres table: code, centre (lon, lat), radius (km) and residents
+/// (10,000s), in the table's order.
+pub(super) fn district_rows() -> Vec<(&'static str, f64, f64, f64, f64)> {
     DISTRICT_CENTRES
         .lines()
         .filter(|l| !l.starts_with('#'))
         .skip(1)
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .find(|cols| cols.first() == Some(&code))
-        .and_then(|cols| {
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
             Some((
+                *cols.first()?,
                 cols.get(2)?.parse().ok()?,
                 cols.get(3)?.parse().ok()?,
                 cols.get(4)?.parse().ok()?,
+                cols.get(5)?.parse().ok()?,
             ))
         })
+        .collect()
+}
+
+/// The centre (lon, lat) and radius (km) of a district, from the centres table.
+fn district_centre(code: &str) -> Option<(f64, f64, f64)> {
+    district_rows()
+        .into_iter()
+        .find(|r| r.0 == code)
+        .map(|r| (r.1, r.2, r.3))
+}
+
+/// The ground a district may build on when it is generated as part of the whole city: the points
+/// nearer its centre than any other district's, each distance counted in that district's radius
+/// (a weighted Voronoi cell), so that neighbouring districts never build on the same ground.
+#[derive(Debug, Clone)]
+pub struct Territory {
+    own: (f64, f64, f64),
+    others: Vec<(f64, f64, f64)>,
+}
+
+impl Territory {
+    /// The district's territory among all of the centres table's districts.
+    pub fn in_city(code: &str) -> Option<Territory> {
+        let rows = district_rows();
+        let own = rows.iter().find(|r| r.0 == code).map(|r| (r.1, r.2, r.3))?;
+        let others = rows
+            .iter()
+            .filter(|r| r.0 != code)
+            .map(|r| (r.1, r.2, r.3))
+            .collect();
+        Some(Territory { own, others })
+    }
+
+    /// The territories of the other districts of the table.
+    fn neighbours(&self) -> Vec<Territory> {
+        (0..self.others.len())
+            .map(|i| Territory {
+                own: self.others[i],
+                others: std::iter::once(self.own)
+                    .chain(
+                        self.others
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| *j != i)
+                            .map(|(_, o)| *o),
+                    )
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Whether the point (lon, lat) is the district's.
+    pub fn owns(&self, lon: f64, lat: f64) -> bool {
+        let km_per_deg_lon = 111.32 * 31.2f64.to_radians().cos();
+        let reach = |&(clon, clat, r): &(f64, f64, f64)| {
+            let (dx, dy) = ((lon - clon) * km_per_deg_lon, (lat - clat) * 110.574);
+            (dx * dx + dy * dy).sqrt() / r
+        };
+        let mine = reach(&self.own);
+        self.others.iter().all(|o| mine <= reach(o))
+    }
+
+    /// The territory as seen from the district's centre in `frame`: for each of [`RAYS`]
+    /// directions, how far (m) the district's ground reaches before another's begins (a
+    /// star-shaped part of the territory, all of it where the territory is star-shaped).
+    fn reach_by_ray(&self, frame: &Frame) -> Vec<f64> {
+        let centre = frame.to_xy(self.own.0, self.own.1);
+        let (w, h) = frame.extent();
+        let max = (w * w + h * h).sqrt();
+        let owns = |d: f64, angle: f64| {
+            let (x, y) = (centre.0 + d * angle.cos(), centre.1 + d * angle.sin());
+            let (lon, lat) = frame.to_lonlat(x, y);
+            self.owns(lon, lat)
+        };
+        (0..RAYS)
+            .map(|k| {
+                let angle = k as f64 * std::f64::consts::TAU / RAYS as f64;
+                let mut inside = 0.0;
+                let mut step = 100.0;
+                while inside + step < max && owns(inside + step, angle) {
+                    inside += step;
+                }
+                // Bisect the 100 m step down to a metre.
+                while step > 1.0 {
+                    step /= 2.0;
+                    if owns(inside + step, angle) {
+                        inside += step;
+                    }
+                }
+                inside
+            })
+            .collect()
+    }
+}
+
+/// How many directions a territory's outline is sampled in.
+const RAYS: usize = 720;
+
+/// The frame every territory is measured in, whichever district is being laid out: a
+/// neighbour's outline is then the very same line as seen from either side.
+const CITY_BOUNDS: (f64, f64, f64, f64) = (120.8, 30.6, 122.1, 31.95);
+
+/// A territory laid into a district's frame: its reach per direction from its centre, measured
+/// in the city's frame, and its outline in the district's.
+#[derive(Debug, Clone)]
+struct TerritoryShape {
+    /// The district's frame and the city's.
+    frame: Frame,
+    city: Frame,
+    /// The centre, and the reach per direction, in the city's frame.
+    centre: (f64, f64),
+    reach: Vec<f64>,
+    /// The outline in the district's frame.
+    outline: geo::Polygon<f64>,
+    /// The outlines (district frame) of the neighbouring districts that come near this one's.
+    /// Each outline is drawn through points of a curved border, so two neighbours' outlines
+    /// cross in slivers: areas leave out what lies in a neighbour's outline, so that no two
+    /// districts' areas overlap.
+    neighbours: Vec<geo::Polygon<f64>>,
+}
+
+impl TerritoryShape {
+    fn new(territory: &Territory, frame: &Frame) -> TerritoryShape {
+        use geo::{BoundingRect, Intersects};
+        let own = Self::outline_only(territory, frame);
+        let reach_box = own.outline.bounding_rect();
+        let neighbours = territory
+            .neighbours()
+            .iter()
+            .map(|n| Self::outline_only(n, frame).outline)
+            .filter(|o| {
+                matches!((o.bounding_rect(), reach_box), (Some(a), Some(b)) if a.intersects(&b))
+            })
+            .collect();
+        TerritoryShape { neighbours, ..own }
+    }
+
+    fn outline_only(territory: &Territory, frame: &Frame) -> TerritoryShape {
+        let city = Frame::new(CITY_BOUNDS);
+        let centre = city.to_xy(territory.own.0, territory.own.1);
+        let reach = territory.reach_by_ray(&city);
+        let ring: Vec<(f64, f64)> = reach
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| {
+                let angle = k as f64 * std::f64::consts::TAU / RAYS as f64;
+                let (lon, lat) =
+                    city.to_lonlat(centre.0 + d * angle.cos(), centre.1 + d * angle.sin());
+                frame.to_xy(lon, lat)
+            })
+            .collect();
+        TerritoryShape {
+            frame: *frame,
+            city,
+            centre,
+            reach,
+            outline: geo::Polygon::new(ring.into(), vec![]),
+            neighbours: Vec::new(),
+        }
+    }
+
+    /// A point of the district's frame in the city's.
+    fn in_city(&self, p: (f64, f64)) -> (f64, f64) {
+        let (lon, lat) = self.frame.to_lonlat(p.0, p.1);
+        self.city.to_xy(lon, lat)
+    }
+
+    /// Whether every point of the box `lo`–`hi` (district frame) is outside the outline
+    /// (`Some(true)`), every point inside it (`Some(false)`), or neither is sure (`None`).
+    fn outside_box(&self, lo: (f64, f64), hi: (f64, f64)) -> Option<bool> {
+        // Both frames scale each axis and shift: a box stays a box.
+        let (lo, hi) = (self.in_city(lo), self.in_city(hi));
+        let nearest = (
+            self.centre.0.clamp(lo.0, hi.0) - self.centre.0,
+            self.centre.1.clamp(lo.1, hi.1) - self.centre.1,
+        );
+        let farthest = (
+            (lo.0 - self.centre.0)
+                .abs()
+                .max((hi.0 - self.centre.0).abs()),
+            (lo.1 - self.centre.1)
+                .abs()
+                .max((hi.1 - self.centre.1).abs()),
+        );
+        let (near, far) = (nearest.0.hypot(nearest.1), farthest.0.hypot(farthest.1));
+        let max = self.reach.iter().copied().fold(0.0, f64::max);
+        let min = self.reach.iter().copied().fold(f64::MAX, f64::min);
+        if near > max {
+            Some(true)
+        } else if far <= min * 0.999 {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `p` (district frame metres) lies inside the outline, a little on the safe side:
+    /// between two sampled directions the shorter reach counts.
+    fn holds(&self, p: (f64, f64)) -> bool {
+        let p = self.in_city(p);
+        let (dx, dy) = (p.0 - self.centre.0, p.1 - self.centre.1);
+        let turn = dy.atan2(dx).rem_euclid(std::f64::consts::TAU);
+        let k = ((turn / std::f64::consts::TAU * RAYS as f64) as usize).min(RAYS - 1);
+        let reach = self.reach[k].min(self.reach[(k + 1) % RAYS]);
+        (dx * dx + dy * dy).sqrt() <= reach * 0.999
+    }
 }
 
 /// A 街镇 placed in the district.
@@ -77,6 +285,8 @@ pub struct Layout {
     pub towns: Vec<Town>,
     pub communities: Vec<Community>,
     seeds: RTree<GeomWithData<[f64; 2], usize>>,
+    /// The district's share of the ground when it is laid out as part of the whole city.
+    territory: Option<TerritoryShape>,
 }
 
 impl Layout {
@@ -87,12 +297,20 @@ impl Layout {
             .admin
             .by_code(DEMO_DISTRICT)
             .expect("the demo district is in the list");
-        Layout::in_district(dicts, district, seed)
+        Layout::in_district_within(dicts, district, seed, None, (300.0, 380.0))
     }
 
     /// The layout of any Shanghai district: the demo district after its town plan, any other
-    /// around its centre (the district's own towns on a sunflower spiral, 街道 innermost).
-    pub fn in_district(dicts: &Dictionaries, district: &AdminDivision, seed: u64) -> Layout {
+    /// around its centre (the district's own towns on a sunflower spiral, 街道 innermost); kept
+    /// to `territory` (its areas clipped to it, [`Layout::holds`] false outside it) when the
+    /// district is one of the whole city's.
+    pub fn in_district_within(
+        dicts: &Dictionaries,
+        district: &AdminDivision,
+        seed: u64,
+        territory: Option<&Territory>,
+        spacing: (f64, f64),
+    ) -> Layout {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1a70_u64);
         let district_towns: Vec<&AdminDivision> = dicts.admin.children(&district.code).collect();
         let (frame, towns): (Frame, Vec<Town>) = if district.code == DEMO_DISTRICT {
@@ -110,13 +328,13 @@ impl Layout {
                         center: frame.to_xy(lon, lat),
                         radius: radius_km * 1000.0,
                         urban,
-                        spacing: if urban { 300.0 } else { 380.0 },
+                        spacing: if urban { spacing.0 } else { spacing.1 },
                     }
                 })
                 .collect();
             (frame, towns)
         } else {
-            spiral_towns(district, &district_towns)
+            spiral_towns(district, &district_towns, spacing)
         };
         let (w, h) = frame.extent();
         let nearest_town = |p: (f64, f64)| {
@@ -172,12 +390,14 @@ impl Layout {
                 .map(|(i, c)| GeomWithData::new([c.seed.0, c.seed.1], i))
                 .collect(),
         );
+        let territory = territory.map(|t| TerritoryShape::new(t, &frame));
         Layout {
             district: district.clone(),
             frame,
             towns,
             communities,
             seeds,
+            territory,
         }
     }
 
@@ -208,14 +428,35 @@ impl Layout {
                 break;
             }
         }
-        poly
+        match &self.territory {
+            Some(t) if !poly.is_empty() => clip_to_territory(&poly, t),
+            _ => poly,
+        }
+    }
+
+    /// Claims in `occupancy` the ground of the neighbouring districts (none for a district of
+    /// its own).
+    pub fn claim_neighbours_ground(&self, occupancy: &mut super::geometry::Occupancy) {
+        if let Some(t) = &self.territory {
+            occupancy.claim_where(|lo, hi| t.outside_box(lo, hi), |p| !t.holds(p));
+        }
+    }
+
+    /// Whether the point (frame metres) is the district's ground: always, unless the district is
+    /// laid out as one of the whole city's and the point lies in a neighbour's territory.
+    pub fn holds(&self, p: (f64, f64)) -> bool {
+        self.territory.as_ref().is_none_or(|t| t.holds(p))
     }
 }
 
 /// A district with no town plan: a frame around its centre, its towns on a sunflower spiral
 /// inside the district's disk (街道 first, so the built-up ones are innermost), each reaching
 /// about its share of the area.
-fn spiral_towns(district: &AdminDivision, towns: &[&AdminDivision]) -> (Frame, Vec<Town>) {
+fn spiral_towns(
+    district: &AdminDivision,
+    towns: &[&AdminDivision],
+    spacing: (f64, f64),
+) -> (Frame, Vec<Town>) {
     let (lon, lat, radius_km) = district_centre(&district.code).unwrap_or((121.45, 31.2, 8.0));
     let r = radius_km * 1000.0;
     let margin = r * 1.1;
@@ -245,7 +486,7 @@ fn spiral_towns(district: &AdminDivision, towns: &[&AdminDivision]) -> (Frame, V
                 center: (centre.0 + d * angle.cos(), centre.1 + d * angle.sin()),
                 radius: (r * 1.05 / n.sqrt()).max(1500.0),
                 urban,
-                spacing: if urban { 300.0 } else { 380.0 },
+                spacing: if urban { spacing.0 } else { spacing.1 },
             }
         })
         .collect::<Vec<_>>();
@@ -257,6 +498,30 @@ fn spiral_towns(district: &AdminDivision, towns: &[&AdminDivision]) -> (Frame, V
 
 pub fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+/// The largest part of a convex area inside the territory's outline and outside its
+/// neighbours' (an open ring, as `clip_half_plane` gives them).
+fn clip_to_territory(poly: &[(f64, f64)], territory: &TerritoryShape) -> Vec<(f64, f64)> {
+    use geo::{Area, BooleanOps, BoundingRect, Intersects};
+    let area = geo::Polygon::new(poly.to_vec().into(), vec![]);
+    let mut parts = area.intersection(&territory.outline);
+    let bounds = area.bounding_rect();
+    for n in &territory.neighbours {
+        if matches!((n.bounding_rect(), bounds), (Some(a), Some(b)) if a.intersects(&b)) {
+            parts = parts.difference(n);
+        }
+    }
+    let Some(largest) = parts
+        .0
+        .into_iter()
+        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
+    else {
+        return Vec::new();
+    };
+    let mut ring: Vec<(f64, f64)> = largest.exterior().coords().map(|c| (c.x, c.y)).collect();
+    ring.pop();
+    ring
 }
 
 /// Sutherland–Hodgman: the part of a convex polygon where `n·p <= k`.

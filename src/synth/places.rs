@@ -17,6 +17,8 @@ use crate::{AddressKind, AdminRef, Building, BuildingKind, StandardAddress};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
     Compound,
+    /// A 里弄: rows of terraced houses off a lane, a door plate per house (dense town centres).
+    Lane,
     Shops,
     Industrial,
     Public,
@@ -79,6 +81,7 @@ const COMPOUND_SUFFIXES: &[&str] = &[
     "花园", "苑", "新村", "家园", "公寓", "名邸", "湾", "华庭", "雅苑", "佳园", "府", "小区", "城",
     "公馆", "景苑",
 ];
+const LANE_SUFFIXES: &[&str] = &["里", "坊", "邨", "新邨", "别墅", "公寓"];
 const INDUSTRIES: &[&str] = &[
     "实业",
     "机械",
@@ -109,6 +112,8 @@ struct Builder<'a> {
     layout: &'a Layout,
     roads: &'a [Road],
     rng: ChaCha8Rng,
+    /// Where this district's address and building ids start.
+    ids: super::IdBase,
     names: HashSet<String>,
     /// How many groups (clusters) each village has been given.
     groups: Vec<u32>,
@@ -139,7 +144,7 @@ impl Builder<'_> {
         floors: u16,
         tags: Vec<String>,
     ) -> String {
-        let id = format!("B{:08}", self.out.buildings.len() + 1);
+        let id = format!("B{:08}", self.ids.buildings + self.out.buildings.len() + 1);
         self.out.buildings.push(Building {
             id: id.clone(),
             footprint: outline.to_polygon(&self.layout.frame),
@@ -157,7 +162,7 @@ impl Builder<'_> {
         let c = self.layout.community_at(self.layout.frame.to_xy(lon, lat));
         let community = &self.layout.communities[c];
         let town = &self.layout.towns[community.town];
-        a.id = format!("A{:08}", self.out.addresses.len() + 1);
+        a.id = format!("A{:08}", self.ids.addresses + self.out.addresses.len() + 1);
         a.district = self.layout.district.name.clone();
         a.town = AdminRef {
             code: town.code.clone(),
@@ -170,6 +175,28 @@ impl Builder<'_> {
         a.point = Some(Point::new(lon, lat));
         self.out.addresses.push(a);
         self.out.address_road.push(road);
+    }
+
+    /// Door plates `number`, `number + 1`, … of a compound or 里弄 (`lane`: its gate's number on
+    /// the road, its name) at `doors` of building `id`, at most `left` of them.
+    fn lane_doors(
+        &mut self,
+        slot: &Slot,
+        doors: Vec<(f64, f64)>,
+        lane: (&str, &str),
+        id: &str,
+        number: &mut u32,
+        left: usize,
+    ) {
+        for p in doors.into_iter().take(left) {
+            let mut addr = self.road_address(slot, AddressKind::Residential);
+            addr.lane = Some(lane.0.to_string());
+            addr.number = Some(number.to_string());
+            addr.poi = Some(lane.1.to_string());
+            addr.building_id = Some(id.to_string());
+            *number += 1;
+            self.add_address(addr, p, Some(slot.road));
+        }
     }
 
     fn road_address(&self, slot: &Slot, kind: AddressKind) -> StandardAddress {
@@ -248,21 +275,48 @@ impl Builder<'_> {
                         } else {
                             self.rng.random_range(3..=5)
                         };
-                        for p in outline.door_points(doors) {
-                            if self.out.addresses.len() - before >= budget {
-                                break;
-                            }
-                            let mut addr = self.road_address(slot, AddressKind::Residential);
-                            addr.lane = Some(gate.clone());
-                            addr.number = Some(number.to_string());
-                            addr.poi = Some(name.clone());
-                            addr.building_id = Some(id.clone());
-                            number += 1;
-                            self.add_address(addr, p, Some(slot.road));
-                        }
+                        let left = budget - (self.out.addresses.len() - before);
+                        let doors = outline.door_points(doors);
+                        self.lane_doors(slot, doors, (&gate, &name), &id, &mut number, left);
                         a += bw + gap_a;
                     }
                     b += bd + gap_b;
+                }
+            }
+            Use::Lane => {
+                let name = self.unique_name(|rng| {
+                    let chars: Vec<char> = NAME_CHARS.chars().collect();
+                    let a = *chars.choose(rng).unwrap_or(&'福');
+                    let b = *chars.choose(rng).unwrap_or(&'安');
+                    format!("{a}{b}{}", LANE_SUFFIXES.choose(rng).unwrap_or(&"里"))
+                });
+                let floors: u16 = self.rng.random_range(2..=3);
+                // Rows 11 m deep with a 4 m 支弄 between them, each row cut by cross alleys into
+                // terraces of four to seven houses about 4 m wide (one bay): one building, a
+                // door plate per house.
+                let (row_depth, alley) = (11.0, 4.0);
+                let mut number = 1u32;
+                let mut b = 6.0;
+                'lanes: while b + row_depth <= slot.rect.depth - 4.0 {
+                    let mut a = 6.0;
+                    while a + 12.0 <= slot.rect.len - 4.0 {
+                        let len = (slot.rect.len - 4.0 - a).min(self.rng.random_range(16.0..30.0));
+                        if self.out.addresses.len() - before >= budget {
+                            break 'lanes;
+                        }
+                        let outline = Outline {
+                            rect: slot.rect.sub(a, b, len, row_depth),
+                            shape: Shape::Rect,
+                        };
+                        let id =
+                            self.add_building(&outline, BuildingKind::Residential, floors, vec![]);
+                        let houses = ((len / 4.0).floor() as usize).max(1);
+                        let left = budget - (self.out.addresses.len() - before);
+                        let doors = outline.door_points(houses);
+                        self.lane_doors(slot, doors, (&gate, &name), &id, &mut number, left);
+                        a += len + alley;
+                    }
+                    b += row_depth + alley;
                 }
             }
             Use::Shops => {
@@ -311,7 +365,13 @@ impl Builder<'_> {
                     .random_range(30.0..60.0f64)
                     .min(slot.rect.depth - 16.0);
                 let mut fac = 1u32;
-                let mut b = 8.0;
+                // A parcel cut short by the road's end may leave no room at all for a factory
+                // (a footprint narrower than the files' centimetre would have no area).
+                let mut b = if bw.abs() < 0.05 || bd.abs() < 0.05 {
+                    f64::INFINITY
+                } else {
+                    8.0
+                };
                 'grid: while b + bd <= slot.rect.depth - 8.0 {
                     let mut a = 8.0;
                     while a + bw <= slot.rect.len - 8.0 {
@@ -467,6 +527,7 @@ fn road_slots(
     roads: &[Road],
     occupancy: &Occupancy,
     rng: &mut ChaCha8Rng,
+    lanes: f64,
 ) -> Vec<Slot> {
     let mut slots = Vec::new();
     for (ri, road) in roads.iter().enumerate() {
@@ -487,10 +548,12 @@ fn road_slots(
                     let community = &layout.communities[c];
                     let town = &layout.towns[community.town];
                     let roll: f64 = rng.random();
-                    // Villages keep their farmland free for their houses; towns build up.
+                    // Villages keep their farmland free for their houses; towns build up, and in
+                    // a dense city (lanes > 0) parks and estates have grown along the villages'
+                    // roads too.
                     let usage = if !road.deep {
                         (roll < 0.8).then_some(Use::Shops)
-                    } else if community.village {
+                    } else if community.village && lanes == 0.0 {
                         match roll {
                             r if r < 0.30 => Some(Use::Industrial),
                             r if r < 0.55 => Some(Use::Shops),
@@ -500,6 +563,14 @@ fn road_slots(
                         }
                     } else {
                         match roll {
+                            // A dense city's former villages hold its industrial parks.
+                            r if r < 0.15 && lanes > 0.0 && community.village => {
+                                Some(Use::Industrial)
+                            }
+                            // Dense town centres build 里弄 where others build compounds.
+                            r if r < 0.65 && lanes > 0.0 && rng.random_bool(lanes) => {
+                                Some(Use::Lane)
+                            }
                             r if r < 0.65 => Some(Use::Compound),
                             r if r < 0.93 => Some(Use::Shops),
                             r if r < 0.97 => Some(Use::Public),
@@ -507,7 +578,7 @@ fn road_slots(
                         }
                     };
                     let (f, d) = match usage {
-                        Some(Use::Compound) => (
+                        Some(Use::Compound | Use::Lane) => (
                             rng.random_range(120.0..260.0f64),
                             rng.random_range(100.0..220.0f64),
                         ),
@@ -612,16 +683,20 @@ fn village_clusters(layout: &Layout, rng: &mut ChaCha8Rng) -> Vec<Cluster> {
     clusters
 }
 
-/// Builds places until there are exactly `target` addresses.
+/// Builds places until there are exactly `target` addresses, or the district is full; gives
+/// them with how many it had no room for. `lanes` is the share of a dense town centre's
+/// residential parcels that are 里弄 (0 outside a dense city).
 pub fn build_places(
     layout: &Layout,
     roads: &[Road],
     occupancy: &mut Occupancy,
     target: usize,
     seed: u64,
-) -> Result<Places, usize> {
+    ids: &super::IdBase,
+    lanes: f64,
+) -> (Places, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x91ace5_u64);
-    let mut slots = road_slots(layout, roads, occupancy, &mut rng);
+    let mut slots = road_slots(layout, roads, occupancy, &mut rng, lanes);
     slots.sort_by(|a, b| a.priority.total_cmp(&b.priority));
     let mut clusters = village_clusters(layout, &mut rng);
     clusters.sort_by(|a, b| a.priority.total_cmp(&b.priority));
@@ -630,6 +705,7 @@ pub fn build_places(
         layout,
         roads,
         rng,
+        ids: *ids,
         names: HashSet::new(),
         groups: vec![0; layout.communities.len()],
         next_house: std::collections::HashMap::new(),
@@ -643,7 +719,14 @@ pub fn build_places(
     // Each kind's share, in whole addresses; what a kind cannot place passes to the next.
     let mut carry = 0usize;
     let mut assigned = 0usize;
-    for (i, &(kind, share)) in SHARES.iter().enumerate() {
+    // A dense city's compounds and lanes would cover every corner two parcels compete for:
+    // there the parks and public sites claim their ground first.
+    let order = if lanes > 0.0 {
+        [2, 3, 0, 1, 4]
+    } else {
+        [0, 1, 2, 3, 4]
+    };
+    for (i, &(kind, share)) in order.iter().map(|&k| &SHARES[k]).enumerate() {
         let quota = if i + 1 == SHARES.len() {
             target - assigned
         } else {
@@ -666,7 +749,9 @@ pub fn build_places(
                 AddressKind::Industrial => Use::Industrial,
                 _ => Use::Public,
             };
-            for slot in slots.iter().filter(|s| s.usage == usage) {
+            let counts =
+                |s: &Slot| s.usage == usage || (usage, s.usage) == (Use::Compound, Use::Lane);
+            for slot in slots.iter().filter(|s| counts(s)) {
                 if made >= want {
                     break;
                 }
@@ -695,8 +780,5 @@ pub fn build_places(
             carry -= builder.try_cluster(cluster, occupancy, carry);
         }
     }
-    if carry > 0 {
-        return Err(target - carry);
-    }
-    Ok(builder.out)
+    (builder.out, carry)
 }

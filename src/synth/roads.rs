@@ -96,18 +96,13 @@ pub struct Road {
     pub deep: bool,
 }
 
-impl Road {
-    pub fn length(&self) -> f64 {
-        self.points.windows(2).map(|w| dist(w[0], w[1])).sum()
-    }
-}
-
 /// Lays out every road of the district and claims their corridors in `occupancy`.
 pub fn road_network(
     layout: &Layout,
     dicts: &Dictionaries,
     seed: u64,
     occupancy: &mut Occupancy,
+    ids: &super::IdBase,
 ) -> Vec<Road> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x40ad_u64);
     let (w, h) = layout.frame.extent();
@@ -196,6 +191,7 @@ pub fn road_network(
                         && p.1 > 200.0
                         && p.0 < w - 200.0
                         && p.1 < h - 200.0
+                        && layout.holds(p)
                         && layout.communities[layout.community_at(p)].town == t;
                     match (inside, run) {
                         (true, None) => run = Some((s, s)),
@@ -264,7 +260,7 @@ pub fn road_network(
         }
     }
     for (i, road) in roads.iter_mut().enumerate() {
-        road.id = format!("R{:05}", i + 1);
+        road.id = format!("R{:05}", ids.roads + i + 1);
         for w in road.points.windows(2) {
             claim_corridor(occupancy, w[0], w[1]);
         }

@@ -228,12 +228,13 @@ fn offset(lon: f64, lat: f64, m: f64, angle: f64) -> (f64, f64) {
     (round7(lon + dlon), round7(lat + dlat))
 }
 
-pub fn build_sources(
+pub(crate) fn build_sources(
     places: &Places,
     roads: &[Road],
     dicts: &Dictionaries,
     district_code: &str,
     seed: u64,
+    ids: &super::IdBase,
 ) -> Sources {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x50_u64);
     let mut faults = Vec::new();
@@ -252,7 +253,7 @@ pub fn build_sources(
         rows: Vec::new(),
     };
     let push_gongan = |m: &BTreeMap<&'static str, String>, rows: &mut Vec<Vec<String>>| -> String {
-        let id = format!("GA{:08}", rows.len() + 1);
+        let id = format!("GA{:08}", ids.gongan + rows.len() + 1);
         let mut row = vec![id.clone()];
         row.extend(
             GONGAN_COLUMNS[1..]
@@ -477,7 +478,7 @@ pub fn build_sources(
         ));
     }
     for (name, category, town, lo, hi, a) in entries {
-        let id = format!("MZ{:07}", minzheng.rows.len() + 1);
+        let id = format!("MZ{:07}", ids.minzheng + minzheng.rows.len() + 1);
         let mut given_town = town.clone();
         let mut given_name = name.clone();
         if rng.random_bool(0.02) {
@@ -542,7 +543,7 @@ pub fn build_sources(
         if rng.random_bool(0.02) {
             continue;
         }
-        let id = format!("GH{:08}", guihua.features.len() + 1);
+        let id = format!("GH{:08}", ids.guihua + guihua.features.len() + 1);
         let usage = match b.kind {
             BuildingKind::Residential => "住宅",
             BuildingKind::VillageHouse => "农村住房",
@@ -636,7 +637,7 @@ pub fn build_sources(
         let Some(a) = places.addresses.choose(&mut rng) else {
             break;
         };
-        let id = format!("RX{:08}", i + 1);
+        let id = format!("RX{:08}", ids.hotline + i + 1);
         let (text, text_faults) = spoken(a, dicts, &mut rng);
         let truth_text = a.canonical_text();
         for kind in text_faults {

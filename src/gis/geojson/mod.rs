@@ -217,14 +217,48 @@ pub fn write_features<W: Write>(
     out: &mut W,
     features: impl IntoIterator<Item = geojson::Feature>,
 ) -> std::io::Result<()> {
-    out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
-    for (i, f) in features.into_iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",\n")?;
-        }
-        serde_json::to_writer(&mut *out, &f)?;
+    let mut w = FeatureWriter::begin(out)?;
+    for f in features {
+        w.push(&f)?;
     }
-    out.write_all(b"\n]}\n")
+    w.finish().map(drop)
+}
+
+/// A FeatureCollection written a feature at a time, one per line, for layers too large to
+/// hold (the whole city's footprints): [`FeatureWriter::begin`], [`FeatureWriter::push`] each
+/// feature, [`FeatureWriter::finish`]. The bytes are [`write_features`]' for the same features.
+pub struct FeatureWriter<W: Write> {
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> FeatureWriter<W> {
+    /// Opens the collection.
+    pub fn begin(mut out: W) -> std::io::Result<Self> {
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+        Ok(FeatureWriter { out, written: 0 })
+    }
+
+    /// Writes one feature.
+    pub fn push(&mut self, feature: &geojson::Feature) -> std::io::Result<()> {
+        if self.written > 0 {
+            self.out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut self.out, feature)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// How many features were written.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Closes the collection and gives the writer back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(b"\n]}\n")?;
+        Ok(self.out)
+    }
 }
 
 /// Writes a FeatureCollection to a file.
