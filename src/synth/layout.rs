@@ -29,9 +29,11 @@ const TOWN_PLAN: [(&str, f64, f64, f64, bool); 11] = [
 
 const DISTRICT_CENTRES: &str = include_str!("../../dictionaries/shanghai_district_centres.tsv");
 
-/// Every district of the centres table: code, centre (lon, lat), radius (km) and residents
-/// (10,000s), in the table's order.
-pub(super) fn district_rows() -> Vec<(&'static str, f64, f64, f64, f64)> {
+/// A district of the centres table: code, centre (lon, lat), radius (km) and residents (10,000s).
+pub(super) type DistrictRow = (&'static str, f64, f64, f64, f64);
+
+/// Every district of the centres table, in the table's order.
+pub(super) fn district_rows() -> Vec<DistrictRow> {
     DISTRICT_CENTRES
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -61,15 +63,14 @@ fn district_centre(code: &str) -> Option<(f64, f64, f64)> {
 /// nearer its centre than any other district's, each distance counted in that district's radius
 /// (a weighted Voronoi cell), so that neighbouring districts never build on the same ground.
 #[derive(Debug, Clone)]
-pub struct Territory {
+struct Territory {
     own: (f64, f64, f64),
     others: Vec<(f64, f64, f64)>,
 }
 
 impl Territory {
     /// The district's territory among all of the centres table's districts.
-    pub fn in_city(code: &str) -> Option<Territory> {
-        let rows = district_rows();
+    fn in_city(rows: &[DistrictRow], code: &str) -> Option<Territory> {
         let own = rows.iter().find(|r| r.0 == code).map(|r| (r.1, r.2, r.3))?;
         let others = rows
             .iter()
@@ -79,26 +80,8 @@ impl Territory {
         Some(Territory { own, others })
     }
 
-    /// The territories of the other districts of the table.
-    fn neighbours(&self) -> Vec<Territory> {
-        (0..self.others.len())
-            .map(|i| Territory {
-                own: self.others[i],
-                others: std::iter::once(self.own)
-                    .chain(
-                        self.others
-                            .iter()
-                            .enumerate()
-                            .filter(|(j, _)| *j != i)
-                            .map(|(_, o)| *o),
-                    )
-                    .collect(),
-            })
-            .collect()
-    }
-
     /// Whether the point (lon, lat) is the district's.
-    pub fn owns(&self, lon: f64, lat: f64) -> bool {
+    fn owns(&self, lon: f64, lat: f64) -> bool {
         let km_per_deg_lon = 111.32 * 31.2f64.to_radians().cos();
         let reach = |&(clon, clat, r): &(f64, f64, f64)| {
             let (dx, dy) = ((lon - clon) * km_per_deg_lon, (lat - clat) * 110.574);
@@ -148,6 +131,31 @@ const RAYS: usize = 720;
 /// neighbour's outline is then the very same line as seen from either side.
 const CITY_BOUNDS: (f64, f64, f64, f64) = (120.8, 30.6, 122.1, 31.95);
 
+/// Every district's territory in the whole city, measured once (in the city's frame) for all
+/// the districts laid out in it.
+#[derive(Debug, Clone)]
+pub struct CityTerritories {
+    city: Frame,
+    /// Per district: its code, its centre in the city's frame and its reach per direction.
+    all: Vec<(&'static str, (f64, f64), Vec<f64>)>,
+}
+
+impl CityTerritories {
+    /// Measures the territory of every district of the centres table.
+    pub fn measure() -> CityTerritories {
+        let city = Frame::new(CITY_BOUNDS);
+        let rows = district_rows();
+        let all = rows
+            .iter()
+            .filter_map(|r| {
+                let t = Territory::in_city(&rows, r.0)?;
+                Some((r.0, city.to_xy(r.1, r.2), t.reach_by_ray(&city)))
+            })
+            .collect();
+        CityTerritories { city, all }
+    }
+}
+
 /// A territory laid into a district's frame: its reach per direction from its centre, measured
 /// in the city's frame, and its outline in the district's.
 #[derive(Debug, Clone)]
@@ -168,43 +176,43 @@ struct TerritoryShape {
 }
 
 impl TerritoryShape {
-    fn new(territory: &Territory, frame: &Frame) -> TerritoryShape {
+    /// The territory of `code` among `territories`, laid into `frame`.
+    fn new(territories: &CityTerritories, code: &str, frame: &Frame) -> Option<TerritoryShape> {
         use geo::{BoundingRect, Intersects};
-        let own = Self::outline_only(territory, frame);
-        let reach_box = own.outline.bounding_rect();
-        let neighbours = territory
-            .neighbours()
+        let city = territories.city;
+        let outline = |centre: (f64, f64), reach: &[f64]| -> geo::Polygon<f64> {
+            let ring: Vec<(f64, f64)> = reach
+                .iter()
+                .enumerate()
+                .map(|(k, &d)| {
+                    let angle = k as f64 * std::f64::consts::TAU / RAYS as f64;
+                    let (lon, lat) =
+                        city.to_lonlat(centre.0 + d * angle.cos(), centre.1 + d * angle.sin());
+                    frame.to_xy(lon, lat)
+                })
+                .collect();
+            geo::Polygon::new(ring.into(), vec![])
+        };
+        let (_, centre, reach) = territories.all.iter().find(|t| t.0 == code)?;
+        let own = outline(*centre, reach);
+        let own_box = own.bounding_rect();
+        let neighbours = territories
+            .all
             .iter()
-            .map(|n| Self::outline_only(n, frame).outline)
-            .filter(|o| {
-                matches!((o.bounding_rect(), reach_box), (Some(a), Some(b)) if a.intersects(&b))
-            })
+            .filter(|t| t.0 != code)
+            .map(|(_, c, r)| outline(*c, r))
+            .filter(
+                |o| matches!((o.bounding_rect(), own_box), (Some(a), Some(b)) if a.intersects(&b)),
+            )
             .collect();
-        TerritoryShape { neighbours, ..own }
-    }
-
-    fn outline_only(territory: &Territory, frame: &Frame) -> TerritoryShape {
-        let city = Frame::new(CITY_BOUNDS);
-        let centre = city.to_xy(territory.own.0, territory.own.1);
-        let reach = territory.reach_by_ray(&city);
-        let ring: Vec<(f64, f64)> = reach
-            .iter()
-            .enumerate()
-            .map(|(k, &d)| {
-                let angle = k as f64 * std::f64::consts::TAU / RAYS as f64;
-                let (lon, lat) =
-                    city.to_lonlat(centre.0 + d * angle.cos(), centre.1 + d * angle.sin());
-                frame.to_xy(lon, lat)
-            })
-            .collect();
-        TerritoryShape {
+        Some(TerritoryShape {
             frame: *frame,
             city,
-            centre,
-            reach,
-            outline: geo::Polygon::new(ring.into(), vec![]),
-            neighbours: Vec::new(),
-        }
+            centre: *centre,
+            reach: reach.clone(),
+            outline: own,
+            neighbours,
+        })
     }
 
     /// A point of the district's frame in the city's.
@@ -302,13 +310,13 @@ impl Layout {
 
     /// The layout of any Shanghai district: the demo district after its town plan, any other
     /// around its centre (the district's own towns on a sunflower spiral, 街道 innermost); kept
-    /// to `territory` (its areas clipped to it, [`Layout::holds`] false outside it) when the
-    /// district is one of the whole city's.
+    /// to its territory among `territories` (its areas clipped to it, [`Layout::holds`] false
+    /// outside it) when the district is one of the whole city's.
     pub fn in_district_within(
         dicts: &Dictionaries,
         district: &AdminDivision,
         seed: u64,
-        territory: Option<&Territory>,
+        territories: Option<&CityTerritories>,
         spacing: (f64, f64),
     ) -> Layout {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1a70_u64);
@@ -390,7 +398,7 @@ impl Layout {
                 .map(|(i, c)| GeomWithData::new([c.seed.0, c.seed.1], i))
                 .collect(),
         );
-        let territory = territory.map(|t| TerritoryShape::new(t, &frame));
+        let territory = territories.and_then(|t| TerritoryShape::new(t, &district.code, &frame));
         Layout {
             district: district.clone(),
             frame,

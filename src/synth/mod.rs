@@ -211,12 +211,12 @@ impl IdBase {
     }
 }
 
-/// A district, kept to its territory when it is one of the whole city's.
+/// A district, kept to its territory among `territories` when it is one of the whole city's.
 fn generate_part(
     dicts: &Dictionaries,
     district: &crate::dictionaries::AdminDivision,
     config: SynthConfig,
-    territory: Option<&layout::Territory>,
+    territories: Option<&layout::CityTerritories>,
     ids: &IdBase,
     density: Density,
 ) -> Result<(District, usize)> {
@@ -224,7 +224,7 @@ fn generate_part(
         dicts,
         district,
         config.seed,
-        territory,
+        territories,
         density.spacing,
     );
     let mut occupancy = geometry::Occupancy::new(&layout.frame, 5.0);
@@ -257,7 +257,7 @@ fn generate_part(
 pub struct CityPart {
     /// The district's name.
     pub district: String,
-    /// Its addresses and buildings.
+    /// Its addresses.
     pub addresses: usize,
     /// Its building footprints.
     pub buildings: usize,
@@ -278,6 +278,7 @@ pub fn generate_city_to_dir(
         config.addresses,
         &rows.iter().map(|r| r.4).collect::<Vec<_>>(),
     );
+    let territories = layout::CityTerritories::measure();
     let mut writer = write::DirWriter::create(out, config.seed)?;
     let mut ids = IdBase::default();
     let mut parts = Vec::new();
@@ -288,7 +289,6 @@ pub fn generate_city_to_dir(
             carry += n;
             continue;
         };
-        let territory = layout::Territory::in_city(row.0);
         let wanted = n + carry;
         let part_config = SynthConfig {
             addresses: wanted,
@@ -300,7 +300,7 @@ pub fn generate_city_to_dir(
             dicts,
             district,
             part_config,
-            territory.as_ref(),
+            Some(&territories),
             &ids,
             density,
         )?;

@@ -249,11 +249,6 @@ impl<W: Write> FeatureWriter<W> {
         Ok(())
     }
 
-    /// How many features were written.
-    pub fn written(&self) -> usize {
-        self.written
-    }
-
     /// Closes the collection and gives the writer back.
     pub fn finish(mut self) -> std::io::Result<W> {
         self.out.write_all(b"\n]}\n")?;

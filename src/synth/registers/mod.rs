@@ -24,7 +24,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::geometry::round7;
-use super::sources::{GONGAN, HOTLINE, MINZHENG, spoken};
+use super::sources::{GONGAN, HOTLINE, HOTLINE_COLUMNS, MINZHENG, spoken};
 use super::write::{feature, io_err, write_features};
 use super::{District, Error, Result};
 use crate::StandardAddress;
@@ -76,7 +76,7 @@ pub(super) fn write_registers(d: &District, dicts: &Dictionaries, out: &Path) ->
     let (work_orders, gongan_rows) =
         gongan_and_work_orders(d, dicts, &mut rng, &mut faults, &mut links);
     write_gbk_csv(&out.join(GONGAN_FILE), &super::GONGAN_COLUMNS, &gongan_rows)?;
-    write_utf8_csv(&out.join(HOTLINE_FILE), &HOTLINE_HEADER, &work_orders)?;
+    write_utf8_csv(&out.join(HOTLINE_FILE), &HOTLINE_COLUMNS, &work_orders)?;
     write_minzheng(d, &out.join(MINZHENG_FILE), &mut links)?;
     write_footprints(
         d,
@@ -90,15 +90,6 @@ pub(super) fn write_registers(d: &District, dicts: &Dictionaries, out: &Path) ->
     write_config(d, &out.join("registers.toml"))?;
     write_truth(d, out, &faults, &links)
 }
-
-const HOTLINE_HEADER: [&str; 6] = [
-    "工单编号",
-    "受理时间",
-    "诉求地址",
-    "经度",
-    "纬度",
-    "诉求类别",
-];
 
 /// The 公安 door plates with the registers' own faults, and the 12345 work orders with one more
 /// for every address no door plate or work order names, and for every door plate written three
