@@ -177,6 +177,8 @@ pub(crate) struct IdBase {
     pub addresses: usize,
     pub buildings: usize,
     pub roads: usize,
+    /// Generated road names the districts before took.
+    pub road_names: usize,
     pub gongan: usize,
     pub minzheng: usize,
     pub guihua: usize,
@@ -198,6 +200,7 @@ impl IdBase {
             addresses: self.addresses + d.addresses.len(),
             buildings: self.buildings + d.buildings.len(),
             roads: self.roads + d.roads.len(),
+            road_names: self.road_names + d.roads.iter().filter(|r| r.generated_name).count(),
             gongan: self.gongan + rows(GONGAN),
             minzheng: self.minzheng + rows(MINZHENG),
             guihua: self.guihua

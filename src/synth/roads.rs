@@ -26,6 +26,17 @@ const NAME_CHARS: &str = "华崧盈青沪赵徐泾重白鹤朱练金泽香花桥
 /// assert!(!names.iter().any(|n| n == "华腾路"));
 /// ```
 pub fn generated_road_names(dicts: &Dictionaries) -> Vec<String> {
+    road_name_pool(dicts, DICTIONARY_NAMES)
+}
+
+/// How many generated names the road dictionary holds (and a single district draws from first).
+const DICTIONARY_NAMES: usize = 4000;
+
+/// At least `wanted` generated road names: the dictionary's [`generated_road_names`] first, in
+/// the same order, then more drawn the same way, so that every district of a whole-city
+/// generation gets names of its own (Shanghai does not give two roads one name). Two-character
+/// stems run out near 20,000 names; three-character stems follow.
+fn road_name_pool(dicts: &Dictionaries, wanted: usize) -> Vec<String> {
     let chars: Vec<char> = NAME_CHARS.chars().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0ad5);
     let mut taken: BTreeSet<String> = dicts
@@ -40,14 +51,23 @@ pub fn generated_road_names(dicts: &Dictionaries) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     let mut tries = 0;
-    while out.len() < 4000 && tries < 200_000 {
+    // Past this many draws two-character stems are nearly all taken.
+    const TWO_CHARACTER_TRIES: usize = 200_000;
+    while out.len() < wanted && tries < TWO_CHARACTER_TRIES + wanted * 20 {
         tries += 1;
         let a = *chars.choose(&mut rng).unwrap_or(&'华');
         let b = *chars.choose(&mut rng).unwrap_or(&'新');
         if a == b {
             continue;
         }
-        let stem: String = [a, b].iter().collect();
+        let mut stem: String = [a, b].iter().collect();
+        if tries > TWO_CHARACTER_TRIES {
+            let c = *chars.choose(&mut rng).unwrap_or(&'路');
+            if c == b {
+                continue;
+            }
+            stem.push(c);
+        }
         // One road per stem (华徐路 and 华徐公路 would be ambiguous when 公路 is said as 路).
         if dicts.admin.by_name(&stem).next().is_some() || !stems.insert(stem.clone()) {
             continue;
@@ -94,6 +114,8 @@ pub struct Road {
     /// Whether deep parcels (compounds, parks) front it; the cross streets of the grid and the
     /// long 公路 get shops only, so that the blocks' corners are not claimed twice.
     pub deep: bool,
+    /// Whether its name was drawn from the generated names (not a real road's).
+    pub generated_name: bool,
 }
 
 /// Lays out every road of the district and claims their corridors in `occupancy`.
@@ -161,6 +183,7 @@ pub fn road_network(
             points,
             town: towns[0],
             deep: false,
+            generated_name: false,
         });
     }
 
@@ -229,8 +252,10 @@ pub fn road_network(
         });
     }
 
-    let generated = generated_road_names(dicts);
-    let mut next_generated = generated.iter();
+    // This district's names come after those the districts before it used.
+    let segments: usize = town_segments.iter().map(Vec::len).sum();
+    let generated = road_name_pool(dicts, (ids.road_names + segments).max(DICTIONARY_NAMES));
+    let mut next_generated = generated.iter().skip(ids.road_names);
     let mut used_real = vec![false; real_single.len()];
     // Real single-town roads first, in their towns; real roads with no known town go to the
     // busiest towns in turn.
@@ -256,6 +281,7 @@ pub fn road_network(
                 points: vec![a, b],
                 town: t,
                 deep,
+                generated_name: real.is_none(),
             });
         }
     }
