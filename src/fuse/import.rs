@@ -242,11 +242,30 @@ pub struct ImportReport {
     pub mapping: Mapping,
 }
 
-/// A file read as records: header (column order) and rows as JSON objects with keys and lines.
+/// A file read whole as records (GeoJSON, GIS layers): header (column order) and records.
 struct Read {
     headers: Vec<String>,
     records: Vec<SourceRecord>,
     problems: Vec<String>,
+}
+
+/// Rows as they come: (line, fields, what was wrong with the row's shape).
+type Rows = Box<dyn Iterator<Item = Result<(u64, Vec<String>, Option<String>)>>>;
+
+/// A file's records as they come: a CSV/TSV row by row, so that a register of millions of rows
+/// is never held whole (only its record ids, which the store checks for repeats); a workbook's
+/// rows from its bounded sheet; GeoJSON and GIS layers read whole by their readers.
+enum Input {
+    Rows { headers: Vec<String>, rows: Rows },
+    Whole(Read),
+}
+
+impl Input {
+    fn headers(&self) -> &[String] {
+        match self {
+            Input::Rows { headers, .. } | Input::Whole(Read { headers, .. }) => headers,
+        }
+    }
 }
 
 /// Imports `path` as source `name`, replacing any earlier import of that name.
@@ -256,10 +275,11 @@ struct Read {
 /// use dizhi::fuse::{import_file, Role};
 /// let dir = tempfile::tempdir().unwrap();
 /// let csv = dir.path().join("mp.csv");
-/// std::fs::write(&csv, "编号,路名,门牌号\nR1,华腾路,8\nR2,华腾路,10\n").unwrap();
+/// std::fs::write(&csv, "编号,路名,门牌号\nR1,华腾路,8\nR2,华腾路,10\nR1,华腾路,12\n").unwrap();
 /// let mut store = dizhi::store::Store::open(dir.path().join("data")).unwrap();
 /// let r = import_file(&mut store, &csv, "mp", Role::Addresses, &[]).unwrap();
 /// assert_eq!(r.records, 2);
+/// assert_eq!(r.problems, ["line 4: repeated record id R1"]);
 /// let again = import_file(&mut store, &csv, "mp", Role::Addresses, &[]).unwrap();
 /// assert_eq!(again.records, 2);
 /// assert_eq!(store.summary().unwrap().source_records, 2);
@@ -276,11 +296,11 @@ pub fn import_file(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_lowercase();
-    let read = match ext.as_str() {
-        "csv" | "txt" | "tsv" => read_csv(path)?,
-        "xlsx" | "xls" | "xlsm" | "xlsb" => read_xlsx(path)?,
-        "geojson" | "json" => read_geojson(path)?,
-        "gpkg" | "shp" => read_gis(path)?,
+    let input = match ext.as_str() {
+        "csv" | "txt" | "tsv" => open_csv(path)?,
+        "xlsx" | "xls" | "xlsm" | "xlsb" => open_xlsx(path)?,
+        "geojson" | "json" => Input::Whole(read_geojson(path)?),
+        "gpkg" | "shp" => Input::Whole(read_gis(path)?),
         _ => {
             return Err(Error::file(
                 path,
@@ -288,9 +308,8 @@ pub fn import_file(
             ));
         }
     };
-    let mapping = Mapping::infer(read.headers.iter().map(String::as_str), map)?;
-    let mut read = read;
-    mask_free_text(&mut read, &mapping);
+    let mapping = Mapping::infer(input.headers().iter().map(String::as_str), map)?;
+    let data_columns = data_columns(&mapping, input.headers());
     let kind = match ext.as_str() {
         "tsv" | "txt" => "csv".to_string(),
         "xls" | "xlsm" | "xlsb" => "xlsx".to_string(),
@@ -308,51 +327,72 @@ pub fn import_file(
     tx.execute("DELETE FROM sources WHERE name = ?1", [name])?;
     tx.execute(
         "INSERT INTO sources (name, kind, path, record_count, role, mapping) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            name,
-            kind,
-            path_text,
-            read.records.len() as i64,
-            role.as_str(),
-            mapping_json
-        ],
+         VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+        params![name, kind, path_text, role.as_str(), mapping_json],
     )?;
     let source_id = tx.last_insert_rowid();
+    let mut records = 0usize;
+    let mut problems = Vec::new();
     {
+        // A repeated record id is refused by the store's unique key, not by a set in memory.
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO source_records (source_id, record_key, line, raw, geometry) \
+            "INSERT OR IGNORE INTO source_records (source_id, record_key, line, raw, geometry) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for r in &read.records {
+        let mut store_record = |r: &SourceRecord, problems: &mut Vec<String>| -> Result<()> {
             let wkb = match &r.geometry {
                 Some(g) => Some(geometry_to_wkb(g)?),
                 None => None,
             };
-            stmt.execute(params![
-                source_id,
-                r.key,
-                r.line.map(|l| l as i64),
-                r.raw,
-                wkb
-            ])?;
+            let line = r.line.map(|l| l as i64);
+            if stmt.execute(params![source_id, r.key, line, r.raw, wkb])? == 0 {
+                let at = r.line.map(|l| format!("line {l}")).unwrap_or_default();
+                problems.push(format!("{at}: repeated record id {}", r.key));
+            } else {
+                records += 1;
+            }
+            Ok(())
+        };
+        match input {
+            Input::Rows { headers, rows } => {
+                for row in rows {
+                    let (line, fields, problem) = row?;
+                    if let Some(p) = problem {
+                        problems.push(format!("line {line}: {p}"));
+                    }
+                    match record_from_row(&headers, &data_columns, line, fields) {
+                        Ok(r) => store_record(&r, &mut problems)?,
+                        Err(p) => problems.push(p),
+                    }
+                }
+            }
+            Input::Whole(mut read) => {
+                problems.append(&mut read.problems);
+                for mut r in read.records {
+                    mask_record(&mut r, &data_columns);
+                    store_record(&r, &mut problems)?;
+                }
+            }
         }
     }
+    tx.execute(
+        "UPDATE sources SET record_count = ?1 WHERE id = ?2",
+        params![records as i64, source_id],
+    )?;
     tx.commit()?;
     Ok(ImportReport {
         source: name.to_string(),
         role,
-        records: read.records.len(),
-        problems: read.problems,
+        records,
+        problems,
         mapping,
     })
 }
 
-/// Masks phone and ID-card numbers ([`crate::text::personal`]) in the free text of the records:
-/// every column but the first (the record id) and those mapped to an id, a number, a coordinate
-/// or a count, which are data, not a caller's words.
-fn mask_free_text(read: &mut Read, mapping: &Mapping) {
-    let data_columns: std::collections::HashSet<&str> = mapping
+/// The columns whose values are data, not a caller's words, and so are never masked: the first
+/// (the record id) and those mapped to an id, a number, a coordinate or a count.
+fn data_columns(mapping: &Mapping, headers: &[String]) -> std::collections::HashSet<String> {
+    mapping
         .columns
         .iter()
         .filter(|(_, f)| {
@@ -370,99 +410,116 @@ fn mask_free_text(read: &mut Read, mapping: &Mapping) {
                     | Field::Floors
             )
         })
-        .map(|(c, _)| c.as_str())
-        .chain(read.headers.first().map(String::as_str))
-        .collect();
-    for record in &mut read.records {
-        let Ok(serde_json::Value::Object(mut obj)) = serde_json::from_str(&record.raw) else {
+        .map(|(c, _)| c.clone())
+        .chain(headers.first().cloned())
+        .collect()
+}
+
+/// Masks phone and ID-card numbers ([`crate::text::personal`]) in the free text of a record read
+/// whole: every column but the [`data_columns`].
+fn mask_record(record: &mut SourceRecord, data_columns: &std::collections::HashSet<String>) {
+    let Ok(serde_json::Value::Object(mut obj)) = serde_json::from_str(&record.raw) else {
+        return;
+    };
+    let mut changed = false;
+    for (column, value) in obj.iter_mut() {
+        if data_columns.contains(column.as_str()) {
             continue;
-        };
-        let mut changed = false;
-        for (column, value) in obj.iter_mut() {
-            if data_columns.contains(column.as_str()) {
-                continue;
-            }
-            if let serde_json::Value::String(text) = value {
-                let masked = crate::text::personal::mask_personal(text);
-                if masked != *text {
-                    *text = masked;
-                    changed = true;
-                }
+        }
+        if let serde_json::Value::String(text) = value {
+            let masked = crate::text::personal::mask_personal(text);
+            if masked != *text {
+                *text = masked;
+                changed = true;
             }
         }
-        if changed {
-            record.raw = serde_json::Value::Object(obj).to_string();
-        }
+    }
+    if changed {
+        record.raw = serde_json::Value::Object(obj).to_string();
     }
 }
 
-/// Builds records from rows: key from the first column, raw as an ordered JSON object; repeated
-/// and empty keys are problems.
-fn records_from_rows(
+/// A record from a row: key from the first column, raw as an ordered JSON object with the free
+/// text masked; a row with no key is a problem.
+fn record_from_row(
     headers: &[String],
-    rows: impl Iterator<Item = (u64, Vec<String>)>,
-) -> (Vec<SourceRecord>, Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    let mut records = Vec::new();
-    let mut problems = Vec::new();
-    for (line, row) in rows {
-        let key = row
-            .first()
-            .map(|k| k.trim().to_string())
-            .unwrap_or_default();
-        if key.is_empty() {
-            problems.push(format!("line {line}: no record id in the first column"));
-            continue;
-        }
-        if !seen.insert(key.clone()) {
-            problems.push(format!("line {line}: repeated record id {key}"));
-            continue;
-        }
-        let mut obj = serde_json::Map::new();
-        for (h, v) in headers.iter().zip(row) {
-            obj.insert(h.clone(), serde_json::Value::String(v));
-        }
-        records.push(SourceRecord {
-            key,
-            line: Some(line),
-            raw: serde_json::Value::Object(obj).to_string(),
-            geometry: None,
-        });
+    data_columns: &std::collections::HashSet<String>,
+    line: u64,
+    row: Vec<String>,
+) -> std::result::Result<SourceRecord, String> {
+    let key = row
+        .first()
+        .map(|k| k.trim().to_string())
+        .unwrap_or_default();
+    if key.is_empty() {
+        return Err(format!("line {line}: no record id in the first column"));
     }
-    (records, problems)
+    let mut obj = serde_json::Map::new();
+    for (h, v) in headers.iter().zip(row) {
+        let v = if data_columns.contains(h) {
+            v
+        } else {
+            crate::text::personal::mask_personal(&v)
+        };
+        obj.insert(h.clone(), serde_json::Value::String(v));
+    }
+    Ok(SourceRecord {
+        key,
+        line: Some(line),
+        raw: serde_json::Value::Object(obj).to_string(),
+        geometry: None,
+    })
 }
 
-/// A CSV/TSV register through the batch reader ([`crate::batch::read::Source`]): the same
-/// encoding detection (BOM, UTF-8, else GB18030) and the same handling of a row with too few or
-/// too many fields (kept, padded, and named among the problems).
-fn read_csv(path: &Path) -> Result<Read> {
-    let (headers, rows, mut problems) = super::registers::read::read_rows(path, None)?;
-    let (records, mut more) = records_from_rows(&headers, rows.into_iter());
-    problems.append(&mut more);
-    Ok(Read {
+/// A CSV/TSV register through the batch reader ([`crate::batch::read::Source`]), row by row: the
+/// same encoding detection (BOM, UTF-8, else GB18030) and the same handling of a row with too few
+/// or too many fields (kept, padded, and named among the problems).
+fn open_csv(path: &Path) -> Result<Input> {
+    let mut source = crate::batch::read::Source::open(path, &crate::batch::BatchOptions::default())
+        .map_err(|e| Error::file(path, e))?;
+    let headers: Vec<String> = source
+        .header()
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let at = path.to_path_buf();
+    let mut line = 1u64;
+    let rows = std::iter::from_fn(move || match source.next_row(false) {
+        Ok(Some(row)) => {
+            line += 1;
+            Some(Ok((line, row.fields, row.problem)))
+        }
+        Ok(None) => None,
+        Err(e) => Some(Err(Error::file(&at, e))),
+    });
+    Ok(Input::Rows {
         headers,
-        records,
-        problems,
+        rows: Box::new(rows),
     })
 }
 
 /// The first sheet, through the one bounded workbook opener ([`crate::batch::workbook`]): a
 /// workbook over its budgets, or an `.xls`, is refused with the limit named.
-fn read_xlsx(path: &Path) -> Result<Read> {
+fn open_xlsx(path: &Path) -> Result<Input> {
     let sheet = crate::batch::workbook::read_sheet(path, None).map_err(|e| Error::file(path, e))?;
     let mut rows = sheet.range.rows();
     let headers: Vec<String> = rows
         .next()
         .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
         .unwrap_or_default();
-    let body = rows
+    let body: Vec<_> = rows
         .enumerate()
-        .map(|(i, r)| (i as u64 + 2, r.iter().map(|c| c.to_string()).collect()));
-    let (records, problems) = records_from_rows(&headers, body);
-    Ok(Read {
+        .map(|(i, r)| {
+            Ok((
+                i as u64 + 2,
+                r.iter().map(|c| c.to_string()).collect(),
+                None::<String>,
+            ))
+        })
+        .collect();
+    Ok(Input::Rows {
         headers,
-        records,
-        problems,
+        rows: Box::new(body.into_iter()),
     })
 }
 
