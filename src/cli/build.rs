@@ -177,12 +177,13 @@ pub fn build_from_registers(config: &Path, data: &Path) -> CliResult {
         count(&r.support, "proposed")
     );
     println!(
-        "  {} footprints ({} repaired or left out); addresses linked: {} in their footprint, {} to the nearest, {} between their neighbours, {} not placed",
+        "  {} footprints ({} repaired or left out); addresses linked: {} in their footprint, {} to the nearest, {} between their neighbours, {} by their number along the run, {} not placed",
         r.footprints,
         r.footprint_problems.len(),
         count(&r.linked, "contains"),
         count(&r.linked, "nearest"),
         count(&r.linked, "siblings"),
+        count(&r.linked, "interpolated"),
         r.unlinked
     );
     println!(

@@ -109,7 +109,7 @@ pub struct Context<'a> {
     pub doors: &'a [&'a DoorKey],
     /// Doors with no point, placed in the footprint that holds the doors numbered on both
     /// sides of them in their lane (door position → footprint position).
-    pub bracketed: &'a HashMap<usize, usize>,
+    pub bracketed: &'a HashMap<usize, (usize, &'static str)>,
     /// Road centre lines by name.
     pub roads: &'a HashMap<String, Vec<geo::Geometry<f64>>>,
 }
@@ -235,14 +235,15 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
         .iter()
         .max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
         .map(|(&b, &(_, method))| (b, method))
-        .or_else(|| cx.bracketed.get(&door).map(|&b| (b, "siblings")));
-    if let Some((b, "siblings")) = building {
+        .or_else(|| cx.bracketed.get(&door).copied());
+    if let Some((b, how @ ("siblings" | "interpolated"))) = building {
         fields.insert(
             "building".into(),
-            format!("siblings:{}", cx.footprints.buildings()[b].id).into(),
+            format!("{how}:{}", cx.footprints.buildings()[b].id).into(),
         );
     }
-    if let Some((b, method)) = building.filter(|(_, m)| *m != "siblings") {
+    if let Some((b, method)) = building.filter(|(_, m)| !matches!(*m, "siblings" | "interpolated"))
+    {
         let r = &cx.records[first_voter[&b] as usize];
         fields.insert(
             "building".into(),
@@ -413,6 +414,7 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
         None => confidence -= 0.1,
         Some((_, "nearest")) => confidence -= 0.05,
         Some((_, "siblings")) => confidence -= 0.1,
+        Some((_, "interpolated")) => confidence -= 0.15,
         Some(_) => {}
     }
     if town_conflict.is_some() {
@@ -533,9 +535,35 @@ fn sibling_gap(cx: &Context<'_>, door: usize, key: &DoorKey, b: usize) -> Option
 
 /// Doors with no footprint of their own whose run neighbours — the nearest lower and higher
 /// numbered doors of the same road, 弄 and 组 — both lie in one footprint: they lie in it too
-/// (a building with several 号 holds a run of them). Door position → footprint position.
-pub fn bracket(assembled: &[Assembled]) -> HashMap<usize, usize> {
-    // (place, village, 弄, 组) → (door number, door position).
+/// (a building with several 号 holds a run of them). Door position → (footprint position,
+/// "siblings").
+pub fn bracket(assembled: &[Assembled]) -> HashMap<usize, (usize, &'static str)> {
+    let mut placed = HashMap::new();
+    for run in door_runs(assembled) {
+        for (i, &(_, d)) in run.iter().enumerate() {
+            if assembled[d].building.is_some() {
+                continue;
+            }
+            let below = run[..i]
+                .iter()
+                .rev()
+                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
+            let above = run[i + 1..]
+                .iter()
+                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
+            if let (Some(x), Some(y)) = (below, above)
+                && x == y
+            {
+                placed.insert(d, (x, "siblings"));
+            }
+        }
+    }
+    placed
+}
+
+/// The runs of numbered doors (no 幢 under the number): (place, village, 弄, 组) → (number,
+/// door position), sorted by number.
+fn door_runs(assembled: &[Assembled]) -> Vec<Vec<(u32, usize)>> {
     type Run<'k> = (&'k str, bool, &'k str, &'k str);
     let mut runs: HashMap<Run<'_>, Vec<(u32, usize)>> = HashMap::new();
     for (d, a) in assembled.iter().enumerate() {
@@ -554,28 +582,89 @@ pub fn bracket(assembled: &[Assembled]) -> HashMap<usize, usize> {
             .push((n, d));
         }
     }
-    let mut placed = HashMap::new();
-    for run in runs.values_mut() {
+    let mut runs: Vec<_> = runs.into_values().collect();
+    for run in &mut runs {
         run.sort_unstable();
-        for (i, &(_, d)) in run.iter().enumerate() {
-            if assembled[d].building.is_some() {
+    }
+    runs
+}
+
+/// How far apart (metres) two doors of a run may stand to be interpolated between.
+const INTERPOLATION_SPAN_M: f64 = 500.0;
+
+/// Doors still with no footprint after [`bracket`] (no register gives their point): their
+/// position interpolated along their run, as a street's door numbers run along it — from the
+/// points of the nearest linked doors on the same side of the street (same parity; else either
+/// side), between a lower and a higher one, else beyond the two nearest on one side — and linked
+/// to the footprint that position falls in, when that footprint is one of those two doors' own
+/// or no door's at all. A position in the street, or in another door's building, links nothing.
+/// Door position → (footprint position, "interpolated").
+pub fn interpolate(
+    assembled: &[Assembled],
+    footprints: &FootprintIndex,
+) -> HashMap<usize, (usize, &'static str)> {
+    let claimed: std::collections::HashSet<usize> = assembled
+        .iter()
+        .filter_map(|a| a.building.map(|(b, _)| b))
+        .collect();
+    let mut placed = HashMap::new();
+    for run in door_runs(assembled) {
+        for i in 0..run.len() {
+            if assembled[run[i].1].building.is_some() {
                 continue;
             }
-            let below = run[..i]
-                .iter()
-                .rev()
-                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
-            let above = run[i + 1..]
-                .iter()
-                .find_map(|&(_, e)| assembled[e].building.map(|(b, _)| b));
-            if let (Some(x), Some(y)) = (below, above)
-                && x == y
-            {
-                placed.insert(d, x);
+            let found = [true, false].into_iter().find_map(|same_side| {
+                let (p, own) = position_along_run(assembled, &run, i, same_side)?;
+                let b = footprints.containing_index(p)?;
+                (own.contains(&b) || !claimed.contains(&b)).then_some(b)
+            });
+            if let Some(b) = found {
+                placed.insert(run[i].1, (b, "interpolated"));
             }
         }
     }
     placed
+}
+
+/// Where door `run[i]` stands by its number, from two linked doors of its run with points (see
+/// [`interpolate`]), with those two doors' footprints.
+fn position_along_run(
+    assembled: &[Assembled],
+    run: &[(u32, usize)],
+    i: usize,
+    same_side: bool,
+) -> Option<(Point<f64>, [usize; 2])> {
+    let n = run[i].0;
+    let known = |&&(m, e): &&(u32, usize)| {
+        m != n
+            && (!same_side || m % 2 == n % 2)
+            && assembled[e].building.is_some()
+            && assembled[e].point.is_some()
+    };
+    let mut lower = run[..i].iter().rev().filter(known);
+    let mut higher = run[i + 1..].iter().filter(known);
+    // (from, to): the position is from + (to - from) * (n - from) / (to - from).
+    let ((na, a), (nb, b)) = match (lower.next(), higher.next()) {
+        (Some(&l), Some(&h)) => (l, h),
+        (Some(&l), None) => (*lower.next()?, l),
+        (None, Some(&h)) => (*higher.next()?, h),
+        (None, None) => return None,
+    };
+    if na == nb {
+        return None;
+    }
+    let (pa, pb) = (assembled[a].point?, assembled[b].point?);
+    let (pa, pb) = (Point::new(pa.0, pa.1), Point::new(pb.0, pb.1));
+    if crate::spatial::distance::metres_between(pa, pb) > INTERPOLATION_SPAN_M {
+        return None;
+    }
+    let f = (f64::from(n) - f64::from(na)) / (f64::from(nb) - f64::from(na));
+    let p = Point::new(
+        pa.x() + (pb.x() - pa.x()) * f,
+        pa.y() + (pb.y() - pa.y()) * f,
+    );
+    let own = [assembled[a].building?.0, assembled[b].building?.0];
+    Some((p, own))
 }
 
 /// The footprint a point in the street stands in front of, seen from its road: from the nearest

@@ -192,6 +192,16 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         let (k, rs) = doors[d];
         assembled[d] = assemble::assemble(&cx, d, k, rs);
     }
+    // Then the rest with no point: where their number puts them along their run.
+    let interpolated = assemble::interpolate(&assembled, &footprints);
+    let cx = Context {
+        bracketed: &interpolated,
+        ..cx
+    };
+    for (&d, _) in interpolated.iter() {
+        let (k, rs) = doors[d];
+        assembled[d] = assemble::assemble(&cx, d, k, rs);
+    }
     assemble::infer_towns(&mut assembled, &divisions);
     drop((claims, door_keys, road_lines, door_records, doors));
     drop(door_map);
