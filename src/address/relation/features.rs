@@ -8,6 +8,8 @@ use super::similarity::{
 use crate::address::{Comparison, Relation, standard_levels};
 use crate::{Level, Parse};
 
+mod entity;
+
 /// The levels compared one by one: every level below the city (province and city say little
 /// about whether two places within one city are the same).
 const LEVELS: &[Level] = Level::ALL.split_at(2).1;
@@ -55,6 +57,11 @@ pub struct Side {
     tail: Vec<char>,
     /// What brackets hold.
     bracket: Vec<char>,
+    /// The place names the parse found outside brackets (POI, sub-POI, compound, zone), each
+    /// normalized, in input order.
+    names: Vec<Vec<char>>,
+    /// Those names joined: the place the address names.
+    entity: Vec<char>,
     roads: Vec<String>,
     deepest: Option<Level>,
     components: usize,
@@ -91,7 +98,9 @@ impl Side {
         let (chars, grams) = char_sets(&text);
         let input: Vec<char> = p.input.chars().collect();
         let mut covered = vec![false; input.len()];
+        let in_bracket = bracket_depths(&input);
         let mut name = String::new();
+        let mut names = Vec::new();
         let mut roads = Vec::new();
         for c in &p.components {
             for x in covered
@@ -108,7 +117,10 @@ impl Side {
                     .all(|ch| "东南西北中上下内外".contains(*ch) || ch.is_ascii_digit());
             match c.level {
                 Level::Poi | Level::Subpoi | Level::Devzone | Level::Community if !junk => {
-                    name.push_str(&c.span_text(&p.input))
+                    name.push_str(&c.span_text(&p.input));
+                    if !in_bracket.get(c.start).copied().unwrap_or(false) {
+                        names.push(clean(&c.value));
+                    }
                 }
                 Level::Road | Level::Subroad => roads.push(c.value.clone()),
                 _ => {}
@@ -123,6 +135,8 @@ impl Side {
             .collect();
         let (tail, bracket) = tail_and_bracket(&text);
         Side {
+            entity: names.concat(),
+            names,
             name: clean(&name),
             residual,
             tail,
@@ -166,6 +180,8 @@ impl Side {
             residual: Vec::new(),
             tail: Vec::new(),
             bracket: Vec::new(),
+            names: Vec::new(),
+            entity: Vec::new(),
             roads: Vec::new(),
             near: false,
             outside: false,
@@ -199,6 +215,24 @@ impl Side {
             .find(|(l, _)| *l == level)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// Whether each character of a text lies inside brackets (half or full width).
+fn bracket_depths(text: &[char]) -> Vec<bool> {
+    let mut depth = 0usize;
+    text.iter()
+        .map(|&c| match c {
+            '(' | '（' => {
+                depth += 1;
+                false
+            }
+            ')' | '）' => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => depth > 0,
+        })
+        .collect()
 }
 
 fn is_cjk(c: char) -> bool {
@@ -532,6 +566,7 @@ fn extract(s: &mut Sink, a: &Side, b: &Side, rules: &Comparison) {
         }
     }
     levels_overlap(s, a, b);
+    entity::entity_features(s, a, b);
     // Containment: which side goes deeper, and the rules' verdict.
     let pos = |l: Option<Level>| {
         l.map_or(-1.0, |l| {
@@ -632,7 +667,7 @@ fn levels_overlap(s: &mut Sink, a: &Side, b: &Side) {
 pub fn features(a: &Side, b: &Side, rules: &Comparison) -> Vec<f64> {
     let mut s = Sink {
         names: None,
-        values: Vec::with_capacity(160),
+        values: Vec::with_capacity(240),
     };
     extract(&mut s, a, b, rules);
     s.values
