@@ -51,7 +51,8 @@ impl Parser {
                 // 康顺豪庭东单元: the side names the unit, not the compound.
                 break;
             }
-            if c.is_ascii_alphabetic() {
+            // Inside a Latin word (ELLE, Versace) there is nothing to break at.
+            if c.is_ascii_alphabetic() && !chars[end - 1].is_ascii_alphanumeric() {
                 // B6-37号, A座: a letter that starts a number, not part of the name.
                 let run_end = alnum_end(chars, end);
                 let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
