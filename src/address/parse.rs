@@ -15,6 +15,7 @@ mod lookahead;
 mod names;
 mod numbers;
 mod place;
+mod qualifier;
 mod reading;
 mod speech;
 mod words;

@@ -78,6 +78,10 @@ pub enum EvalCommand {
         /// The file's tag scheme (and annotation conventions): bio (naacl2019) or bmes (swei412).
         #[arg(long, value_enum)]
         format: dizhi::eval::Scheme,
+        /// Also write every address whose spans differ from the gold ones to this file, one per
+        /// line: text, gold spans, predicted spans (tab-separated, each span `label=text`).
+        #[arg(long)]
+        failures: Option<PathBuf>,
     },
     /// compare() on labelled address pairs (CCKS 2021 地址相关性 JSON lines): per-class P/R/F1
     /// and, last, the macro-F1 (same → 完全匹配, contains/within → 部分匹配, different → 不匹配).
@@ -183,7 +187,11 @@ pub fn eval(data: &Path, what: EvalCommand) -> CliResult {
             refuse,
         } => fusion(data, &source_dir, min_f1, refuse),
         EvalCommand::Registers { dir, min } => registers(data, &dir, min),
-        EvalCommand::Parse { file, format } => parse(&file, format),
+        EvalCommand::Parse {
+            file,
+            format,
+            failures,
+        } => parse(&file, format, failures.as_deref()),
         EvalCommand::Relation(args) => super::relation::eval_relation(&args),
     }
 }
@@ -202,13 +210,18 @@ fn registers(data: &Path, dir: &Path, min: f64) -> CliResult {
     Ok(())
 }
 
-/// `dizhi eval parse FILE --format bio|bmes`.
-fn parse(file: &Path, format: dizhi::eval::Scheme) -> CliResult {
+/// `dizhi eval parse FILE --format bio|bmes [--failures OUT]`.
+fn parse(file: &Path, format: dizhi::eval::Scheme, failures: Option<&Path>) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     let parser = dizhi::Parser::new(&dicts);
     let report = dizhi::eval::evaluate_file(&parser, file, format)
         .map_err(|e| CliError::runtime(format!("{}: {e}", file.display())))?;
     print!("{}", report.to_table());
+    if let Some(out) = failures {
+        let text = std::fs::read_to_string(file)?;
+        let addresses = dizhi::eval::read_labelled(&text, format);
+        std::fs::write(out, dizhi::eval::failures_tsv(&parser, &addresses, format))?;
+    }
     Ok(())
 }
 

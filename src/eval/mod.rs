@@ -16,5 +16,5 @@ pub mod reverse;
 
 pub use parse::{
     EvalReport, LabelScore, Labelled, Mismatch, STRUCTURAL, Scheme, ShownSpans, evaluate,
-    evaluate_file, predicted_spans, read_labelled,
+    evaluate_file, failures_tsv, predicted_spans, read_labelled,
 };

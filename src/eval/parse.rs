@@ -719,6 +719,48 @@ pub fn evaluate(
     }
 }
 
+/// Every address of `addresses` whose predicted spans differ from the gold ones (any label, not
+/// only the structural ones), one line each: the text, the gold spans and dizhi's, tab-separated,
+/// each span written `label=text` and separated by spaces. For grouping failures by phenomenon.
+///
+/// # Examples
+/// ```
+/// use dizhi::eval::{failures_tsv, read_labelled, Scheme};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let gold = read_labelled("华 B-poi\n腾 I-poi\n路 I-poi\n\n", Scheme::Bio);
+/// assert_eq!(failures_tsv(&parser, &gold, Scheme::Bio), "华腾路\tpoi=华腾路\troad=华腾路\n");
+/// ```
+pub fn failures_tsv(parser: &Parser, addresses: &[Labelled], scheme: Scheme) -> String {
+    let mut out = String::new();
+    for a in addresses {
+        let pred = predicted_spans(parser, &parser.parse(&a.text), scheme);
+        if pred == a.spans {
+            continue;
+        }
+        let chars: Vec<char> = a.text.chars().collect();
+        let show = |v: &[(String, usize, usize)]| {
+            v.iter()
+                .map(|(l, s, e)| {
+                    let t: String = chars
+                        .get(*s..*e)
+                        .map(|c| c.iter().collect())
+                        .unwrap_or_default();
+                    format!("{l}={t}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        out.push_str(&format!(
+            "{}\t{}\t{}\n",
+            a.text,
+            show(&a.spans),
+            show(&pred)
+        ));
+    }
+    out
+}
+
 fn entry<'a>(scores: &'a mut BTreeMap<String, LabelScore>, label: &str) -> &'a mut LabelScore {
     scores
         .entry(label.to_string())

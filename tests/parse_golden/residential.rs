@@ -5,6 +5,29 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // A letter for the building in a dash chain (B-12-502); after the building, unit and room.
+    (
+        "华新镇东方花园B-12-502",
+        &[
+            (Town, "华新镇"),
+            (Poi, "东方花园"),
+            (Building, "B"),
+            (Unit, "12"),
+            (Room, "502"),
+        ],
+    ),
+    (
+        "华腾路1288弄3幢2-501",
+        &[
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Building, "3"),
+            (Unit, "2"),
+            (Room, "501"),
+        ],
+    ),
+    // 内 glued to a compound's name says where, it is no part of the name.
+    ("华新镇东方花园内", &[(Town, "华新镇"), (Poi, "东方花园")]),
     (
         "青浦区华新镇华腾路1288弄3号502室",
         &[

@@ -51,7 +51,8 @@ impl Parser {
                 // 康顺豪庭东单元: the side names the unit, not the compound.
                 break;
             }
-            if c.is_ascii_alphabetic() {
+            // Inside a Latin word (ELLE, Versace) there is nothing to break at.
+            if c.is_ascii_alphabetic() && !chars[end - 1].is_ascii_alphanumeric() {
                 // B6-37号, A座: a letter that starts a number, not part of the name.
                 let run_end = alnum_end(chars, end);
                 let has_digit = chars[end..run_end].iter().any(char::is_ascii_digit);
@@ -162,7 +163,25 @@ impl Parser {
                 }
             }
         }
-        let (close_end, level, conf) = close.unwrap_or((end, Level::Poi, 0.6));
+        let (mut close_end, level, conf) = close.unwrap_or((end, Level::Poi, 0.6));
+        // Where the walk goes on: past a qualifier glued to the name (纸箱厂内, 大楼北).
+        let mut resume = None;
+        if level == Level::Poi {
+            if Self::lone_qualifier(&chars[pos..close_end]) {
+                // 路南, 以西: where, not what.
+                if st.near.is_none() && !st.comps.is_empty() {
+                    st.near = Some((pos, close_end));
+                }
+                return close_end;
+            }
+            if let Some((k, len)) = self.glued_qualifier(chars, pos, close_end) {
+                if st.near.is_none() {
+                    st.near = Some((k, k + len));
+                }
+                resume = Some(k + len);
+                close_end = k;
+            }
+        }
         if level == Level::Road {
             // 碧桂园三街, 杭州湾新区兴慈三路: a compound or zone name glued before a road.
             let split = segments
@@ -245,6 +264,12 @@ impl Parser {
         } else {
             conf
         };
+        // 高新区, 经济开发区 alone: a zone whose name the text leaves out.
+        let level = if level == Level::Poi && self.words.is_zone_suffix(&chars[pos..close_end]) {
+            Level::Devzone
+        } else {
+            level
+        };
         st.push(Found {
             level,
             start: pos,
@@ -253,7 +278,7 @@ impl Parser {
             confidence: conf,
             admin: None,
         });
-        close_end
+        resume.unwrap_or(close_end)
     }
 
     /// Where a POI name `chars[pos..end]` splits into a compound and a named part of it: after a

@@ -36,19 +36,26 @@ impl Parser {
             // 黄河5路, 渤海12路: the number is part of a road name.
             return None;
         }
-        // A dash chain: 3-502, 47-6-746, 3-1号.
+        // A dash chain: 3-502, 47-6-746, 3-1号, 12_301; a building or unit may be a letter
+        // (B-86, 82-B-1405).
         let mut parts = vec![(tok_start, tok_end)];
         let mut j = tok_end;
-        while chars.get(j) == Some(&'-') {
+        while matches!(chars.get(j), Some('-' | '_')) {
             let e = alnum_end(chars, j + 1);
-            if e == j + 1 || !chars[j + 1..e].iter().any(char::is_ascii_digit) {
+            let digits = chars[j + 1..e].iter().any(char::is_ascii_digit);
+            let letter_then_number = e == j + 2
+                && chars[j + 1].is_ascii_alphabetic()
+                && chars.get(e) == Some(&'-')
+                && chars.get(e + 1).is_some_and(char::is_ascii_digit);
+            if e == j + 1 || !(digits || letter_then_number) {
                 break;
             }
             parts.push((j + 1, e));
             j = e;
         }
         let value_of = |(s, e): (usize, usize)| -> String { chars[s..e].iter().collect() };
-        if parts.len() > 1 && has_digit {
+        let letter = tok.len() == 1 && tok[0].is_ascii_alphabetic();
+        if parts.len() > 1 && (has_digit || letter) {
             let marker = number_marker(&chars[j..]);
             // 3-1号 on a road is one door number; in a compound (金河源8-143号) it is the
             // building and the room.
@@ -62,6 +69,8 @@ impl Parser {
             }
             let levels: &[Level] = match (parts.len(), st.context()) {
                 (2, After::Road | After::Lane) => &[Level::Number, Level::Room],
+                // 3幢2-501: after the building, its unit and room.
+                (2, After::Building) => &[Level::Unit, Level::Room],
                 (3, After::Road) => &[Level::Number, Level::Building, Level::Room],
                 (4, After::Road) => &[Level::Number, Level::Building, Level::Unit, Level::Room],
                 (2, _) => &[Level::Building, Level::Room],
@@ -124,6 +133,22 @@ impl Parser {
                 Some(end)
             }
             None => {
+                if letter
+                    && st.context() == After::Poi
+                    && chars
+                        .get(tok_end)
+                        .is_none_or(|&c| is_separator(c) || is_han(c))
+                {
+                    // 千江花园B: a lone letter after a compound is its building.
+                    st.push(Found::num(
+                        Level::Building,
+                        pos,
+                        tok_end,
+                        tok[0].to_string(),
+                        0.6,
+                    ));
+                    return Some(tok_end);
+                }
                 if !has_digit {
                     return None;
                 }

@@ -152,6 +152,13 @@ impl ParseWords {
             || self.ends_with_poi_suffix(name)
     }
 
+    /// Whether `name` is a zone suffix on its own (高新区, 经济开发区).
+    pub fn is_zone_suffix(&self, name: &[char]) -> bool {
+        self.suffixes
+            .iter()
+            .any(|(s, c)| *c == NameClass::Level(Level::Devzone) && s.as_slice() == name)
+    }
+
     /// Whether a closing or POI suffix longer than `len` starts at `text` (街|道 → 街道).
     pub fn extends_suffix(&self, text: &[char], len: usize) -> bool {
         self.suffixes
