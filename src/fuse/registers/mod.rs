@@ -182,26 +182,11 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         .map(|(d, (k, rs))| assemble::assemble(&cx, d, k, rs))
         .collect();
     // Doors with no point of their own: placed between their run neighbours where both lie in
-    // one footprint.
+    // one footprint, then the rest where their number puts them along their run.
     let bracketed = assemble::bracket(&assembled);
-    let cx = Context {
-        bracketed: &bracketed,
-        ..cx
-    };
-    for (&d, _) in bracketed.iter() {
-        let (k, rs) = doors[d];
-        assembled[d] = assemble::assemble(&cx, d, k, rs);
-    }
-    // Then the rest with no point: where their number puts them along their run.
+    assemble_placed(&cx, &bracketed, &doors, &mut assembled);
     let interpolated = assemble::interpolate(&assembled, &footprints);
-    let cx = Context {
-        bracketed: &interpolated,
-        ..cx
-    };
-    for (&d, _) in interpolated.iter() {
-        let (k, rs) = doors[d];
-        assembled[d] = assemble::assemble(&cx, d, k, rs);
-    }
+    assemble_placed(&cx, &interpolated, &doors, &mut assembled);
     assemble::infer_towns(&mut assembled, &divisions);
     drop((claims, door_keys, road_lines, door_records, doors));
     drop(door_map);
@@ -314,4 +299,22 @@ fn read_areas(config: &RegistersConfig, problems: &mut Vec<String>) -> Result<Op
         communities: FootprintIndex::new(communities),
         names,
     }))
+}
+
+/// Assembles again the doors `placed` by their run (door position → (footprint, how)), now with
+/// that footprint.
+fn assemble_placed(
+    cx: &Context<'_>,
+    placed: &HashMap<usize, (usize, &'static str)>,
+    doors: &[(&merge::DoorKey, &Vec<u32>)],
+    assembled: &mut [Assembled],
+) {
+    let cx = Context {
+        bracketed: placed,
+        ..*cx
+    };
+    for &d in placed.keys() {
+        let (k, rs) = doors[d];
+        assembled[d] = assemble::assemble(&cx, d, k, rs);
+    }
 }

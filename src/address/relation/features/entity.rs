@@ -15,8 +15,12 @@ use crate::address::relation::similarity::{common_subsequence, common_substring,
 
 /// Words that name a part, a branch or an entrance of a place rather than a place of its own:
 /// on one side only, they usually make the pair a partial match (the place vs a shop or gate
-/// inside it).
-const PART_WORDS: &[&str] = &[
+/// inside it). The branches and parts below, and the [`GATE_WORDS`].
+static PART_WORDS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| [BRANCH_WORDS, GATE_WORDS].concat());
+
+/// Of [`PART_WORDS`], the branches and parts that are not entrances.
+const BRANCH_WORDS: &[&str] = &[
     "分店",
     "门店",
     "专卖店",
@@ -26,17 +30,6 @@ const PART_WORDS: &[&str] = &[
     "停车场",
     "停车库",
     "地下车库",
-    "东门",
-    "西门",
-    "南门",
-    "北门",
-    "正门",
-    "侧门",
-    "后门",
-    "大门",
-    "出入口",
-    "入口",
-    "出口",
     "营业厅",
     "营业部",
     "营业点",
@@ -270,14 +263,14 @@ fn part_words(s: &mut Sink, a: &Side, b: &Side) {
             .filter(|w| has_word(&x.text, w) && !has_word(&y.text, w))
             .count() as f64
     };
-    s.put("part_words_a_only", only(a, b, PART_WORDS));
-    s.put("part_words_b_only", only(b, a, PART_WORDS));
+    s.put("part_words_a_only", only(a, b, &PART_WORDS));
+    s.put("part_words_b_only", only(b, a, &PART_WORDS));
     s.put("gate_words_a_only", only(a, b, GATE_WORDS));
     s.put("gate_words_b_only", only(b, a, GATE_WORDS));
     for (tag, x) in [("a", a), ("b", b)] {
         s.flag(
             &format!("{tag}_entity_ends_part"),
-            ends_with_word(&x.entity, PART_WORDS),
+            ends_with_word(&x.entity, &PART_WORDS),
         );
         s.flag(
             &format!("{tag}_bracket_part"),
