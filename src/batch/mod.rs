@@ -16,6 +16,7 @@
 pub mod columns;
 mod pipeline;
 pub mod read;
+pub mod records;
 mod resume;
 mod row;
 pub mod workbook;

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use calamine::Data;
-use csv::ByteRecord;
 
+use super::records::{OPEN_QUOTE, Outcome, Records};
 use super::{BatchOptions, Error, Inspection, Result};
 
 /// How much of a CSV input is read to detect its encoding.
@@ -183,10 +183,9 @@ pub(crate) struct InRow {
 
 /// A CSV/TSV input being read record by record.
 pub(crate) struct DelimitedSource {
-    rdr: csv::Reader<Box<dyn Read + Send>>,
+    records: Records<Box<dyn Read + Send>>,
     encoding: Encoding,
     header: Vec<String>,
-    record: ByteRecord,
     delimiter: u8,
     total_bytes: Option<u64>,
 }
@@ -250,18 +249,12 @@ impl Source {
         let encoding = options.encoding.unwrap_or(detected);
         sample.drain(..bom);
         let chained: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(input));
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(256 * 1024)
-            .from_reader(chained);
-        let mut record = ByteRecord::new();
-        if !rdr.read_byte_record(&mut record)? {
+        let mut records = Records::new(chained, delimiter, 256 * 1024);
+        if records.read(None)?.is_none() {
             return Err(Error::Empty);
         }
-        let header = record
-            .iter()
+        let header = records
+            .fields()
             .map(|f| {
                 encoding
                     .decode(f)
@@ -275,10 +268,9 @@ impl Source {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Source::Delimited(Box::new(DelimitedSource {
-            rdr,
+            records,
             encoding,
             header,
-            record,
             delimiter,
             total_bytes,
         })))
@@ -353,7 +345,7 @@ impl Source {
         match self {
             Source::Delimited(d) => {
                 let total = d.total_bytes?;
-                let read = d.rdr.position().byte().max(1);
+                let read = d.records.bytes_read().max(1);
                 Some(((rows_read as f64) * (total as f64) / (read as f64)).round() as u64)
             }
             Source::Xlsx(x) => Some(x.range.height().saturating_sub(1) as u64),
@@ -363,9 +355,9 @@ impl Source {
 
 impl DelimitedSource {
     fn next_row(&mut self, skip: bool) -> Result<Option<InRow>> {
-        if !self.rdr.read_byte_record(&mut self.record)? {
+        let Some(outcome) = self.records.read(Some(self.header.len()))? else {
             return Ok(None);
-        }
+        };
         if skip {
             return Ok(Some(InRow::default()));
         }
@@ -375,7 +367,7 @@ impl DelimitedSource {
             problem: None,
         };
         let mut undecodable = None;
-        for (i, f) in self.record.iter().enumerate() {
+        for (i, f) in self.records.fields().enumerate() {
             match self.encoding.decode(f) {
                 Ok(s) => row.fields.push(s),
                 Err(lossy) => {
@@ -385,7 +377,10 @@ impl DelimitedSource {
             }
         }
         let found = row.fields.len();
-        if found != width {
+        if outcome == Outcome::OpenQuote {
+            row.fields.resize(width, String::new());
+            row.problem = Some(OPEN_QUOTE.to_string());
+        } else if found != width {
             let extra: Vec<String> = row.fields.drain(found.min(width)..).collect();
             row.fields.resize(width, String::new());
             let mut why = format!("{found} fields, expected {width}");
@@ -488,6 +483,16 @@ mod tests {
         assert_eq!(r[1].problem.as_deref(), Some("1 fields, expected 2"));
         assert_eq!(r[2].fields, ["3", "b"]);
         assert!(r[2].problem.as_deref().unwrap().contains("dropped: c,d"));
+    }
+
+    #[test]
+    fn a_quote_left_open_is_one_bad_row_not_the_rest_of_the_file() {
+        let (_, r) = rows("id,地址\n1,\"华腾路8号\n2,华腾路9号\n3,华腾路10号\n".as_bytes());
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].fields, ["1", "\"华腾路8号"]);
+        assert!(r[0].problem.as_deref().unwrap().contains("quote"));
+        assert_eq!(r[1].fields, ["2", "华腾路9号"]);
+        assert!(r[1].problem.is_none() && r[2].problem.is_none());
     }
 
     /// Regression: a few-KB workbook with cells at A1 and XFD1048576 made calamine allocate

@@ -177,13 +177,14 @@ pub fn build_from_registers(config: &Path, data: &Path) -> CliResult {
         count(&r.support, "proposed")
     );
     println!(
-        "  {} footprints ({} repaired or left out); addresses linked: {} in their footprint, {} to the nearest, {} between their neighbours, {} by their number along the run, {} not placed",
+        "  {} footprints ({} repaired or left out); addresses linked: {} in their footprint, {} to the nearest, {} between their neighbours, {} by their number along the run, {} beside the other 幢 of their number, {} not placed",
         r.footprints,
         r.footprint_problems.len(),
         count(&r.linked, "contains"),
         count(&r.linked, "nearest"),
         count(&r.linked, "siblings"),
         count(&r.linked, "interpolated"),
+        count(&r.linked, "site"),
         r.unlinked
     );
     println!(

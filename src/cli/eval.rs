@@ -70,6 +70,10 @@ pub enum EvalCommand {
         /// Fail below this lowest figure.
         #[arg(long, default_value_t = 0.99)]
         min: f64,
+        /// Write every right address linked to no footprint or the wrong one here (TSV: key,
+        /// true footprint, linked footprint, how it was linked, whether a register gives a point).
+        #[arg(long)]
+        failures: Option<PathBuf>,
     },
     /// Span-exact precision/recall/F1 per label on a character-per-line labelled file.
     Parse {
@@ -186,7 +190,9 @@ pub fn eval(data: &Path, what: EvalCommand) -> CliResult {
             min_f1,
             refuse,
         } => fusion(data, &source_dir, min_f1, refuse),
-        EvalCommand::Registers { dir, min } => registers(data, &dir, min),
+        EvalCommand::Registers { dir, min, failures } => {
+            registers(data, &dir, min, failures.as_deref())
+        }
         EvalCommand::Parse {
             file,
             format,
@@ -196,11 +202,21 @@ pub fn eval(data: &Path, what: EvalCommand) -> CliResult {
     }
 }
 
-/// `dizhi eval registers DIR`: fails when the lowest figure is below `min`.
-fn registers(data: &Path, dir: &Path, min: f64) -> CliResult {
+/// `dizhi eval registers DIR [--failures OUT]`: fails when the lowest figure is below `min`.
+fn registers(data: &Path, dir: &Path, min: f64, failures: Option<&Path>) -> CliResult {
     let store = dizhi::store::Store::open(data)?;
     let e = dizhi::eval::registers::evaluate(&store, &dir.join("truth"))?;
     print!("{}", e.to_table());
+    if let Some(path) = failures {
+        let mut out = String::from("key\ttruth\tbuilt\thow\thas_point\n");
+        for w in &e.wrong_links {
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                w.key, w.truth, w.built, w.how, w.has_point
+            ));
+        }
+        std::fs::write(path, out)?;
+    }
     if e.lowest < min {
         return Err(CliError::runtime(format!(
             "eval registers: the lowest figure {:.4} is below --min {min}",

@@ -43,6 +43,24 @@ pub struct RegistersEval {
     pub missed: Vec<String>,
     /// Built addresses that are not true.
     pub spurious: Vec<String>,
+    /// Every right address linked to no footprint or the wrong one, for reading.
+    #[serde(skip)]
+    pub wrong_links: Vec<WrongLink>,
+}
+
+/// A right address whose footprint link is missing or wrong.
+#[derive(Debug, Clone, Serialize)]
+pub struct WrongLink {
+    /// The address below its 街镇 (the door key).
+    pub key: String,
+    /// The footprint it truly stands in.
+    pub truth: String,
+    /// The footprint it was linked to (empty: none).
+    pub built: String,
+    /// How the link was made (`contains:公安:123`, `interpolated:B42`; empty: none).
+    pub how: String,
+    /// Whether some register gives a point for it.
+    pub has_point: bool,
 }
 
 impl RegistersEval {
@@ -149,7 +167,8 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
         .collect::<std::result::Result<_, _>>()?;
     let mut stmt = store.connection().prepare(
         "SELECT e.address_id, e.door_key, e.support, coalesce(a.town_code, ''), coalesce(a.community_code, ''), \
-         coalesce(a.building_id, '') FROM address_evidence e JOIN addresses a ON a.id = e.address_id",
+         coalesce(a.building_id, ''), coalesce(json_extract(e.fields, '$.building'), '') \
+         FROM address_evidence e JOIN addresses a ON a.id = e.address_id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -159,6 +178,7 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
             r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
         ))
     })?;
     let (mut without_point, mut linked_with_point) = (0usize, 0usize);
@@ -166,15 +186,25 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
     let (mut linked, mut town, mut community) = (0usize, 0usize, 0usize);
     let mut found = HashSet::new();
     let mut spurious = Vec::new();
+    let mut wrong_links = Vec::new();
     for row in rows {
-        let (id, key, support, town_code, community_code, building_id) = row?;
+        let (id, key, support, town_code, community_code, building_id, how) = row?;
         built += 1;
         proposed += usize::from(support == "proposed");
         match truth.get(&key) {
             Some(t) => {
                 matched += 1;
-                found.insert(key);
                 linked += usize::from(t.building_id == building_id);
+                if t.building_id != building_id {
+                    wrong_links.push(WrongLink {
+                        key: key.clone(),
+                        truth: t.building_id.clone(),
+                        built: building_id.clone(),
+                        how,
+                        has_point: !pointless.contains(&id),
+                    });
+                }
+                found.insert(key);
                 if pointless.contains(&id) {
                     without_point += 1;
                 } else {
@@ -219,5 +249,6 @@ pub fn evaluate(store: &Store, truth_dir: &Path) -> Result<RegistersEval> {
         lowest,
         missed,
         spurious,
+        wrong_links,
     })
 }

@@ -335,3 +335,101 @@ fn synthetic_registers_build_and_score_through_the_cli() {
     }
     assert!(right >= 18, "{right} of 20");
 }
+
+/// An unreadable row — a quote opened in one door plate and never closed — is reported with its
+/// line and costs nothing else: every other row of the register is read and built.
+#[test]
+fn a_row_with_a_quote_left_open_is_reported_and_loses_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clean, broken) = (dir.path().join("clean"), dir.path().join("broken"));
+    std::fs::create_dir_all(&clean).unwrap();
+    std::fs::create_dir_all(&broken).unwrap();
+    let before = build(
+        &clean,
+        &clean.join("data"),
+        &gbk_gongan(&clean, |_, l| Some(l)),
+    );
+    // Row 20's first field opens a quote that no later quote closes.
+    let gongan = gbk_gongan(&broken, |i, l| {
+        Some(if i == 20 { format!("\"{l}") } else { l })
+    });
+    let after = build(&broken, &broken.join("data"), &gongan);
+    let rows = |r: &dizhi::fuse::registers::RegistersReport| {
+        r.registers
+            .iter()
+            .find(|(name, _, _)| name == "gongan_menpai")
+            .map(|&(_, records, problems)| (records, problems))
+            .unwrap()
+    };
+    let ((n0, p0), (n1, p1)) = (rows(&before), rows(&after));
+    assert_eq!(n1, n0, "every row is still a record");
+    assert_eq!(p1, p0 + 1, "the broken row alone has a problem");
+    assert!(
+        after
+            .problems
+            .iter()
+            .any(|p| p.contains("line 21") && p.contains("quote")),
+        "{:?}",
+        after.problems
+    );
+    // At most the broken row's own door is missing from the library.
+    assert!(
+        after.addresses + 1 >= before.addresses,
+        "{} vs {}",
+        after.addresses,
+        before.addresses
+    );
+}
+
+/// A footprint layer in metres declared as degrees is refused, naming the file, the fault and
+/// the fix; declared right, it loads.
+#[test]
+fn a_footprint_layer_in_metres_declared_as_degrees_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let square = |x: f64, y: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"ID":"B{x}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{a},{y}],[{a},{b}],[{x},{b}],[{x},{y}]]]}}}}"#,
+            a = x + 20.0,
+            b = y + 15.0
+        )
+    };
+    let layer = dir.path().join("jzw.geojson");
+    std::fs::write(
+        &layer,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
+            square(614_418.0, 3_447_846.0),
+            square(614_460.0, 3_447_846.0)
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("mp.csv"), "编号,地址\n1,华新镇华腾路8号\n").unwrap();
+    let config = dir.path().join("registers.toml");
+    let write = |crs: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[district]\ndivisions = [\"青浦区\"]\n[[addresses]]\nname = \"mp\"\npath = \"mp.csv\"\n\
+                 id = \"编号\"\naddress = \"地址\"\n[[footprints]]\npath = \"jzw.geojson\"\nid = \"ID\"\n\
+                 crs = \"{crs}\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("wgs84");
+    let data = dir.path().join("data");
+    let e = build_from_registers(&RegistersConfig::load(&config).unwrap(), &data)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("jzw.geojson"), "{e}");
+    assert!(e.contains("2 of 2 features are out of range"), "{e}");
+    assert!(e.contains("EPSG:4549"), "{e}");
+    assert_eq!(
+        e.matches("jzw.geojson").count(),
+        1,
+        "the file named once: {e}"
+    );
+    write("EPSG:4549");
+    let r = build_from_registers(&RegistersConfig::load(&config).unwrap(), &data).unwrap();
+    assert_eq!(r.footprints, 2);
+}

@@ -3,7 +3,7 @@
 //! boundary layers at its position, else from what the records say, else inferred from its
 //! place's other doors), its support and confidence, and which register gave which field.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use geo::{InteriorPoint, Point};
 
@@ -236,13 +236,14 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
         .max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
         .map(|(&b, &(_, method))| (b, method))
         .or_else(|| cx.bracketed.get(&door).copied());
-    if let Some((b, how @ ("siblings" | "interpolated"))) = building {
+    if let Some((b, how @ ("siblings" | "interpolated" | "site"))) = building {
         fields.insert(
             "building".into(),
             format!("{how}:{}", cx.footprints.buildings()[b].id).into(),
         );
     }
-    if let Some((b, method)) = building.filter(|(_, m)| !matches!(*m, "siblings" | "interpolated"))
+    if let Some((b, method)) =
+        building.filter(|(_, m)| !matches!(*m, "siblings" | "interpolated" | "site"))
     {
         let r = &cx.records[first_voter[&b] as usize];
         fields.insert(
@@ -414,7 +415,7 @@ pub fn assemble(cx: &Context<'_>, door: usize, key: &DoorKey, records: &[u32]) -
         None => confidence -= 0.1,
         Some((_, "nearest")) => confidence -= 0.05,
         Some((_, "siblings")) => confidence -= 0.1,
-        Some((_, "interpolated")) => confidence -= 0.15,
+        Some((_, "interpolated" | "site")) => confidence -= 0.15,
         Some(_) => {}
     }
     if town_conflict.is_some() {
@@ -592,21 +593,58 @@ fn door_runs(assembled: &[Assembled]) -> Vec<Vec<(u32, usize)>> {
 /// How far apart (metres) two doors of a run may stand to be interpolated between.
 const INTERPOLATION_SPAN_M: f64 = 500.0;
 
+/// How far (metres) from a door's estimated position a footprint may be and still be taken
+/// for it, when the position itself falls in no footprint that may hold it (a yard, a gap
+/// between two buildings of a row).
+const ESTIMATE_REACH_M: f64 = 15.0;
+
+/// How far (metres) from the points of the other 幢 under one number a free footprint may be
+/// to be taken for a 幢 with no point (the buildings of one site).
+const SITE_REACH_M: f64 = 60.0;
+
+/// The footprints some door is linked to.
+fn claimed(assembled: &[Assembled]) -> HashSet<usize> {
+    assembled
+        .iter()
+        .filter_map(|a| a.building.map(|(b, _)| b))
+        .collect()
+}
+
+/// The footprint that holds an estimated position, else the nearest within `reach` metres,
+/// among those `allowed` says may hold the door.
+fn footprint_near(
+    footprints: &FootprintIndex,
+    p: Point<f64>,
+    reach: f64,
+    allowed: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    footprints
+        .containing_index(p)
+        .filter(|&b| allowed(b))
+        .or_else(|| {
+            footprints
+                .indexes_within_distance(p, reach)
+                .into_iter()
+                .map(|(b, _)| b)
+                .find(|&b| allowed(b))
+        })
+}
+
 /// Doors still with no footprint after [`bracket`] (no register gives their point): their
 /// position interpolated along their run, as a street's door numbers run along it — from the
 /// points of the nearest linked doors on the same side of the street (same parity; else either
 /// side), between a lower and a higher one, else beyond the two nearest on one side — and linked
-/// to the footprint that position falls in, when that footprint is one of those two doors' own
-/// or no door's at all. A position in the street, or in another door's building, links nothing.
+/// to the footprint that position falls in when that footprint is one of those two doors' own or
+/// no door's at all, else to the nearest footprint no door holds within [`ESTIMATE_REACH_M`]. A
+/// position in another door's building, or far from any free footprint, links nothing. A door in
+/// the gap between two rows goes with the row that, carried on from its two nearest doors,
+/// reaches the door's number inside itself (when just one does).
 /// Door position → (footprint position, "interpolated").
 pub fn interpolate(
     assembled: &[Assembled],
     footprints: &FootprintIndex,
 ) -> HashMap<usize, (usize, &'static str)> {
-    let claimed: std::collections::HashSet<usize> = assembled
-        .iter()
-        .filter_map(|a| a.building.map(|(b, _)| b))
-        .collect();
+    let claimed = claimed(assembled);
     let mut placed = HashMap::new();
     for run in door_runs(assembled) {
         for i in 0..run.len() {
@@ -614,9 +652,29 @@ pub fn interpolate(
                 continue;
             }
             let found = [true, false].into_iter().find_map(|same_side| {
-                let (p, own) = position_along_run(assembled, &run, i, same_side)?;
-                let b = footprints.containing_index(p)?;
-                (own.contains(&b) || !claimed.contains(&b)).then_some(b)
+                let (p, own) = position_along_run(assembled, &run, i, same_side, From::Between)?;
+                let free = |b: usize| !claimed.contains(&b);
+                match footprints.containing_index(p) {
+                    Some(b) if own.contains(&b) || free(b) => Some(b),
+                    // In another door's building: that door's number says this is not it.
+                    Some(_) => None,
+                    // In a yard or a gap: a free footprint close by (never a neighbour's own
+                    // by nearness alone, which is as often the wrong side of the gap).
+                    None => footprint_near(footprints, p, ESTIMATE_REACH_M, free),
+                }
+            });
+            // In the gap between two rows of a lane: the row that, carried on door by door,
+            // reaches this number inside itself — when only one of the two does.
+            let found = found.or_else(|| {
+                let goes_on = |from| {
+                    let (p, own) = position_along_run(assembled, &run, i, false, from)?;
+                    (footprints.containing_index(p)? == own[0]).then_some(own[0])
+                };
+                match (goes_on(From::Below), goes_on(From::Above)) {
+                    (Some(b), None) | (None, Some(b)) => Some(b),
+                    (Some(b), Some(c)) if b == c => Some(b),
+                    _ => None,
+                }
             });
             if let Some(b) = found {
                 placed.insert(run[i].1, (b, "interpolated"));
@@ -626,13 +684,87 @@ pub fn interpolate(
     placed
 }
 
+/// 幢 with no footprint whose number has other 幢 linked (the buildings of one site: 5号1幢,
+/// 5号2幢): the free footprint (no door's) nearest the others' points, within
+/// [`SITE_REACH_M`] of them. Door position → (footprint position, "site").
+pub fn place_on_site(
+    assembled: &[Assembled],
+    footprints: &FootprintIndex,
+) -> HashMap<usize, (usize, &'static str)> {
+    type Number<'k> = (&'k str, bool, &'k str, &'k str, &'k str);
+    let mut sites: HashMap<Number<'_>, Vec<usize>> = HashMap::new();
+    for (d, a) in assembled.iter().enumerate() {
+        let k = &a.key;
+        if !k.building.is_empty() {
+            sites
+                .entry((&k.place, k.village, &k.lane, &k.group, &k.number))
+                .or_default()
+                .push(d);
+        }
+    }
+    let claimed = claimed(assembled);
+    let mut placed: HashMap<usize, (usize, &'static str)> = HashMap::new();
+    let mut taken = HashSet::new();
+    let mut sites: Vec<Vec<usize>> = sites.into_values().collect();
+    sites.sort_unstable();
+    for site in sites {
+        let known: Vec<Point<f64>> = site
+            .iter()
+            .filter(|&&d| assembled[d].building.is_some())
+            .filter_map(|&d| assembled[d].point)
+            .map(|(x, y)| Point::new(x, y))
+            .collect();
+        if known.is_empty() {
+            continue;
+        }
+        let n = known.len() as f64;
+        let centre = Point::new(
+            known.iter().map(|p| p.x()).sum::<f64>() / n,
+            known.iter().map(|p| p.y()).sum::<f64>() / n,
+        );
+        for &d in &site {
+            if assembled[d].building.is_some() {
+                continue;
+            }
+            let near_site = |b: usize| {
+                let fp = &footprints.buildings()[b].footprint;
+                known
+                    .iter()
+                    .any(|&p| crate::spatial::distance::metres_to_polygon(p, fp) <= SITE_REACH_M)
+            };
+            let free = footprints
+                .indexes_within_distance(centre, SITE_REACH_M * 2.0)
+                .into_iter()
+                .map(|(b, _)| b)
+                .find(|&b| !claimed.contains(&b) && !taken.contains(&b) && near_site(b));
+            if let Some(b) = free {
+                taken.insert(b);
+                placed.insert(d, (b, "site"));
+            }
+        }
+    }
+    placed
+}
+
+/// Which linked doors of a run a door's position is estimated from.
+#[derive(Clone, Copy, PartialEq)]
+enum From {
+    /// The nearest lower and higher (else the two nearest on the one side there is).
+    Between,
+    /// The two nearest lower: beyond them, as the row they stand in goes on.
+    Below,
+    /// The two nearest higher.
+    Above,
+}
+
 /// Where door `run[i]` stands by its number, from two linked doors of its run with points (see
-/// [`interpolate`]), with those two doors' footprints.
+/// [`interpolate`]), with those two doors' footprints, the nearer (by number) first.
 fn position_along_run(
     assembled: &[Assembled],
     run: &[(u32, usize)],
     i: usize,
     same_side: bool,
+    from: From,
 ) -> Option<(Point<f64>, [usize; 2])> {
     let n = run[i].0;
     let known = |&&(m, e): &&(u32, usize)| {
@@ -643,12 +775,16 @@ fn position_along_run(
     };
     let mut lower = run[..i].iter().rev().filter(known);
     let mut higher = run[i + 1..].iter().filter(known);
-    // (from, to): the position is from + (to - from) * (n - from) / (to - from).
-    let ((na, a), (nb, b)) = match (lower.next(), higher.next()) {
-        (Some(&l), Some(&h)) => (l, h),
-        (Some(&l), None) => (*lower.next()?, l),
-        (None, Some(&h)) => (*higher.next()?, h),
-        (None, None) => return None,
+    // (nearer, further): the position is a + (b - a) * (n - na) / (nb - na).
+    let ((na, a), (nb, b)) = match from {
+        From::Between => match (lower.next(), higher.next()) {
+            (Some(&l), Some(&h)) => (l, h),
+            (Some(&l), None) => (l, *lower.next()?),
+            (None, Some(&h)) => (h, *higher.next()?),
+            (None, None) => return None,
+        },
+        From::Below => (*lower.next()?, *lower.next()?),
+        From::Above => (*higher.next()?, *higher.next()?),
     };
     if na == nb {
         return None;

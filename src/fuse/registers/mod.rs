@@ -182,11 +182,14 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
         .map(|(d, (k, rs))| assemble::assemble(&cx, d, k, rs))
         .collect();
     // Doors with no point of their own: placed between their run neighbours where both lie in
-    // one footprint, then the rest where their number puts them along their run.
+    // one footprint, then the rest where their number puts them along their run, then a 幢 on
+    // the free footprint beside the other 幢 under its number.
     let bracketed = assemble::bracket(&assembled);
     assemble_placed(&cx, &bracketed, &doors, &mut assembled);
     let interpolated = assemble::interpolate(&assembled, &footprints);
     assemble_placed(&cx, &interpolated, &doors, &mut assembled);
+    let on_site = assemble::place_on_site(&assembled, &footprints);
+    assemble_placed(&cx, &on_site, &doors, &mut assembled);
     assemble::infer_towns(&mut assembled, &divisions);
     drop((claims, door_keys, road_lines, door_records, doors));
     drop(door_map);

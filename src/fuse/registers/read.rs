@@ -326,7 +326,8 @@ fn read_layer(
             .transpose()
             .map_err(|e| Error::file(path, e))?,
     };
-    crate::gis::read_footprints_as(path, &options).map_err(|e| Error::file(path, e))
+    // The GIS layer's errors already name the file.
+    crate::gis::read_footprints_as(path, &options).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Reads a footprint layer: its buildings (a multi-part footprint split into parts `ID#1`,
