@@ -99,16 +99,13 @@ impl RecordCheck<'_> {
         let plate_rank = |n: &str, community_too: bool| -> u8 {
             let g = |f: Field| fields.get(&f).map(String::as_str).unwrap_or("");
             let b = strip_building_marker(g(Field::Building)).0;
-            let Some(&i) = r.by_key.get(&key(
-                n,
-                g(Field::Lane),
-                g(Field::Number),
-                g(Field::Group),
-                &b,
-            )) else {
+            let Some(a) = r.by_door(
+                &key(n, g(Field::Lane), g(Field::Number), g(Field::Group), &b),
+                town.as_deref(),
+                fields.get(&Field::District).map(String::as_str),
+            ) else {
                 return 0;
             };
-            let a = &r.addrs[i as usize];
             1 + 2 * u8::from(town.as_deref() == Some(&*a.town))
                 + u8::from(
                     community_too
@@ -217,16 +214,17 @@ impl RecordCheck<'_> {
             norm.insert(Field::Building, stem);
         }
         let get = |f: Field| norm.get(&f).map(String::as_str).unwrap_or("");
-        let found = r
-            .by_key
-            .get(&key(
+        let found = r.by_door(
+            &key(
                 &name,
                 get(Field::Lane),
                 get(Field::Number),
                 get(Field::Group),
                 get(Field::Building),
-            ))
-            .map(|&i| &r.addrs[i as usize]);
+            ),
+            town.as_deref(),
+            fields.get(&Field::District).map(String::as_str),
+        );
         let point = parse_point(fields);
         match found {
             Some(a) => {

@@ -55,6 +55,11 @@ pub struct Reference {
     pub(super) addrs: Vec<Addr>,
     pub(super) by_id: HashMap<String, u32>,
     pub(super) by_key: HashMap<String, u32>,
+    /// Door keys that name several standard addresses (one road name in two districts): all of
+    /// them, the first included.
+    pub(super) by_key_more: HashMap<String, Vec<u32>>,
+    /// Each 街镇's district name.
+    pub(super) town_district: HashMap<Arc<str>, Arc<str>>,
     pub(super) roads: HashMap<String, NameInfo>,
     pub(super) road_sound: HashMap<String, Vec<String>>,
     pub(super) villages: HashMap<String, NameInfo>,
@@ -70,11 +75,45 @@ pub struct Reference {
     pub(super) matcher: Option<Matcher>,
 }
 
+/// Of several standard addresses with one door key, the one in 街镇 `town`, else in 区
+/// `district` (with or without its 区).
+fn in_place<'a>(
+    all: &[&'a Addr],
+    town: Option<&str>,
+    district: Option<&str>,
+    town_district: &HashMap<Arc<str>, Arc<str>>,
+) -> Option<&'a Addr> {
+    let bare = |d: &str| d.trim_end_matches('区').to_string();
+    town.and_then(|t| all.iter().find(|a| &*a.town == t))
+        .or_else(|| {
+            let d = bare(district?);
+            all.iter()
+                .find(|a| town_district.get(&a.town).is_some_and(|x| bare(x) == d))
+        })
+        .copied()
+}
+
 pub(super) fn key(name: &str, lane: &str, number: &str, group: &str, building: &str) -> String {
     format!("{name}\u{1}{lane}\u{1}{number}\u{1}{group}\u{1}{building}")
 }
 
 impl Reference {
+    /// The standard address a door key names. Where one key names several (one road name in two
+    /// districts), the one in the record's 街镇, else in its 区, else the first loaded.
+    pub(super) fn by_door(
+        &self,
+        k: &str,
+        town: Option<&str>,
+        district: Option<&str>,
+    ) -> Option<&Addr> {
+        let first = &self.addrs[*self.by_key.get(k)? as usize];
+        let Some(all) = self.by_key_more.get(k) else {
+            return Some(first);
+        };
+        let all: Vec<&Addr> = all.iter().map(|&i| &self.addrs[i as usize]).collect();
+        Some(in_place(&all, town, district, &self.town_district).unwrap_or(first))
+    }
+
     /// Loads the reference from a store; `matcher` (for free text) may be left out, and then
     /// free-text records match nothing.
     ///
@@ -92,7 +131,9 @@ impl Reference {
         matcher: Option<Matcher>,
     ) -> Result<Reference> {
         let mut addrs = Vec::new();
-        let mut by_key = HashMap::new();
+        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut by_key_more: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut town_district: HashMap<Arc<str>, Arc<str>> = HashMap::new();
         let mut roads: HashMap<String, NameInfo> = HashMap::new();
         let mut villages: HashMap<String, NameInfo> = HashMap::new();
         let mut pois: HashMap<String, NameInfo> = HashMap::new();
@@ -112,7 +153,16 @@ impl Reference {
                 a.group.as_deref().unwrap_or(""),
                 a.building.as_deref().unwrap_or(""),
             );
-            by_key.entry(k).or_insert(addrs.len() as u32);
+            let at = addrs.len() as u32;
+            match by_key.entry(k) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(at);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => by_key_more
+                    .entry(o.key().clone())
+                    .or_insert_with(|| vec![*o.get()])
+                    .push(at),
+            }
             let n: Option<u32> = a
                 .lane
                 .as_deref()
@@ -141,9 +191,13 @@ impl Reference {
                     .or_default() += 1;
             }
             communities.insert(a.community.name.clone());
+            let town = names.get(&a.town.name);
+            if !town_district.contains_key(&town) {
+                town_district.insert(town.clone(), names.get(&a.district));
+            }
             addrs.push(Addr {
                 id: a.id,
-                town: names.get(&a.town.name),
+                town,
                 community: names.get(&a.community.name),
                 name: names.get(&name),
                 lane,
@@ -216,6 +270,8 @@ impl Reference {
             addrs,
             by_id,
             by_key,
+            by_key_more,
+            town_district,
             roads,
             road_sound,
             villages,
@@ -394,5 +450,53 @@ impl FirstSeen {
                 Some((f.parse().ok()?, v.to_string()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(id: &str, town: &str) -> Addr {
+        Addr {
+            id: id.into(),
+            town: town.into(),
+            community: "".into(),
+            name: "人民路".into(),
+            lane: String::new(),
+            number: "1".into(),
+            building_id: None,
+            point: None,
+        }
+    }
+
+    #[test]
+    fn one_door_key_in_two_districts_goes_by_the_record_s_town_then_district() {
+        let (a, b) = (addr("A", "华新镇"), addr("B", "嘉定镇街道"));
+        let all = [&a, &b];
+        let districts: HashMap<Arc<str>, Arc<str>> = [
+            (a.town.clone(), Arc::from("青浦区")),
+            (b.town.clone(), Arc::from("嘉定区")),
+        ]
+        .into_iter()
+        .collect();
+        let pick =
+            |t: Option<&str>, d: Option<&str>| in_place(&all, t, d, &districts).map(|x| &x.id);
+        assert_eq!(
+            pick(Some("嘉定镇街道"), None).map(String::as_str),
+            Some("B")
+        );
+        assert_eq!(pick(None, Some("嘉定区")).map(String::as_str), Some("B"));
+        assert_eq!(pick(None, Some("嘉定")).map(String::as_str), Some("B"));
+        assert_eq!(
+            pick(Some("华新镇"), Some("嘉定区")).map(String::as_str),
+            Some("A")
+        );
+        assert_eq!(
+            pick(None, None),
+            None,
+            "no place said: the caller takes the first"
+        );
+        assert_eq!(pick(Some("白鹤镇"), Some("浦东新区")), None);
     }
 }
