@@ -433,3 +433,61 @@ fn a_footprint_layer_in_metres_declared_as_degrees_is_refused() {
     let r = build_from_registers(&RegistersConfig::load(&config).unwrap(), &data).unwrap();
     assert_eq!(r.footprints, 2);
 }
+
+/// An address register handed over as a GeoJSON point layer: its properties are the columns, its
+/// geometry the point (no x/y columns named), and its doors link to the footprints they stand in.
+#[test]
+fn an_address_register_as_a_geojson_point_layer_takes_its_points_from_the_geometry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = (121.1830, 31.1550);
+    std::fs::write(
+        dir.path().join("jzw.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"ID":"F1"}},"geometry":{{"type":"Polygon","coordinates":[[[{a},{b}],[{c},{b}],[{c},{d}],[{a},{d}],[{a},{b}]]]}}}}]}}"#,
+            a = x - 0.0002,
+            b = y - 0.0002,
+            c = x + 0.0002,
+            d = y + 0.0002
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mp.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"编号":"M1","地址":"华新镇华腾路8号"}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}},
+{{"type":"Feature","properties":{{"编号":"M2","地址":"华新镇华腾路10号"}},"geometry":null}}]}}"#
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("registers.toml");
+    std::fs::write(
+        &config,
+        "[district]\ndivisions = [\"青浦区\"]\n[[addresses]]\nname = \"mp\"\npath = \"mp.geojson\"\n\
+         id = \"编号\"\naddress = \"地址\"\n[[footprints]]\npath = \"jzw.geojson\"\nid = \"ID\"\n",
+    )
+    .unwrap();
+    let r = build_from_registers(
+        &RegistersConfig::load(&config).unwrap(),
+        &dir.path().join("data"),
+    )
+    .unwrap();
+    assert_eq!(
+        r.registers[0].1, 2,
+        "both features are records: {:?}",
+        r.registers
+    );
+    assert_eq!(r.addresses, 2);
+    assert_eq!(r.linked.get("contains"), Some(&1), "{:?}", r.linked);
+    let store = dizhi::store::Store::open(dir.path().join("data")).unwrap();
+    let linked: String = store
+        .connection()
+        .query_row(
+            "SELECT building_id FROM addresses a JOIN address_evidence e ON e.address_id = a.id \
+             WHERE e.door_key = '华腾路8号'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(linked, "F1");
+}

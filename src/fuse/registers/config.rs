@@ -88,7 +88,7 @@ pub struct AddressRegister {
     /// The department that keeps it.
     #[serde(default)]
     pub department: String,
-    /// The file (CSV, TSV or XLSX).
+    /// The file (CSV, TSV, XLSX, or a GeoJSON layer whose geometry gives the point).
     pub path: PathBuf,
     /// How much its word counts for.
     #[serde(default)]

@@ -54,12 +54,25 @@ pub struct ReadRegister {
     pub rows: Rows,
 }
 
+/// The columns a GeoJSON register's point is put in (its geometry's point: a Point as it is, a
+/// line or polygon by a point inside it), used when the config names no x/y columns.
+pub const GEOMETRY_X: &str = "@x";
+/// See [`GEOMETRY_X`].
+pub const GEOMETRY_Y: &str = "@y";
+
 /// Rows of a CSV/TSV/XLSX file through the batch reader (encoding detected or as configured; a
-/// row with too few or too many fields kept, padded, and named among the problems).
+/// row with too few or too many fields kept, padded, and named among the problems), or the
+/// features of a GeoJSON layer (properties as columns, the point in [`GEOMETRY_X`]/[`GEOMETRY_Y`]).
 pub(crate) fn read_rows(
     path: &Path,
     encoding: Option<&str>,
 ) -> Result<(Vec<String>, Rows, Vec<String>)> {
+    if matches!(
+        crate::batch::read::extension(path).as_str(),
+        "geojson" | "json"
+    ) {
+        return read_geojson_rows(path);
+    }
     let options = crate::batch::BatchOptions {
         encoding: encoding
             .map(encoding_of)
@@ -84,6 +97,73 @@ pub(crate) fn read_rows(
         }
         rows.push((line, row.fields));
     }
+    Ok((header, rows, problems))
+}
+
+/// A GeoJSON layer as rows: every property a column (first seen first), its geometry's point in
+/// the last two; a feature whose geometry cannot be read keeps its row with no point and is named
+/// among the problems.
+fn read_geojson_rows(path: &Path) -> Result<(Vec<String>, Rows, Vec<String>)> {
+    use crate::gis::geojson::{features, geometry};
+    use geo::InteriorPoint;
+    use serde_json::Value;
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let mut header: Vec<String> = Vec::new();
+    let mut props_rows: Vec<(u64, serde_json::Map<String, Value>, Option<(f64, f64)>)> = Vec::new();
+    let mut problems = Vec::new();
+    let streamed = features::for_each_feature(&bytes, |i, mut f| {
+        let props = f.properties.take().unwrap_or_default();
+        for k in props.keys() {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+        let line = i as u64 + 1;
+        let point = match f.geometry() {
+            Ok(None) => None,
+            Ok(Some(g)) => match geometry::geometry(&g.value) {
+                Ok(g) => g.interior_point().map(|p| (p.x(), p.y())),
+                Err(e) => {
+                    problems.push(format!("feature {line}: geometry left out: {e}"));
+                    None
+                }
+            },
+            Err(e) => {
+                problems.push(format!("feature {line}: geometry left out: {e}"));
+                None
+            }
+        };
+        props_rows.push((line, props, point));
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match streamed {
+        Ok(_) => {}
+        Err(features::StreamError::Json(e)) => return Err(Error::file(path, e)),
+        Err(features::StreamError::NotACollection { found }) => {
+            return Err(Error::file(
+                path,
+                format!("expected a FeatureCollection, found type {found:?}"),
+            ));
+        }
+        Err(features::StreamError::Stopped(never)) => match never {},
+    }
+    let text = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let rows = props_rows
+        .into_iter()
+        .map(|(line, props, point)| {
+            let mut fields: Vec<String> = header.iter().map(|h| text(props.get(h))).collect();
+            let (x, y) = point.map_or((String::new(), String::new()), |(x, y)| {
+                (x.to_string(), y.to_string())
+            });
+            fields.extend([x, y]);
+            (line, fields)
+        })
+        .collect();
+    header.extend([GEOMETRY_X.to_string(), GEOMETRY_Y.to_string()]);
     Ok((header, rows, problems))
 }
 
@@ -121,7 +201,11 @@ pub fn read_address_register(index: u16, r: &AddressRegister) -> Result<ReadRegi
     }
     let xy = match (&r.x, &r.y) {
         (Some(x), Some(y)) => Some((column(&header, path, x)?, column(&header, path, y)?)),
-        _ => None,
+        // A GIS layer's own geometry.
+        _ => header
+            .iter()
+            .position(|h| h == GEOMETRY_X)
+            .zip(header.iter().position(|h| h == GEOMETRY_Y)),
     };
     let crs: SourceCrs = r
         .crs
