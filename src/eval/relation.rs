@@ -223,39 +223,34 @@ pub fn train(pairs: &[&PreparedPair], params: &TrainParams) -> RelationModel {
     }
     let groups = pairs.iter().map(|p| p.group + 1).max().unwrap_or(0);
     let folds = group_folds(groups, params.bags, params.seed);
-    let trained: Vec<(RelationModel, Vec<(usize, [f64; 3])>)> = (0..params.bags)
+    let trained: Vec<(RelationModel, Scored)> = (0..params.bags)
         .into_par_iter()
         .map(|held| {
-            let fit: Vec<&PreparedPair> = pairs
-                .iter()
-                .copied()
-                .filter(|p| folds[p.group] != held)
-                .collect();
+            let (fit, held_out): (Vec<&PreparedPair>, Vec<&PreparedPair>) =
+                pairs.iter().partition(|p| folds[p.group] != held);
             let member = TrainParams {
                 seed: params.seed.wrapping_add(held as u64),
                 ..*params
             };
             let model = fit_one(&fit, &member);
-            let held_out = (0..pairs.len())
-                .filter(|&i| folds[pairs[i].group] == held)
-                .map(|i| (i, model.probabilities(&pairs[i].features)))
+            let scored = held_out
+                .into_iter()
+                .map(|p| (p, model.probabilities(&p.features)))
                 .collect();
-            (model, held_out)
+            (model, scored)
         })
         .collect();
     let mut held_out = Vec::with_capacity(pairs.len());
     let mut members = Vec::with_capacity(trained.len());
     for (model, scored) in trained {
         members.push(model);
-        held_out.extend(scored.into_iter().map(|(i, p)| (pairs[i], p)));
+        held_out.extend(scored);
     }
-    let weights = if params.tune_weights {
-        best_weights(&held_out)
-    } else {
-        DEFAULT_WEIGHTS
-    };
-    RelationModel::ensemble(members, weights)
+    RelationModel::ensemble(members, best_weights(&held_out))
 }
+
+/// Pairs with the class probabilities a model gave them.
+type Scored<'a> = Vec<(&'a PreparedPair, [f64; 3])>;
 
 /// The class weights (same, partial; different fixed at 1) from a coarse grid whose choices give
 /// the pairs' held-out probabilities the best macro-F1 (the first best on a tie).
