@@ -94,7 +94,7 @@ pub fn compare(a: &Parse, b: &Parse) -> Comparison {
         Ok(model) => {
             let (sa, sb) = (super::relation::Side::new(a), super::relation::Side::new(b));
             let x = super::relation::features(&sa, &sb, &rules);
-            super::relation::combine(&sa, &sb, rules, model.probabilities(&x))
+            super::relation::combine(&sa, &sb, rules, model.probabilities(&x), model.weights())
         }
         Err(_) => rules,
     }

@@ -27,6 +27,54 @@ pub struct EvalRelationArgs {
     /// Write the wrongly classed pairs (JSON lines) to this file.
     #[arg(long)]
     failures: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+/// How the models are trained (defaults: the shipped model's parameters).
+#[derive(Args, Clone, Default)]
+pub struct ModelArgs {
+    /// Boosting rounds.
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Deepest tree.
+    #[arg(long)]
+    depth: Option<usize>,
+    /// Shrinkage.
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Fewest rows in a leaf.
+    #[arg(long)]
+    min_leaf: Option<usize>,
+    /// Share of the features each tree may split on.
+    #[arg(long)]
+    feature_fraction: Option<f64>,
+    /// Share of the rows each tree fits.
+    #[arg(long)]
+    subsample: Option<f64>,
+    /// Members of the ensemble (each trained leaving out one group of queries).
+    #[arg(long)]
+    bags: Option<usize>,
+    /// Choose the class weights on the members' held-out scores (true/false).
+    #[arg(long)]
+    tune_weights: Option<bool>,
+}
+
+impl ModelArgs {
+    fn params(&self) -> TrainParams {
+        let d = TrainParams::default();
+        TrainParams {
+            rounds: self.rounds.unwrap_or(d.rounds),
+            max_depth: self.depth.unwrap_or(d.max_depth),
+            learning_rate: self.learning_rate.unwrap_or(d.learning_rate),
+            min_leaf: self.min_leaf.unwrap_or(d.min_leaf),
+            feature_fraction: self.feature_fraction.unwrap_or(d.feature_fraction),
+            subsample: self.subsample.unwrap_or(d.subsample),
+            bags: self.bags.unwrap_or(d.bags),
+            tune_weights: self.tune_weights.unwrap_or(d.tune_weights),
+            ..d
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -38,6 +86,8 @@ pub enum TrainCommand {
         /// Where to write the model (the shipped one is src/address/relation/model.txt).
         #[arg(short, long)]
         out: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
     },
 }
 
@@ -53,7 +103,7 @@ pub fn eval_relation(args: &EvalRelationArgs) -> CliResult {
     let pairs = prepare(&parser, &queries);
     let prepared = started.elapsed().as_secs_f64();
     let (report, predictions) = match args.folds {
-        Some(k) => cross_validate_predictions(&pairs, k, args.seed, &TrainParams::default()),
+        Some(k) => cross_validate_predictions(&pairs, k, args.seed, &args.model.params()),
         None => evaluate_predictions(
             dizhi::address::relation::RelationModel::embedded().map_err(CliError::runtime)?,
             &pairs,
@@ -86,12 +136,12 @@ pub fn eval_relation(args: &EvalRelationArgs) -> CliResult {
 
 /// `dizhi train relation`.
 pub fn train(what: TrainCommand) -> CliResult {
-    let TrainCommand::Relation { file, out } = what;
+    let TrainCommand::Relation { file, out, model } = what;
     let queries = read_pairs(&file)?;
     let dicts = dizhi::Dictionaries::embedded()?;
     let parser = dizhi::Parser::new(&dicts);
     let pairs = prepare(&parser, &queries);
-    let params = TrainParams::default();
+    let params = model.params();
     let refs: Vec<_> = pairs.iter().collect();
     let model = fit(&refs, &params);
     let name = file.file_name().map_or_else(

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::Parser;
 use crate::address::relation::{
-    MatchClass, RelationModel, Side, TrainParams, class_of, combine, features,
+    DEFAULT_WEIGHTS, MatchClass, RelationModel, Side, TrainParams, class_of, combine, features,
 };
 use crate::address::{Comparison, compare_rules};
 
@@ -140,10 +140,10 @@ pub struct PreparedPair {
 }
 
 impl PreparedPair {
-    /// The class of compare's relation for this pair given the model's class probabilities,
-    /// and its confidence.
-    pub fn outcome(&self, probabilities: [f64; 3]) -> (MatchClass, f64) {
-        let c = combine(&self.a, &self.b, self.rules.clone(), probabilities);
+    /// The class of compare's relation for this pair given the model's class probabilities and
+    /// the class weights ([`decide`](crate::address::relation::decide)), and its confidence.
+    pub fn outcome(&self, probabilities: [f64; 3], weights: [f64; 3]) -> (MatchClass, f64) {
+        let c = combine(&self.a, &self.b, self.rules.clone(), probabilities, weights);
         (class_of(&c), c.confidence.unwrap_or(0.0))
     }
 }
@@ -185,15 +185,91 @@ pub fn prepare(parser: &Parser, queries: &[LabelledQuery]) -> Vec<PreparedPair> 
 fn predict(model: &RelationModel, pairs: &[&PreparedPair]) -> Vec<(MatchClass, f64)> {
     pairs
         .par_iter()
-        .map(|p| p.outcome(model.probabilities(&p.features)))
+        .map(|p| p.outcome(model.probabilities(&p.features), model.weights()))
         .collect()
 }
 
-/// Trains a model on pairs.
-pub fn train(pairs: &[&PreparedPair], params: &TrainParams) -> RelationModel {
+/// One boosted model on pairs.
+fn fit_one(pairs: &[&PreparedPair], params: &TrainParams) -> RelationModel {
     let x: Vec<Vec<f64>> = pairs.iter().map(|p| p.features.clone()).collect();
     let y: Vec<MatchClass> = pairs.iter().map(|p| p.class).collect();
     RelationModel::train(&x, &y, params)
+}
+
+/// Trains a model on pairs. With `params.bags` ≥ 2 it is an ensemble whose members' probabilities
+/// are averaged, each member trained with its own seed (the features and rows its trees draw).
+/// Without `params.tune_weights` every member sees every pair. With it, the pairs' queries are
+/// dealt into `bags` groups (seeded by `params.seed`) and each member is trained on all groups
+/// but one; each pair is then scored by the one member that never saw its query, and the class
+/// weights that give those held-out scores the best macro-F1 are the model's: they are chosen on
+/// the training pairs alone.
+pub fn train(pairs: &[&PreparedPair], params: &TrainParams) -> RelationModel {
+    if params.bags < 2 {
+        return fit_one(pairs, params);
+    }
+    if !params.tune_weights {
+        // Every member sees every pair; they differ by their draws.
+        let members = (0..params.bags)
+            .into_par_iter()
+            .map(|b| {
+                let member = TrainParams {
+                    seed: params.seed.wrapping_add(b as u64),
+                    ..*params
+                };
+                fit_one(pairs, &member)
+            })
+            .collect();
+        return RelationModel::ensemble(members, DEFAULT_WEIGHTS);
+    }
+    let groups = pairs.iter().map(|p| p.group + 1).max().unwrap_or(0);
+    let folds = group_folds(groups, params.bags, params.seed);
+    let trained: Vec<(RelationModel, Scored)> = (0..params.bags)
+        .into_par_iter()
+        .map(|held| {
+            let (fit, held_out): (Vec<&PreparedPair>, Vec<&PreparedPair>) =
+                pairs.iter().partition(|p| folds[p.group] != held);
+            let member = TrainParams {
+                seed: params.seed.wrapping_add(held as u64),
+                ..*params
+            };
+            let model = fit_one(&fit, &member);
+            let scored = held_out
+                .into_iter()
+                .map(|p| (p, model.probabilities(&p.features)))
+                .collect();
+            (model, scored)
+        })
+        .collect();
+    let mut held_out = Vec::with_capacity(pairs.len());
+    let mut members = Vec::with_capacity(trained.len());
+    for (model, scored) in trained {
+        members.push(model);
+        held_out.extend(scored);
+    }
+    RelationModel::ensemble(members, best_weights(&held_out))
+}
+
+/// Pairs with the class probabilities a model gave them.
+type Scored<'a> = Vec<(&'a PreparedPair, [f64; 3])>;
+
+/// The class weights (same, partial; different fixed at 1) from a coarse grid whose choices give
+/// the pairs' held-out probabilities the best macro-F1 (the first best on a tie).
+fn best_weights(scored: &[(&PreparedPair, [f64; 3])]) -> [f64; 3] {
+    let mut best = (f64::NEG_INFINITY, DEFAULT_WEIGHTS);
+    for s in 0..=8 {
+        for q in 0..=8 {
+            let w = [1.0 + 0.25 * f64::from(s), 0.6 + 0.1 * f64::from(q), 1.0];
+            let mut report = RelationReport::default();
+            for (p, probabilities) in scored {
+                report.add(p.class, p.outcome(*probabilities, w).0, 0.0);
+            }
+            let f = report.macro_f1();
+            if f > best.0 {
+                best = (f, w);
+            }
+        }
+    }
+    best.1
 }
 
 /// The fold of each group: the distinct groups shuffled with `seed`, dealt round-robin.

@@ -9,6 +9,7 @@ use crate::address::{Comparison, Relation, standard_levels};
 use crate::{Level, Parse};
 
 mod entity;
+mod leftover;
 
 /// The levels compared one by one: every level below the city (province and city say little
 /// about whether two places within one city are the same).
@@ -567,6 +568,7 @@ fn extract(s: &mut Sink, a: &Side, b: &Side, rules: &Comparison) {
     }
     levels_overlap(s, a, b);
     entity::entity_features(s, a, b);
+    leftover::leftover_features(s, a, b);
     // Containment: which side goes deeper, and the rules' verdict.
     let pos = |l: Option<Level>| {
         l.map_or(-1.0, |l| {

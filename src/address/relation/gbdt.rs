@@ -1,6 +1,8 @@
 //! A small gradient-boosted tree classifier (softmax over a few classes, second-order leaves,
 //! histogram splits), written here so the relation model is trained in the project, from the
-//! project's own features, with no outside weights. Training is deterministic: no sampling.
+//! project's own features, with no outside weights. A model may hold several boosted members
+//! whose probabilities are averaged (bagging). Training is deterministic: every draw (the
+//! features and rows a tree sees) comes from a fixed seed.
 
 use std::fmt::Write as _;
 
@@ -24,10 +26,18 @@ pub struct TrainParams {
     /// Share of the features each tree may split on (drawn per tree from a fixed seed): trees
     /// that cannot all lean on the same few features generalize better.
     pub feature_fraction: f64,
+    /// Share of the training rows each tree fits (drawn per tree; 1.0: all of them).
+    pub subsample: f64,
+    /// Members of the ensemble: each is trained with its own draws and their probabilities are
+    /// averaged. How members get their rows is the caller's choice (see
+    /// [`Gbdt::train_member`]).
+    pub bags: usize,
+    /// Seed of the per-tree draws (features, rows).
+    pub seed: u64,
+    /// Whether the caller choosing classes from the probabilities should pick its class weights
+    /// on held-out members' scores (only with `bags` ≥ 2).
+    pub tune_weights: bool,
 }
-
-/// Seed of the per-tree feature draw.
-const FEATURE_SEED: u64 = 7;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -39,6 +49,10 @@ impl Default for TrainParams {
             min_leaf: 20,
             max_bins: 48,
             feature_fraction: 0.5,
+            subsample: 0.8,
+            bags: 5,
+            seed: 7,
+            tune_weights: false,
         }
     }
 }
@@ -78,14 +92,35 @@ impl Tree {
     }
 }
 
-/// A trained classifier: per class, a base score and a list of trees.
+/// One boosted model: per class, a base score and a list of trees.
+#[derive(Debug, Clone, PartialEq)]
+struct Member {
+    base: Vec<f64>,
+    /// trees[round][class]
+    trees: Vec<Vec<Tree>>,
+}
+
+impl Member {
+    fn predict_proba(&self, x: &[f64]) -> Vec<f64> {
+        let mut score = self.base.clone();
+        for round in &self.trees {
+            for (k, t) in round.iter().enumerate() {
+                score[k] += t.predict(x);
+            }
+        }
+        softmax(&score)
+    }
+}
+
+/// A trained classifier: one or more boosted members whose class probabilities are averaged,
+/// and per-class weights for choosing a class from them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gbdt {
     /// The features' names, in input order (checked against the code's when loading).
     pub features: Vec<String>,
-    base: Vec<f64>,
-    /// trees[round][class]
-    trees: Vec<Vec<Tree>>,
+    members: Vec<Member>,
+    /// Multipliers on the probabilities when choosing a class (none: the caller's default).
+    pub weights: Option<Vec<f64>>,
 }
 
 /// A model file could not be read.
@@ -107,22 +142,30 @@ pub enum ModelError {
 impl Gbdt {
     /// Number of classes.
     pub fn classes(&self) -> usize {
-        self.base.len()
+        self.members[0].base.len()
     }
 
-    /// Class probabilities for one feature vector.
+    /// Number of members (1 unless bagged).
+    pub fn members(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Class probabilities for one feature vector: the mean of the members'.
     pub fn predict_proba(&self, x: &[f64]) -> Vec<f64> {
-        let mut score = self.base.clone();
-        for round in &self.trees {
-            for (k, t) in round.iter().enumerate() {
-                score[k] += t.predict(x);
+        let mut p = vec![0.0; self.classes()];
+        for m in &self.members {
+            for (s, v) in p.iter_mut().zip(m.predict_proba(x)) {
+                *s += v;
             }
         }
-        softmax(&score)
+        let n = self.members.len() as f64;
+        p.iter_mut().for_each(|s| *s /= n);
+        p
     }
 
-    /// Trains on rows `x` (all the same length, named by `features`) with labels `y` in
-    /// `0..classes`.
+    /// Trains one boosted model on rows `x` (all the same length, named by `features`) with
+    /// labels `y` in `0..classes`, its draws seeded by `params.seed` (`params.bags` is not read
+    /// here).
     pub fn train(
         features: &[String],
         x: &[Vec<f64>],
@@ -130,8 +173,27 @@ impl Gbdt {
         classes: usize,
         params: &TrainParams,
     ) -> Gbdt {
+        Gbdt {
+            features: features.to_vec(),
+            members: vec![Self::train_member(x, y, classes, params)],
+            weights: None,
+        }
+    }
+
+    /// Joins models trained on the same features into one whose probabilities are the mean of
+    /// theirs.
+    pub fn ensemble(models: Vec<Gbdt>, weights: Option<Vec<f64>>) -> Gbdt {
+        let features = models[0].features.clone();
+        Gbdt {
+            features,
+            members: models.into_iter().flat_map(|m| m.members).collect(),
+            weights,
+        }
+    }
+
+    fn train_member(x: &[Vec<f64>], y: &[usize], classes: usize, params: &TrainParams) -> Member {
         let n = x.len();
-        let nf = features.len();
+        let nf = x.first().map_or(0, Vec::len);
         let bins: Vec<Vec<f64>> = (0..nf)
             .map(|f| thresholds(x.iter().map(|r| r[f]), params.max_bins))
             .collect();
@@ -155,8 +217,9 @@ impl Gbdt {
         let mut score: Vec<Vec<f64>> = vec![base.clone(); n];
         let mut trees = Vec::with_capacity(params.rounds);
         let all: Vec<usize> = (0..n).collect();
-        // The features each tree may split on: a seeded draw, so training stays deterministic.
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(FEATURE_SEED);
+        // The features (and rows) each tree may use: seeded draws, so training stays
+        // deterministic.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(params.seed);
         for _ in 0..params.rounds {
             let probs: Vec<Vec<f64>> = score.iter().map(|s| softmax(s)).collect();
             let mut round = Vec::with_capacity(classes);
@@ -170,6 +233,14 @@ impl Gbdt {
                 let use_f: Vec<bool> = (0..nf)
                     .map(|_| rng.random::<f64>() < params.feature_fraction)
                     .collect();
+                let rows: Vec<usize> = if params.subsample < 1.0 {
+                    all.iter()
+                        .copied()
+                        .filter(|_| rng.random::<f64>() < params.subsample)
+                        .collect()
+                } else {
+                    all.clone()
+                };
                 let mut grower = Grower {
                     use_f: &use_f,
                     bins: &bins,
@@ -179,7 +250,8 @@ impl Gbdt {
                     params,
                     nodes: Vec::new(),
                 };
-                grower.grow(all.clone(), 0);
+                let hist = grower.histograms(&rows);
+                grower.grow(rows, hist, 0);
                 let tree = Tree {
                     nodes: grower.nodes,
                 };
@@ -190,21 +262,152 @@ impl Gbdt {
             }
             trees.push(round);
         }
-        Gbdt {
-            features: features.to_vec(),
-            base,
-            trees,
-        }
+        Member { base, trees }
     }
 
-    /// The model as text: `#` header lines, then `features`, `base` and one `tree` line per
-    /// class per round (nodes `f:threshold:left:right` or `=value`, separated by spaces).
+    /// The model as text: `#` header lines, then `features`, optionally `weights`, and per
+    /// member a `base` line and one `tree` line per class per round (nodes
+    /// `f:threshold:left:right` or `=value`, separated by spaces).
     pub fn to_text(&self, header: &str) -> String {
         let mut out = String::new();
         for line in header.lines() {
             let _ = writeln!(out, "# {line}");
         }
         let _ = writeln!(out, "features {}", self.features.join(" "));
+        if let Some(w) = &self.weights {
+            let w: Vec<String> = w.iter().map(|v| v.to_string()).collect();
+            let _ = writeln!(out, "weights {}", w.join(" "));
+        }
+        for m in &self.members {
+            m.write(&mut out);
+        }
+        out
+    }
+
+    /// Reads [`Gbdt::to_text`]'s output, checking the feature names against `expected`.
+    pub fn from_text(text: &str, expected: &[&str]) -> Result<Gbdt, ModelError> {
+        let bad = |line: usize, reason: &str| ModelError::Line {
+            line,
+            reason: reason.to_string(),
+        };
+        let mut features = None;
+        let mut weights: Option<Vec<f64>> = None;
+        // Per member: its base line and its trees.
+        let mut members: Vec<(Vec<f64>, Vec<Tree>)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let ln = i + 1;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+            let numbers = |what: &str| {
+                rest.split(' ')
+                    .map(|v| {
+                        v.parse::<f64>()
+                            .ok()
+                            .filter(|v| v.is_finite())
+                            .ok_or_else(|| bad(ln, what))
+                    })
+                    .collect::<Result<Vec<f64>, _>>()
+            };
+            match key {
+                "features" => {
+                    features = Some(rest.split(' ').map(str::to_string).collect::<Vec<_>>())
+                }
+                "weights" => weights = Some(numbers("bad class weight")?),
+                "base" => members.push((numbers("bad base score")?, Vec::new())),
+                "tree" => {
+                    let tree = parse_tree(rest, expected.len()).map_err(|r| bad(ln, r))?;
+                    match members.last_mut() {
+                        Some((_, trees)) => trees.push(tree),
+                        None => return Err(bad(ln, "a tree before any base line")),
+                    }
+                }
+                _ => return Err(bad(ln, "expected features, weights, base or tree")),
+            }
+        }
+        let features = features.ok_or_else(|| bad(0, "no features line"))?;
+        if features != expected {
+            return Err(ModelError::Features(format!(
+                "file has {} features, code {}",
+                features.len(),
+                expected.len()
+            )));
+        }
+        if members.is_empty() {
+            return Err(bad(0, "no base line"));
+        }
+        let k = members[0].0.len();
+        if weights.as_ref().is_some_and(|w| w.len() != k) {
+            return Err(bad(0, "one class weight per class"));
+        }
+        let mut out = Vec::new();
+        for (base, flat) in members {
+            if k < 2 || base.len() != k || flat.len() % k != 0 {
+                return Err(bad(0, "tree count is not a multiple of the classes"));
+            }
+            let mut trees = Vec::new();
+            let mut it = flat.into_iter();
+            while let Some(first) = it.next() {
+                let mut round = vec![first];
+                round.extend(it.by_ref().take(k - 1));
+                trees.push(round);
+            }
+            out.push(Member { base, trees });
+        }
+        Ok(Gbdt {
+            features,
+            members: out,
+            weights,
+        })
+    }
+}
+
+/// One `tree` line's nodes, checked: every split names a feature below `nf` and children that
+/// come after it (so a walk cannot loop).
+fn parse_tree(rest: &str, nf: usize) -> Result<Tree, &'static str> {
+    let mut nodes = Vec::new();
+    for tok in rest.split(' ') {
+        if let Some(v) = tok.strip_prefix('=') {
+            let v: f64 = v.parse().map_err(|_| "bad leaf value")?;
+            if !v.is_finite() {
+                return Err("bad leaf value");
+            }
+            nodes.push(Node::Leaf(v));
+        } else {
+            let p: Vec<&str> = tok.split(':').collect();
+            let [f, t, l, r] = p[..] else {
+                return Err("a split is feature:threshold:left:right");
+            };
+            let num = |s: &str| s.parse::<usize>().map_err(|_| "bad index");
+            nodes.push(Node::Split {
+                feature: num(f)?,
+                threshold: t.parse().map_err(|_| "bad threshold")?,
+                left: num(l)?,
+                right: num(r)?,
+            });
+        }
+    }
+    let n = nodes.len();
+    let ok = !nodes.is_empty()
+        && nodes.iter().enumerate().all(|(i, node)| match node {
+            Node::Leaf(_) => true,
+            Node::Split {
+                feature,
+                left,
+                right,
+                ..
+            } => *feature < nf && *left < n && *right < n && *left > i && *right > i,
+        });
+    if !ok {
+        return Err("a node points outside the tree or the features, or back");
+    }
+    Ok(Tree { nodes })
+}
+
+impl Member {
+    fn write(&self, out: &mut String) {
         let base: Vec<String> = self.base.iter().map(|b| b.to_string()).collect();
         let _ = writeln!(out, "base {}", base.join(" "));
         for round in &self.trees {
@@ -228,115 +431,6 @@ impl Gbdt {
                 out.push('\n');
             }
         }
-        out
-    }
-
-    /// Reads [`Gbdt::to_text`]'s output, checking the feature names against `expected`.
-    pub fn from_text(text: &str, expected: &[&str]) -> Result<Gbdt, ModelError> {
-        let bad = |line: usize, reason: &str| ModelError::Line {
-            line,
-            reason: reason.to_string(),
-        };
-        let mut features = None;
-        let mut base: Option<Vec<f64>> = None;
-        let mut flat = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let ln = i + 1;
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match key {
-                "features" => {
-                    features = Some(rest.split(' ').map(str::to_string).collect::<Vec<_>>())
-                }
-                "base" => {
-                    base = Some(
-                        rest.split(' ')
-                            .map(|v| v.parse::<f64>().map_err(|_| bad(ln, "bad base score")))
-                            .collect::<Result<_, _>>()?,
-                    )
-                }
-                "tree" => {
-                    let mut nodes = Vec::new();
-                    for tok in rest.split(' ') {
-                        if let Some(v) = tok.strip_prefix('=') {
-                            nodes.push(Node::Leaf(
-                                v.parse().map_err(|_| bad(ln, "bad leaf value"))?,
-                            ));
-                        } else {
-                            let p: Vec<&str> = tok.split(':').collect();
-                            let [f, t, l, r] = p[..] else {
-                                return Err(bad(ln, "a split is feature:threshold:left:right"));
-                            };
-                            let num =
-                                |s: &str| s.parse::<usize>().map_err(|_| bad(ln, "bad index"));
-                            nodes.push(Node::Split {
-                                feature: num(f)?,
-                                threshold: t.parse().map_err(|_| bad(ln, "bad threshold"))?,
-                                left: num(l)?,
-                                right: num(r)?,
-                            });
-                        }
-                    }
-                    let n = nodes.len();
-                    let nf = expected.len();
-                    let ok = !nodes.is_empty()
-                        && nodes.iter().all(|node| match node {
-                            Node::Leaf(v) => v.is_finite(),
-                            Node::Split {
-                                feature,
-                                left,
-                                right,
-                                ..
-                            } => *feature < nf && *left < n && *right < n,
-                        });
-                    if !ok {
-                        return Err(bad(ln, "a node points outside the tree or the features"));
-                    }
-                    flat.push((ln, Tree { nodes }));
-                }
-                _ => return Err(bad(ln, "expected features, base or tree")),
-            }
-        }
-        let features = features.ok_or_else(|| bad(0, "no features line"))?;
-        if features != expected {
-            return Err(ModelError::Features(format!(
-                "file has {} features, code {}",
-                features.len(),
-                expected.len()
-            )));
-        }
-        let base = base.ok_or_else(|| bad(0, "no base line"))?;
-        let k = base.len();
-        if k < 2 || flat.len() % k != 0 {
-            return Err(bad(0, "tree count is not a multiple of the classes"));
-        }
-        let mut trees = Vec::new();
-        let mut it = flat.into_iter().map(|(_, t)| t);
-        while let Some(first) = it.next() {
-            let mut round = vec![first];
-            round.extend(it.by_ref().take(k - 1));
-            trees.push(round);
-        }
-        // Children always come after their parent, so a walk cannot loop.
-        for round in &trees {
-            for t in round {
-                for (i, node) in t.nodes.iter().enumerate() {
-                    if let Node::Split { left, right, .. } = node
-                        && (*left <= i || *right <= i)
-                    {
-                        return Err(bad(0, "a child comes before its parent"));
-                    }
-                }
-            }
-        }
-        Ok(Gbdt {
-            features,
-            base,
-            trees,
-        })
     }
 }
 
@@ -375,6 +469,10 @@ fn thresholds(values: impl Iterator<Item = f64>, max_bins: usize) -> Vec<f64> {
     out
 }
 
+/// Per feature, per bin: the sums of gradients and hessians and the row count (empty for a
+/// feature the tree may not split on).
+type Histograms = Vec<Vec<(f64, f64, usize)>>;
+
 struct Grower<'a> {
     /// The features this tree may split on.
     use_f: &'a [bool],
@@ -387,8 +485,30 @@ struct Grower<'a> {
 }
 
 impl Grower<'_> {
-    /// Grows the subtree over `rows` and returns its node index.
-    fn grow(&mut self, rows: Vec<usize>, depth: usize) -> usize {
+    /// The histograms of `rows` over the features the tree may split on.
+    fn histograms(&self, rows: &[usize]) -> Histograms {
+        self.bins
+            .iter()
+            .enumerate()
+            .map(|(f, th)| {
+                if th.is_empty() || !self.use_f[f] {
+                    return Vec::new();
+                }
+                let mut hist = vec![(0.0, 0.0, 0usize); th.len() + 1];
+                let binned = &self.binned[f];
+                for &i in rows {
+                    let b = &mut hist[binned[i] as usize];
+                    b.0 += self.g[i];
+                    b.1 += self.h[i];
+                    b.2 += 1;
+                }
+                hist
+            })
+            .collect()
+    }
+
+    /// Grows the subtree over `rows` (whose histograms are `hist`) and returns its node index.
+    fn grow(&mut self, rows: Vec<usize>, hist: Histograms, depth: usize) -> usize {
         let lambda = self.params.lambda;
         let (gs, hs) = rows
             .iter()
@@ -401,25 +521,15 @@ impl Grower<'_> {
         }
         let parent = gs * gs / (hs + lambda);
         let mut best: Option<(f64, usize, usize)> = None; // gain, feature, bin
-        for (f, th) in self.bins.iter().enumerate() {
-            if th.is_empty() || !self.use_f[f] {
+        for (f, hf) in hist.iter().enumerate() {
+            if hf.is_empty() {
                 continue;
             }
-            let nb = th.len() + 1;
-            let mut hg = vec![0.0; nb];
-            let mut hh = vec![0.0; nb];
-            let mut hc = vec![0usize; nb];
-            for &i in &rows {
-                let b = self.binned[f][i] as usize;
-                hg[b] += self.g[i];
-                hh[b] += self.h[i];
-                hc[b] += 1;
-            }
             let (mut gl, mut hl, mut cl) = (0.0, 0.0, 0usize);
-            for b in 0..nb - 1 {
-                gl += hg[b];
-                hl += hh[b];
-                cl += hc[b];
+            for (b, &(g, h, c)) in hf[..hf.len() - 1].iter().enumerate() {
+                gl += g;
+                hl += h;
+                cl += c;
                 let cr = rows.len() - cl;
                 if cl < self.params.min_leaf || cr < self.params.min_leaf {
                     continue;
@@ -437,8 +547,36 @@ impl Grower<'_> {
         let (left_rows, right_rows): (Vec<usize>, Vec<usize>) = rows
             .into_iter()
             .partition(|&i| (self.binned[feature][i] as usize) <= bin);
-        let left = self.grow(left_rows, depth + 1);
-        let right = self.grow(right_rows, depth + 1);
+        // The children's histograms: the smaller child's counted, the larger's the parent's
+        // less the smaller's (only when a child may still split).
+        let splits_again =
+            |n: usize| depth + 1 < self.params.max_depth && n >= 2 * self.params.min_leaf;
+        let (left_hist, right_hist) =
+            if splits_again(left_rows.len()) || splits_again(right_rows.len()) {
+                let left_smaller = left_rows.len() <= right_rows.len();
+                let small = self.histograms(if left_smaller {
+                    &left_rows
+                } else {
+                    &right_rows
+                });
+                let mut big = hist;
+                for (bf, sf) in big.iter_mut().zip(&small) {
+                    for (b, s) in bf.iter_mut().zip(sf) {
+                        b.0 -= s.0;
+                        b.1 -= s.1;
+                        b.2 -= s.2;
+                    }
+                }
+                if left_smaller {
+                    (small, big)
+                } else {
+                    (big, small)
+                }
+            } else {
+                (Vec::new(), Vec::new())
+            };
+        let left = self.grow(left_rows, left_hist, depth + 1);
+        let right = self.grow(right_rows, right_hist, depth + 1);
         self.nodes[id] = Node::Split {
             feature,
             threshold: self.bins[feature][bin],
@@ -487,5 +625,42 @@ mod tests {
             Err(ModelError::Features(_))
         ));
         assert!(Gbdt::from_text("features a\nbase 0 0\ntree 0:1:5:6\n", &["a"]).is_err());
+    }
+
+    #[test]
+    fn members_drawn_from_their_seeds_average_and_round_trip() {
+        let (names, x, y) = toy();
+        let member = |seed| {
+            let params = TrainParams {
+                rounds: 40,
+                subsample: 0.8,
+                seed,
+                ..TrainParams::default()
+            };
+            Gbdt::train(&names, &x, &y, 3, &params)
+        };
+        let (m1, m2) = (member(1), member(2));
+        assert_eq!(m1, member(1), "seeded");
+        assert_ne!(m1, m2, "another seed draws other rows and features");
+        let both = Gbdt::ensemble(vec![m1.clone(), m2.clone()], Some(vec![2.0, 1.0, 1.0]));
+        assert_eq!(both.members(), 2);
+        let (p, p1, p2) = (
+            both.predict_proba(&x[150]),
+            m1.predict_proba(&x[150]),
+            m2.predict_proba(&x[150]),
+        );
+        for k in 0..3 {
+            assert!((p[k] - (p1[k] + p2[k]) / 2.0).abs() < 1e-12);
+        }
+        let back = Gbdt::from_text(&both.to_text("two"), &["a", "noise"]).unwrap();
+        assert_eq!(back, both);
+        assert!(
+            Gbdt::from_text(
+                "features a\nweights 1 1\nbase 0 0 0\ntree =0\ntree =0\ntree =0\n",
+                &["a"]
+            )
+            .is_err(),
+            "one weight per class"
+        );
     }
 }

@@ -76,9 +76,9 @@ impl MatchClass {
     }
 }
 
-/// Weights on the class probabilities when choosing a class: the rare `same` class is weighed up
-/// so that the classes' F1 is balanced (a fixed choice, not tuned per file).
-const DECISION_WEIGHTS: [f64; 3] = [2.0, 1.0, 1.0];
+/// Weights on the class probabilities when choosing a class, for a model file that gives none:
+/// the rare `same` class is weighed up so that the classes' F1 is balanced.
+pub const DEFAULT_WEIGHTS: [f64; 3] = [2.0, 1.0, 1.0];
 
 /// The trained classifier.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,11 +130,35 @@ impl RelationModel {
         self.gbdt.classes()
     }
 
-    /// Trains a model on feature rows and their classes.
+    /// Trains one boosted model on feature rows and their classes (`params.bags` is not read:
+    /// see [`RelationModel::ensemble`]).
     pub fn train(x: &[Vec<f64>], y: &[MatchClass], params: &TrainParams) -> RelationModel {
         let y: Vec<usize> = y.iter().map(|c| c.index()).collect();
         RelationModel {
             gbdt: Gbdt::train(&feature_names(), x, &y, MatchClass::ALL.len(), params),
+        }
+    }
+
+    /// One model from several (their probabilities averaged), choosing classes with `weights`.
+    pub fn ensemble(models: Vec<RelationModel>, weights: [f64; 3]) -> RelationModel {
+        RelationModel {
+            gbdt: Gbdt::ensemble(
+                models.into_iter().map(|m| m.gbdt).collect(),
+                Some(weights.to_vec()),
+            ),
+        }
+    }
+
+    /// Members whose probabilities are averaged (1 unless bagged).
+    pub fn members(&self) -> usize {
+        self.gbdt.members()
+    }
+
+    /// The multipliers on the probabilities when choosing a class ([`decide`]).
+    pub fn weights(&self) -> [f64; 3] {
+        match self.gbdt.weights.as_deref() {
+            Some(&[a, b, c]) => [a, b, c],
+            _ => DEFAULT_WEIGHTS,
         }
     }
 
@@ -145,10 +169,11 @@ impl RelationModel {
     }
 }
 
-/// The class chosen from the probabilities, and its probability (the confidence).
-pub fn decide(p: [f64; 3]) -> (MatchClass, f64) {
+/// The class chosen from the probabilities (the highest once multiplied by `weights`), and its
+/// probability (the confidence).
+pub fn decide(p: [f64; 3], weights: [f64; 3]) -> (MatchClass, f64) {
     let best = (0..3)
-        .max_by(|&i, &j| (p[i] * DECISION_WEIGHTS[i]).total_cmp(&(p[j] * DECISION_WEIGHTS[j])))
+        .max_by(|&i, &j| (p[i] * weights[i]).total_cmp(&(p[j] * weights[j])))
         .unwrap_or(2);
     (MatchClass::ALL[best], p[best])
 }
@@ -218,9 +243,16 @@ pub fn class_of(c: &Comparison) -> MatchClass {
 /// and 盛世大唐: map search calls these the same). For a partial
 /// match the rules' direction is kept when they found one, else the side that stops higher
 /// contains the other. The confidence is the model's probability of the comparison's class
-/// ([`class_of`]: for siblings, that they are partial matches).
-pub fn combine(a: &Side, b: &Side, rules: Comparison, probabilities: [f64; 3]) -> Comparison {
-    let (class, confidence) = match decide(probabilities) {
+/// ([`class_of`]: for siblings, that they are partial matches). `weights` choose the class
+/// ([`decide`]).
+pub fn combine(
+    a: &Side,
+    b: &Side,
+    rules: Comparison,
+    probabilities: [f64; 3],
+    weights: [f64; 3],
+) -> Comparison {
+    let (class, confidence) = match decide(probabilities, weights) {
         // They part below the door (单元, 层, 室): the model may still call them one place (a
         // query down to the floor, a candidate at the building).
         (MatchClass::Same, p) if !settled(&rules) || parted_below_door(&rules) => {

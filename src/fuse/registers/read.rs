@@ -109,7 +109,9 @@ fn read_geojson_rows(path: &Path) -> Result<(Vec<String>, Rows, Vec<String>)> {
     use serde_json::Value;
     let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
     let mut header: Vec<String> = Vec::new();
-    let mut props_rows: Vec<(u64, serde_json::Map<String, Value>, Option<(f64, f64)>)> = Vec::new();
+    // (feature number, properties, point) of each feature.
+    type Feature = (u64, serde_json::Map<String, Value>, Option<(f64, f64)>);
+    let mut props_rows: Vec<Feature> = Vec::new();
     let mut problems = Vec::new();
     let streamed = features::for_each_feature(&bytes, |i, mut f| {
         let props = f.properties.take().unwrap_or_default();
