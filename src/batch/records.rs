@@ -88,25 +88,50 @@ impl<R: Read> Records<R> {
         self.fields == 0
     }
 
-    /// The next physical line (with its line break), skipping blank ones; `None` at the end.
-    fn next_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    /// The next physical line (with its line break), skipping blank ones when `skip_blank` (not
+    /// inside a quoted cell, where a line break is the cell's text); `None` at the end.
+    fn next_line(&mut self, skip_blank: bool) -> std::io::Result<Option<Vec<u8>>> {
         loop {
             let line = match self.pending.pop_front() {
                 Some(l) => l,
                 None if self.eof => return Ok(None),
                 None => {
-                    let mut l = Vec::new();
-                    let n = self.input.read_until(b'\n', &mut l)?;
-                    if n == 0 {
+                    let l = self.read_physical_line()?;
+                    if l.is_empty() {
                         self.eof = true;
                         return Ok(None);
                     }
-                    self.bytes_read += n as u64;
                     l
                 }
             };
-            if line.iter().any(|&b| b != b'\r' && b != b'\n') {
+            if !skip_blank || line.iter().any(|&b| b != b'\r' && b != b'\n') {
                 return Ok(Some(line));
+            }
+        }
+    }
+
+    /// The input up to and with the next line break: `\n`, or a `\r` on its own (old Mac files);
+    /// `\r\n` ends at the `\r`, and the `\n` is then an empty line. Empty at the end.
+    fn read_physical_line(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut line = Vec::new();
+        loop {
+            let buf = self.input.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(line);
+            }
+            match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    line.extend_from_slice(&buf[..=i]);
+                    self.input.consume(i + 1);
+                    self.bytes_read += (i + 1) as u64;
+                    return Ok(line);
+                }
+                None => {
+                    let n = buf.len();
+                    line.extend_from_slice(buf);
+                    self.input.consume(n);
+                    self.bytes_read += n as u64;
+                }
             }
         }
     }
@@ -114,7 +139,7 @@ impl<R: Read> Records<R> {
     /// Reads the next record; `width`, when known, is the header's: a record joined from several
     /// lines that does not have it is taken for a quote left open. `None` at the end.
     pub fn read(&mut self, width: Option<usize>) -> std::io::Result<Option<Outcome>> {
-        let Some(first) = self.next_line()? else {
+        let Some(first) = self.next_line(true)? else {
             return Ok(None);
         };
         let mut lines = vec![first];
@@ -133,7 +158,7 @@ impl<R: Read> Records<R> {
             );
             if res == ReadRecordResult::Record {
                 if !rest.is_empty() {
-                    // A bare carriage return ended the record inside the line.
+                    // Not expected (a line ends at its first break), but never lost.
                     self.pending.push_front(rest.to_vec());
                 }
                 break true;
@@ -141,7 +166,7 @@ impl<R: Read> Records<R> {
             if lines.len() >= MAX_LINES_PER_RECORD {
                 break false;
             }
-            match self.next_line()? {
+            match self.next_line(false)? {
                 Some(next) => lines.push(next),
                 None => {
                     // The input ends: an unquoted last line without a line break is a record;
@@ -320,6 +345,21 @@ mod tests {
         assert_eq!(got[2].0, Outcome::Record);
         assert_eq!(got[2].1, ["2", "华腾路9号\"", "备注"]);
         assert_eq!(got[3].0, Outcome::Record);
+    }
+
+    #[test]
+    fn carriage_returns_alone_or_before_a_newline_end_rows() {
+        let got = all("id,地址\r1,a\r2,\"b\r\nc\"\r\n3,d", Some(2));
+        let fields: Vec<Vec<String>> = got.iter().map(|g| g.1.clone()).collect();
+        assert_eq!(
+            fields,
+            [
+                vec!["id", "地址"],
+                vec!["1", "a"],
+                vec!["2", "b\r\nc"],
+                vec!["3", "d"]
+            ]
+        );
     }
 
     #[test]
