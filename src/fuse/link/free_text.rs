@@ -185,8 +185,15 @@ impl RecordCheck<'_> {
         }
         out.fused.match_level = level;
         out.fused.score = 1.0;
+        // A place of the same name in another district is another place: only the towns of the
+        // given town's district are weighed.
+        let district_of = |town: &str| r.town_district.get(town).cloned();
         if let (Some(info), Some(t)) = (table.get(&std_name), &given_town)
-            && let Some((major, n)) = info.majority()
+            && let Some((major, n)) =
+                info.majority_among(|other| match (district_of(t), district_of(other)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                })
         {
             // A place over a town boundary is registered with the town that holds most of it;
             // naming the other one is still wrong, and the steward is shown the split.

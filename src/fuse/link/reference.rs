@@ -42,8 +42,14 @@ pub(super) struct NameInfo {
 
 impl NameInfo {
     pub(super) fn majority(&self) -> Option<(&str, usize)> {
+        self.majority_among(|_| true)
+    }
+
+    /// The town holding most of the name's addresses, of the towns `keep` allows.
+    pub(super) fn majority_among(&self, keep: impl Fn(&str) -> bool) -> Option<(&str, usize)> {
         self.towns
             .iter()
+            .filter(|(t, _)| keep(t))
             .max_by_key(|(_, n)| **n)
             .map(|(t, n)| (t.as_str(), *n))
     }
