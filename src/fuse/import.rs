@@ -579,22 +579,28 @@ fn read_geojson(path: &Path) -> Result<Read> {
         });
         Ok::<(), std::convert::Infallible>(())
     });
-    match streamed {
-        Ok(_) => {}
-        Err(features::StreamError::Json(e)) => return Err(Error::file(path, e)),
-        Err(features::StreamError::NotACollection { found }) => {
-            return Err(Error::file(
-                path,
-                format!("expected a FeatureCollection, found type {found:?}"),
-            ));
-        }
-        Err(features::StreamError::Stopped(never)) => match never {},
-    }
+    streamed.map_err(|e| crate::fuse::import::geojson_error(path, e))?;
     Ok(Read {
         headers,
         records,
         problems,
     })
+}
+
+/// A GeoJSON layer that could not be streamed, as the fusion layer's error.
+pub(crate) fn geojson_error(
+    path: &Path,
+    e: crate::gis::geojson::features::StreamError<std::convert::Infallible>,
+) -> Error {
+    use crate::gis::geojson::features::StreamError;
+    match e {
+        StreamError::Json(e) => Error::file(path, e),
+        StreamError::NotACollection { found } => Error::file(
+            path,
+            format!("expected a FeatureCollection, found type {found:?}"),
+        ),
+        StreamError::Stopped(never) => match never {},
+    }
 }
 
 fn read_gis(path: &Path) -> Result<Read> {

@@ -16,6 +16,7 @@
 pub mod assemble;
 pub mod config;
 pub mod merge;
+mod place;
 pub mod read;
 mod stage;
 
@@ -184,11 +185,11 @@ pub fn build_from_registers(config: &RegistersConfig, data_dir: &Path) -> Result
     // Doors with no point of their own: placed between their run neighbours where both lie in
     // one footprint, then the rest where their number puts them along their run, then a 幢 on
     // the free footprint beside the other 幢 under its number.
-    let bracketed = assemble::bracket(&assembled);
+    let bracketed = place::bracket(&assembled);
     assemble_placed(&cx, &bracketed, &doors, &mut assembled);
-    let interpolated = assemble::interpolate(&assembled, &footprints);
+    let interpolated = place::interpolate(&assembled, &footprints);
     assemble_placed(&cx, &interpolated, &doors, &mut assembled);
-    let on_site = assemble::place_on_site(&assembled, &footprints);
+    let on_site = place::place_on_site(&assembled, &footprints);
     assemble_placed(&cx, &on_site, &doors, &mut assembled);
     assemble::infer_towns(&mut assembled, &divisions);
     drop((claims, door_keys, road_lines, door_records, doors));

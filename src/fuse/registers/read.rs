@@ -138,17 +138,7 @@ fn read_geojson_rows(path: &Path) -> Result<(Vec<String>, Rows, Vec<String>)> {
         props_rows.push((line, props, point));
         Ok::<(), std::convert::Infallible>(())
     });
-    match streamed {
-        Ok(_) => {}
-        Err(features::StreamError::Json(e)) => return Err(Error::file(path, e)),
-        Err(features::StreamError::NotACollection { found }) => {
-            return Err(Error::file(
-                path,
-                format!("expected a FeatureCollection, found type {found:?}"),
-            ));
-        }
-        Err(features::StreamError::Stopped(never)) => match never {},
-    }
+    streamed.map_err(|e| crate::fuse::import::geojson_error(path, e))?;
     let text = |v: Option<&Value>| match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
