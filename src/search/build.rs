@@ -2,14 +2,18 @@
 
 use std::path::Path;
 
-use tantivy::{Index, IndexWriter, TantivyDocument};
+use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument};
 
-use super::keys::{bigrams, road_stem, sound};
+use super::keys::{DoorParts, bigrams, door_keys, road_stem, sound};
 use super::schema::Fields;
 use super::{Error, Result};
 use crate::address::community_address_name;
 use crate::store::Store;
 use crate::{AddressKind, StandardAddress};
+
+/// The stored-document block size: about eight addresses (tantivy's default, 16 KiB, holds
+/// about sixty).
+const DOCSTORE_BLOCK_BYTES: usize = 2048;
 
 /// The keys an address is suggested under: what an operator starts typing (the road, the
 /// compound name, the village), each with the canonical text after it.
@@ -39,8 +43,9 @@ fn document(f: &Fields, a: &StandardAddress, canonical: &str) -> TantivyDocument
     doc.add_text(f.community, &a.community.name);
     doc.add_text(f.community_code, &a.community.code);
     let mut grams = Vec::new();
-    if a.kind == AddressKind::Village {
-        let name = community_address_name(&a.community.name);
+    let village =
+        (a.kind == AddressKind::Village).then(|| community_address_name(&a.community.name));
+    if let Some(name) = village {
         doc.add_text(f.village, name);
         doc.add_text(f.village_sound, sound(name));
         grams.extend(bigrams(name));
@@ -68,6 +73,18 @@ fn document(f: &Fields, a: &StandardAddress, canonical: &str) -> TantivyDocument
         }
     }
     doc.add_text(f.grams, grams.join(" "));
+    let parts = DoorParts {
+        road: a.road.as_deref(),
+        poi: a.poi.as_deref(),
+        village,
+        lane: a.lane.as_deref(),
+        group: a.group.as_deref(),
+        number: a.number.as_deref(),
+        building: a.building.as_deref(),
+    };
+    for key in door_keys(&parts) {
+        doc.add_text(f.door, key);
+    }
     for key in suggest_keys(a, canonical) {
         doc.add_text(f.suggest, format!("{key}\u{1}{}", a.id));
     }
@@ -90,7 +107,16 @@ pub fn build_index(store: &Store, dir: &Path) -> Result<u64> {
     }
     std::fs::create_dir_all(&tmp).map_err(|e| Error::Io(tmp.clone(), e))?;
     let (schema, fields) = Fields::schema();
-    let index = Index::create_in_dir(&tmp, schema)?;
+    // Small stored-document blocks: reading a candidate copies its whole block (the store is not
+    // compressed), and a query reads about a dozen candidates from all over the index.
+    let settings = IndexSettings {
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..IndexSettings::default()
+    };
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(&tmp)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);

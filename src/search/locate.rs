@@ -13,6 +13,7 @@ mod split;
 
 use judge::{hit_value, judge, partial_text, suffix_compatible};
 
+use super::keys::{Place, building_key, door_key, group_key, lane_key};
 use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
@@ -282,7 +283,7 @@ impl Matcher {
             m.corrections = corrections;
             return Ok(m);
         }
-        let mut judged = self.ranked(&searcher, &anchors, &wanted)?;
+        let mut judged = self.ranked(&searcher, &anchors, &wanted, false)?;
         let mut reading_factor = 1.0;
         let read_again = if judged.first().is_some_and(|j| j.pinned) {
             None
@@ -418,8 +419,9 @@ impl Matcher {
         searcher: &Searcher,
         anchors: &[Anchor],
         wanted: &Wanted,
+        pinned_only: bool,
     ) -> Result<Vec<Judged>> {
-        let hits = self.retrieve(searcher, anchors, wanted)?;
+        let hits = self.retrieve(searcher, anchors, wanted, pinned_only)?;
         let mut judged: Vec<Judged> = hits
             .into_iter()
             .map(|hit| {
@@ -692,21 +694,146 @@ impl Matcher {
         Vec::new()
     }
 
-    /// The candidates: every anchor value required, the finer levels preferred.
-    fn retrieve(&self, searcher: &Searcher, anchors: &[Anchor], w: &Wanted) -> Result<Vec<Hit>> {
+    /// The candidates: every anchor value required, the finer levels preferred. With
+    /// `pinned_only`, a reading that can only count if it names an address (a cut of a digit
+    /// run) is not searched again for a partial answer.
+    fn retrieve(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+        pinned_only: bool,
+    ) -> Result<Vec<Hit>> {
+        if self.index.door_keys
+            && let Some(required) = self.keyed(anchors, w)
+        {
+            return self.retrieve_keyed(searcher, anchors, w, required, pinned_only);
+        }
+        self.retrieve_by_levels(searcher, anchors, w)
+    }
+
+    /// What is asked for below the anchor, as door keys: the door (with its lane and group)
+    /// and a boost for the 幢 said; or the lane alone; or the group alone. `None` when what is
+    /// asked has no key (a 幢 without a door, a lane and a group together).
+    fn keyed(&self, anchors: &[Anchor], w: &Wanted) -> Option<Keyed> {
+        let place = |a: &Anchor| match a.level {
+            MatchLevel::Road => Some(Place::Road),
+            MatchLevel::Poi => Some(Place::Poi),
+            MatchLevel::Community => Some(Place::Village),
+            _ => None,
+        };
+        let places: Vec<(Place, &str)> = anchors
+            .iter()
+            .map(|a| Some((place(a)?, a.value.as_str())))
+            .collect::<Option<_>>()?;
+        let lane = w.lane.as_deref();
+        let group = w.group.as_deref();
+        if let Some(number) = w.number.as_deref() {
+            let doors: Vec<String> = places
+                .iter()
+                .map(|&(p, name)| door_key(p, name, lane, group, number))
+                .collect();
+            let boost = match w.building.as_deref() {
+                Some(b) => doors.iter().map(|d| building_key(d, b)).collect(),
+                None => Vec::new(),
+            };
+            return Some(Keyed {
+                required: doors,
+                boost,
+            });
+        }
+        let required = match (lane, group, w.building.as_deref()) {
+            (Some(l), None, None) => places
+                .iter()
+                .filter(|(p, _)| *p != Place::Village)
+                .map(|&(p, name)| lane_key(p, name, l))
+                .collect(),
+            (None, Some(g), None) => places
+                .iter()
+                .map(|&(p, name)| group_key(p, name, g))
+                .collect(),
+            _ => return None,
+        };
+        Some(Keyed {
+            required,
+            boost: Vec::new(),
+        })
+    }
+
+    /// [`Matcher::retrieve`] by door keys: the keys required, else the anchor's addresses with
+    /// those sharing its lane, group or compound first.
+    fn retrieve_keyed(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+        keyed: Keyed,
+        pinned_only: bool,
+    ) -> Result<Vec<Hit>> {
         let f = &self.index.fields;
-        let term = |field: Field, v: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(field, v),
-                IndexRecordOption::Basic,
+        let any_of = |keys: &[String]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                keys.iter()
+                    .map(|k| (Occur::Should, term(f.door, k)))
+                    .collect(),
             ))
         };
-        let anchor_query: Box<dyn Query> = Box::new(BooleanQuery::new(
-            anchors
-                .iter()
-                .map(|a| (Occur::Should, term(a.field, &a.value)))
-                .collect(),
-        ));
+        if !keyed.required.is_empty() {
+            let mut clauses = vec![(Occur::Must, any_of(&keyed.required))];
+            if !keyed.boost.is_empty() {
+                clauses.push((Occur::Should, any_of(&keyed.boost)));
+            }
+            let found = self.top(searcher, &BooleanQuery::new(clauses))?;
+            if !found.is_empty() || pinned_only {
+                return Ok(found);
+            }
+        }
+        // Nothing has the door (or lane) asked for: the anchor's addresses, those on the lane,
+        // in the group or in the compound asked for first, so the answer goes as deep as it can.
+        let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
+        let mut prefer: Vec<String> = Vec::new();
+        for a in anchors {
+            let place = match a.level {
+                MatchLevel::Road => Place::Road,
+                MatchLevel::Poi => Place::Poi,
+                _ => Place::Village,
+            };
+            if let Some(l) = &w.lane
+                && place != Place::Village
+            {
+                prefer.push(lane_key(place, &a.value, l));
+            }
+            if let Some(g) = &w.group {
+                prefer.push(group_key(place, &a.value, g));
+            }
+        }
+        if !prefer.is_empty() {
+            clauses.push((Occur::Should, any_of(&prefer)));
+        }
+        if let Some(poi) = &w.poi {
+            clauses.push((Occur::Should, term(f.poi, poi)));
+        }
+        self.top(searcher, &BooleanQuery::new(clauses))
+    }
+
+    /// The best [`CANDIDATES`] of a query, read from the index.
+    fn top(&self, searcher: &Searcher, query: &dyn Query) -> Result<Vec<Hit>> {
+        searcher
+            .search(query, &TopDocs::with_limit(CANDIDATES).order_by_score())?
+            .into_iter()
+            .map(|(_, addr)| self.hit(searcher, addr))
+            .collect()
+    }
+
+    /// [`Matcher::retrieve`] on an index without door keys: every level asked for required (an
+    /// intersection of the level's posting lists), else optional.
+    fn retrieve_by_levels(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Vec<Hit>> {
+        let f = &self.index.fields;
         let given: Vec<(Field, &String)> = [
             (f.lane, &w.lane),
             (f.number, &w.number),
@@ -721,35 +848,25 @@ impl Matcher {
         // document. Only when that finds nothing, the levels become optional and the rerank
         // decides how deep the best candidates go.
         if !given.is_empty() {
-            let mut clauses = vec![(Occur::Must, anchor_query.box_clone())];
+            let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
             clauses.extend(
                 given
                     .iter()
                     .filter(|(field, _)| *field != f.poi)
                     .map(|(field, v)| (Occur::Must, term(*field, v))),
             );
-            let top = searcher.search(
-                &BooleanQuery::new(clauses),
-                &TopDocs::with_limit(CANDIDATES).order_by_score(),
-            )?;
+            let top = self.top(searcher, &BooleanQuery::new(clauses))?;
             if !top.is_empty() {
-                return top
-                    .into_iter()
-                    .map(|(_, addr)| self.hit(searcher, addr))
-                    .collect();
+                return Ok(top);
             }
         }
-        let mut clauses = vec![(Occur::Must, anchor_query)];
+        let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
         clauses.extend(
             given
                 .iter()
                 .map(|(field, v)| (Occur::Should, term(*field, v))),
         );
-        let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
-        top.into_iter()
-            .map(|(_, addr)| self.hit(searcher, addr))
-            .collect()
+        self.top(searcher, &BooleanQuery::new(clauses))
     }
 
     fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit> {
@@ -779,4 +896,27 @@ impl Matcher {
             lat: num(f.lat),
         })
     }
+}
+
+/// The door keys a search requires, and those it prefers (the 幢 said).
+struct Keyed {
+    required: Vec<String>,
+    boost: Vec<String>,
+}
+
+fn term(field: Field, v: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, v),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Any of the anchors' names.
+fn anchor_query(anchors: &[Anchor]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        anchors
+            .iter()
+            .map(|a| (Occur::Should, term(a.field, &a.value)))
+            .collect(),
+    ))
 }

@@ -210,6 +210,9 @@ pub struct AddressIndex {
     /// The divisions the indexed data covers, as recorded when it was built (comma-separated
     /// 12-digit codes); `None` for an index built before they were recorded.
     divisions: Option<String>,
+    /// Whether the index has door keys (`door`): one built before them is searched the old way
+    /// until it is rebuilt.
+    door_keys: bool,
 }
 
 impl AddressIndex {
@@ -227,6 +230,7 @@ impl AddressIndex {
         let index = Index::open_in_dir(&dir)?;
         let (_, fields) = Fields::schema();
         debug_assert!(index.tokenizers().get(GRAMS_TOKENIZER).is_some());
+        let door_keys = index.schema().get_field("door").is_ok();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -242,6 +246,7 @@ impl AddressIndex {
             reader,
             fields,
             divisions,
+            door_keys,
         })
     }
 
@@ -265,6 +270,12 @@ impl AddressIndex {
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether the index was built with the current schema (door keys); an older one still
+    /// answers, more slowly on a large library, until `dizhi build` or the next start rebuilds it.
+    pub fn is_current(&self) -> bool {
+        self.door_keys
     }
 
     /// The underlying tantivy index.

@@ -34,6 +34,9 @@ pub(crate) struct Fields {
     pub suggest: Field,
     pub lon: Field,
     pub lat: Field,
+    /// Door, building, lane and group keys under each road, compound and village
+    /// ([`super::keys::door_keys`]): a door is one term, not an intersection of long lists.
+    pub door: Field,
 }
 
 /// The tokenizer name of the `grams` field (whitespace-separated bigrams written by the builder).
@@ -72,6 +75,7 @@ impl Fields {
             suggest: b.add_text_field("suggest", STRING),
             lon: b.add_f64_field("lon", NumericOptions::default().set_stored()),
             lat: b.add_f64_field("lat", NumericOptions::default().set_stored()),
+            door: b.add_text_field("door", STRING),
         };
         (b.build(), fields)
     }

@@ -74,9 +74,16 @@ pub fn build_paired_index(store: &Store, data_dir: &Path) -> Result<u64, super::
     Ok(n)
 }
 
-/// Checks that the store and the index of `data_dir` belong together and rebuilds the index from
-/// the store when they do not. Returns whether it rebuilt.
+/// Checks that the store and the index of `data_dir` belong together, and that the index has
+/// this version's keys, and rebuilds the index from the store when not. Returns whether it rebuilt.
 pub fn ensure_paired(store: &Store, data_dir: &Path) -> Result<bool, super::Error> {
+    if AddressIndex::open(data_dir).is_ok_and(|i| !i.is_current()) {
+        tracing::warn!(
+            "the search index was built by an older version (no door keys): rebuilding it"
+        );
+        build_paired_index(store, data_dir)?;
+        return Ok(true);
+    }
     match pairing(store, data_dir)? {
         Pairing::Paired | Pairing::Unstamped => Ok(false),
         Pairing::Mismatch { store: s, index } => {

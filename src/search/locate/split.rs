@@ -62,7 +62,7 @@ impl Matcher {
             let mut cut = w.clone();
             cut.number = Some(door.to_string());
             cut.detail = Some(detail_with(p, level, inner_level, inner));
-            let judged = self.ranked(searcher, anchors, &cut)?;
+            let judged = self.ranked(searcher, anchors, &cut, true)?;
             if names_an_address(&judged) {
                 found.push((
                     plausibility(inner_level, inner),
@@ -157,7 +157,7 @@ impl Matcher {
             cut.detail = None;
             cut.building = None;
         }
-        let judged = self.ranked(searcher, anchors, &cut)?;
+        let judged = self.ranked(searcher, anchors, &cut, true)?;
         if !names_an_address(&judged) {
             return Ok(None);
         }
