@@ -7,7 +7,8 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use dizhi::address::relation::TrainParams;
 use dizhi::eval::relation::{
-    cross_validate_predictions, evaluate_predictions, prepare, read_pairs, train as fit,
+    as_pairwise, cross_validate_predictions, evaluate_predictions, prepare, read_pairs,
+    train as fit,
 };
 
 use super::{CliError, CliResult};
@@ -58,6 +59,11 @@ pub struct ModelArgs {
     /// Choose the class weights on the members' held-out scores (true/false).
     #[arg(long)]
     tune_weights: Option<bool>,
+    /// The pairwise model (each pair alone, what compare(a, b) uses; shipped as
+    /// src/address/relation/model.txt) instead of the listwise one (each query's candidates as a
+    /// list, what compare_candidates uses; src/address/relation/model_list.txt).
+    #[arg(long)]
+    pairwise: bool,
 }
 
 impl ModelArgs {
@@ -102,12 +108,19 @@ pub fn eval_relation(args: &EvalRelationArgs) -> CliResult {
     let parser = dizhi::Parser::new(&dicts);
     let pairs = prepare(&parser, &queries);
     let prepared = started.elapsed().as_secs_f64();
+    let pairwise = args.model.pairwise;
+    let pairs = if pairwise { as_pairwise(&pairs) } else { pairs };
     let (report, predictions) = match args.folds {
         Some(k) => cross_validate_predictions(&pairs, k, args.seed, &args.model.params()),
-        None => evaluate_predictions(
-            dizhi::address::relation::RelationModel::embedded().map_err(CliError::runtime)?,
-            &pairs,
-        ),
+        None => {
+            use dizhi::address::relation::RelationModel;
+            let model = if pairwise {
+                RelationModel::embedded()
+            } else {
+                RelationModel::embedded_list()
+            };
+            evaluate_predictions(model.map_err(CliError::runtime)?, &pairs)
+        }
     };
     eprintln!(
         "parsed and featurized in {prepared:.1} s, scored in {:.1} s",
@@ -141,6 +154,8 @@ pub fn train(what: TrainCommand) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     let parser = dizhi::Parser::new(&dicts);
     let pairs = prepare(&parser, &queries);
+    let pairwise = model.pairwise;
+    let pairs = if pairwise { as_pairwise(&pairs) } else { pairs };
     let params = model.params();
     let refs: Vec<_> = pairs.iter().collect();
     let model = fit(&refs, &params);
@@ -148,11 +163,18 @@ pub fn train(what: TrainCommand) -> CliResult {
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    let what = if pairwise {
+        "the features of src/address/relation/features.rs (pairwise: each pair alone)"
+    } else {
+        "the features of src/address/relation/features.rs and the candidate-list context of\n\
+         src/address/relation/context.rs (listwise: each query's candidates as one list)"
+    };
+    let command = if pairwise { " --pairwise" } else { "" };
     let header = format!(
         "dizhi relation model: gradient-boosted trees (softmax over same / partial / different)\n\
-         on the features of src/address/relation/features.rs, trained in the project.\n\
+         on {what}, trained in the project.\n\
          Trained from: {name} ({} queries, {} pairs; CCKS 2021 地址相关性, round-2 training half)\n\
-         Command: dizhi train relation {} -o {}\n\
+         Command: dizhi train relation {} -o {}{command}\n\
          Parameters: {params:?}\n\
          Deterministic: the same file and code give the same model.",
         queries.len(),

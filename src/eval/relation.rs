@@ -16,7 +16,8 @@ use rayon::prelude::*;
 
 use crate::Parser;
 use crate::address::relation::{
-    DEFAULT_WEIGHTS, MatchClass, RelationModel, Side, TrainParams, class_of, combine, features,
+    DEFAULT_WEIGHTS, MatchClass, RelationModel, Side, TrainParams, add_context, class_of, combine,
+    features,
 };
 use crate::address::{Comparison, compare_rules};
 
@@ -132,8 +133,12 @@ pub struct PreparedPair {
     pub group: usize,
     /// The gold class.
     pub class: MatchClass,
-    /// The features ([`features`]).
+    /// The features the model reads: the pair's own ([`features`]) and its candidate list's
+    /// context ([`add_context`]).
     pub features: Vec<f64>,
+    /// The pair's own features alone (what the pairwise model of
+    /// [`compare`](crate::address::compare) reads).
+    pub pair_features: Vec<f64>,
     a: Side,
     b: Side,
     rules: Comparison,
@@ -148,7 +153,9 @@ impl PreparedPair {
     }
 }
 
-/// Parses every query and candidate and computes the features (queries in parallel).
+/// Parses every query and candidate and computes the features (queries in parallel): each
+/// pair's own, then its candidate list's context ([`add_context`]), as
+/// [`compare_candidates`](crate::address::relation::compare_candidates) does.
 pub fn prepare(parser: &Parser, queries: &[LabelledQuery]) -> Vec<PreparedPair> {
     let mut ids: Vec<&str> = queries.iter().map(|q| q.text_id.as_str()).collect();
     ids.sort_unstable();
@@ -159,24 +166,47 @@ pub fn prepare(parser: &Parser, queries: &[LabelledQuery]) -> Vec<PreparedPair> 
             let group = ids.binary_search(&q.text_id.as_str()).unwrap_or(0);
             let pa = parser.parse(&q.query);
             let a = Side::new(&pa);
+            let parsed: Vec<_> = q.candidates.iter().map(|(t, _)| parser.parse(t)).collect();
+            let sides: Vec<Side> = parsed.iter().map(Side::new).collect();
+            let rules: Vec<Comparison> = parsed.iter().map(|pb| compare_rules(&pa, pb)).collect();
+            let pair: Vec<Vec<f64>> = sides
+                .iter()
+                .zip(&rules)
+                .map(|(b, r)| features(&a, b, r))
+                .collect();
+            let mut listed = pair.clone();
+            add_context(&mut listed, &sides.iter().collect::<Vec<_>>());
             q.candidates
                 .iter()
-                .map(|(text, class)| {
-                    let pb = parser.parse(text);
-                    let b = Side::new(&pb);
-                    let rules = compare_rules(&pa, &pb);
-                    PreparedPair {
+                .zip(sides)
+                .zip(rules)
+                .zip(listed.into_iter().zip(pair))
+                .map(
+                    |((((text, class), b), rules), (listed, pair))| PreparedPair {
                         text_id: q.text_id.clone(),
                         texts: (q.query.clone(), text.clone()),
                         group,
                         class: *class,
-                        features: features(&a, &b, &rules),
+                        features: listed,
+                        pair_features: pair,
                         a: a.clone(),
                         b,
                         rules,
-                    }
-                })
+                    },
+                )
                 .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The pairs as the pairwise model of [`compare`](crate::address::compare) sees them: their
+/// features the pair's own alone, no list context.
+pub fn as_pairwise(pairs: &[PreparedPair]) -> Vec<PreparedPair> {
+    pairs
+        .iter()
+        .map(|p| PreparedPair {
+            features: p.pair_features.clone(),
+            ..p.clone()
         })
         .collect()
 }

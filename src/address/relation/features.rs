@@ -210,6 +210,17 @@ impl Side {
             .find(|l| self.get(*l) != other.get(*l))
     }
 
+    /// The value of a level, if the parse found it.
+    pub fn level_value(&self, level: Level) -> Option<String> {
+        self.get(level).map(str::to_string)
+    }
+
+    /// The place the address names (its POI, sub-POI, compound names outside brackets, joined),
+    /// if any.
+    pub fn entity_text(&self) -> Option<String> {
+        (!self.entity.is_empty()).then(|| self.entity.iter().collect())
+    }
+
     fn get(&self, level: Level) -> Option<&str> {
         self.levels
             .iter()

@@ -7,17 +7,27 @@
 //! what they share and, for a partial match, which side contains the other. The parameters
 //! live in `model.txt` beside this file (its header says how it was made) and are embedded.
 
+pub mod context;
 pub mod features;
 mod gbdt;
 pub mod similarity;
 
 use std::sync::OnceLock;
 
+pub use context::{add_context, context_names};
 pub use features::{Side, feature_names, features};
 pub use gbdt::{Gbdt, ModelError, TrainParams};
 
-use crate::Level;
-use crate::address::{Comparison, Relation};
+use crate::address::{Comparison, Relation, compare_rules};
+use crate::{Level, Parse};
+
+/// The names of the features the model reads: the pair features ([`feature_names`]) then the
+/// candidate-list context ([`context_names`]).
+pub fn model_feature_names() -> Vec<String> {
+    let mut names = feature_names();
+    names.extend(context_names());
+    names
+}
 
 /// The three classes the model tells apart (the CCKS 地址相关性 labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,24 +90,32 @@ impl MatchClass {
 /// the rare `same` class is weighed up so that the classes' F1 is balanced.
 pub const DEFAULT_WEIGHTS: [f64; 3] = [2.0, 1.0, 1.0];
 
-/// The trained classifier.
+/// The trained classifier: pairwise (the pair features alone, what [`compare`](crate::address::compare)
+/// uses) or listwise (the pair features and the candidate-list context, what
+/// [`compare_candidates`] uses).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelationModel {
     gbdt: Gbdt,
+    listwise: bool,
 }
 
-/// The shipped parameters (see their header for how they were made).
+/// The shipped pairwise parameters (see their header for how they were made).
 pub const MODEL_TEXT: &str = include_str!("model.txt");
 
+/// The shipped listwise parameters (pair features and candidate-list context).
+pub const LIST_MODEL_TEXT: &str = include_str!("model_list.txt");
+
 static EMBEDDED: OnceLock<Result<RelationModel, String>> = OnceLock::new();
+static EMBEDDED_LIST: OnceLock<Result<RelationModel, String>> = OnceLock::new();
 
 impl RelationModel {
-    /// The model shipped with the library, read once.
+    /// The pairwise model shipped with the library, read once.
     ///
     /// # Examples
     /// ```
     /// let m = dizhi::address::relation::RelationModel::embedded().unwrap();
     /// assert_eq!(m.classes(), 3);
+    /// assert!(!m.listwise());
     /// ```
     pub fn embedded() -> Result<&'static RelationModel, String> {
         EMBEDDED
@@ -106,18 +124,46 @@ impl RelationModel {
             .map_err(Clone::clone)
     }
 
-    /// Reads a model written by [`RelationModel::to_text`].
+    /// The listwise model shipped with the library, read once.
+    ///
+    /// # Examples
+    /// ```
+    /// let m = dizhi::address::relation::RelationModel::embedded_list().unwrap();
+    /// assert!(m.listwise());
+    /// ```
+    pub fn embedded_list() -> Result<&'static RelationModel, String> {
+        EMBEDDED_LIST
+            .get_or_init(|| RelationModel::from_text(LIST_MODEL_TEXT).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Reads a model written by [`RelationModel::to_text`]: its features must be the pair
+    /// features ([`feature_names`]) or those and the list context ([`model_feature_names`]).
     pub fn from_text(text: &str) -> Result<RelationModel, ModelError> {
-        let names = feature_names();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let gbdt = Gbdt::from_text(text, &names)?;
+        let list = model_feature_names();
+        let list: Vec<&str> = list.iter().map(String::as_str).collect();
+        let (gbdt, listwise) = match Gbdt::from_text(text, &list) {
+            Ok(g) => (g, true),
+            Err(ModelError::Features(_)) => {
+                let pair = feature_names();
+                let pair: Vec<&str> = pair.iter().map(String::as_str).collect();
+                (Gbdt::from_text(text, &pair)?, false)
+            }
+            Err(e) => return Err(e),
+        };
         if gbdt.classes() != MatchClass::ALL.len() {
             return Err(ModelError::Line {
                 line: 0,
                 reason: format!("{} classes, expected 3", gbdt.classes()),
             });
         }
-        Ok(RelationModel { gbdt })
+        Ok(RelationModel { gbdt, listwise })
+    }
+
+    /// Whether the model reads the candidate-list context.
+    pub fn listwise(&self) -> bool {
+        self.listwise
     }
 
     /// The model as text, with `header` as its comment lines.
@@ -131,21 +177,28 @@ impl RelationModel {
     }
 
     /// Trains one boosted model on feature rows and their classes (`params.bags` is not read:
-    /// see [`RelationModel::ensemble`]).
+    /// see [`RelationModel::ensemble`]). Rows as long as [`model_feature_names`] make a listwise
+    /// model, else the rows are the pair features alone.
     pub fn train(x: &[Vec<f64>], y: &[MatchClass], params: &TrainParams) -> RelationModel {
         let y: Vec<usize> = y.iter().map(|c| c.index()).collect();
+        let list = model_feature_names();
+        let listwise = x.first().is_some_and(|r| r.len() == list.len());
+        let names = if listwise { list } else { feature_names() };
         RelationModel {
-            gbdt: Gbdt::train(&feature_names(), x, &y, MatchClass::ALL.len(), params),
+            gbdt: Gbdt::train(&names, x, &y, MatchClass::ALL.len(), params),
+            listwise,
         }
     }
 
     /// One model from several (their probabilities averaged), choosing classes with `weights`.
     pub fn ensemble(models: Vec<RelationModel>, weights: [f64; 3]) -> RelationModel {
+        let listwise = models.first().is_some_and(|m| m.listwise);
         RelationModel {
             gbdt: Gbdt::ensemble(
                 models.into_iter().map(|m| m.gbdt).collect(),
                 Some(weights.to_vec()),
             ),
+            listwise,
         }
     }
 
@@ -290,4 +343,41 @@ pub fn combine(
         shared: rules.shared,
         confidence: Some(confidence),
     }
+}
+
+/// Compares a query with each candidate of its list (as map search returns them): each pair's
+/// features plus the list's context ([`add_context`]: how the candidate stands among its
+/// siblings), then the listwise model ([`RelationModel::embedded_list`]) and the rules as in
+/// [`combine`]; the contract is [`compare`](crate::address::compare)'s. Without a usable model
+/// the rules decide alone. One comparison per candidate, in order.
+///
+/// # Examples
+/// ```
+/// use dizhi::address::{Relation, relation::compare_candidates};
+/// let dicts = dizhi::Dictionaries::embedded().unwrap();
+/// let parser = dizhi::Parser::new(&dicts);
+/// let q = parser.parse("华腾路1288弄");
+/// let c = compare_candidates(&q, &[parser.parse("华腾路1288弄3号"), parser.parse("华新镇")]);
+/// assert_eq!(c.len(), 2);
+/// assert_eq!(c[0].relation, Relation::Contains);
+/// ```
+pub fn compare_candidates(query: &Parse, candidates: &[Parse]) -> Vec<Comparison> {
+    let rules: Vec<Comparison> = candidates.iter().map(|c| compare_rules(query, c)).collect();
+    let Ok(model) = RelationModel::embedded_list() else {
+        return rules;
+    };
+    let a = Side::new(query);
+    let sides: Vec<Side> = candidates.iter().map(Side::new).collect();
+    let mut rows: Vec<Vec<f64>> = sides
+        .iter()
+        .zip(&rules)
+        .map(|(b, r)| features(&a, b, r))
+        .collect();
+    add_context(&mut rows, &sides.iter().collect::<Vec<_>>());
+    sides
+        .iter()
+        .zip(rules)
+        .zip(&rows)
+        .map(|((b, r), x)| combine(&a, b, r, model.probabilities(x), model.weights()))
+        .collect()
 }
