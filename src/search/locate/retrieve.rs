@@ -1,0 +1,239 @@
+//! Candidate retrieval: door keys required, else the anchor's addresses ranked by lane and
+//! group keys; the old way (levels intersected) for an index built before door keys.
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use super::{Anchor, CANDIDATES, Hit, Matcher, Wanted};
+use crate::search::keys::{Place, building_key, door_key, group_key, lane_key};
+use crate::search::{MatchLevel, Result};
+
+impl Matcher {
+    /// The candidates: every anchor value required, the finer levels preferred. With
+    /// `pinned_only`, a reading that can only count if it names an address (a cut of a digit
+    /// run) is not searched again for a partial answer.
+    pub(super) fn retrieve(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+        pinned_only: bool,
+    ) -> Result<Vec<Hit>> {
+        if self.index.door_keys
+            && let Some(required) = self.keyed(anchors, w)
+        {
+            return self.retrieve_keyed(searcher, anchors, w, required, pinned_only);
+        }
+        self.retrieve_by_levels(searcher, anchors, w)
+    }
+
+    /// What is asked for below the anchor, as door keys: the door (with its lane and group)
+    /// and a boost for the 幢 said; or the lane alone; or the group alone. `None` when what is
+    /// asked has no key (a 幢 without a door, a lane and a group together).
+    fn keyed(&self, anchors: &[Anchor], w: &Wanted) -> Option<Keyed> {
+        let places: Vec<(Place, &str)> = anchors
+            .iter()
+            .map(|a| Some((place_of(a)?, a.value.as_str())))
+            .collect::<Option<_>>()?;
+        let lane = w.lane.as_deref();
+        let group = w.group.as_deref();
+        if let Some(number) = w.number.as_deref() {
+            let doors: Vec<String> = places
+                .iter()
+                .map(|&(p, name)| door_key(p, name, lane, group, number))
+                .collect();
+            let boost = match w.building.as_deref() {
+                Some(b) => doors.iter().map(|d| building_key(d, b)).collect(),
+                None => Vec::new(),
+            };
+            return Some(Keyed {
+                required: doors,
+                boost,
+            });
+        }
+        let required = match (lane, group, w.building.as_deref()) {
+            (Some(l), None, None) => places
+                .iter()
+                .filter(|(p, _)| *p != Place::Village)
+                .map(|&(p, name)| lane_key(p, name, l))
+                .collect(),
+            (None, Some(g), None) => places
+                .iter()
+                .map(|&(p, name)| group_key(p, name, g))
+                .collect(),
+            _ => return None,
+        };
+        Some(Keyed {
+            required,
+            boost: Vec::new(),
+        })
+    }
+
+    /// [`Matcher::retrieve`] by door keys: the keys required, else the anchor's addresses with
+    /// those sharing its lane, group or compound first.
+    fn retrieve_keyed(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+        keyed: Keyed,
+        pinned_only: bool,
+    ) -> Result<Vec<Hit>> {
+        let f = &self.index.fields;
+        let any_of = |keys: &[String]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                keys.iter()
+                    .map(|k| (Occur::Should, term(f.door, k)))
+                    .collect(),
+            ))
+        };
+        if !keyed.required.is_empty() {
+            let mut clauses = vec![(Occur::Must, any_of(&keyed.required))];
+            if !keyed.boost.is_empty() {
+                clauses.push((Occur::Should, any_of(&keyed.boost)));
+            }
+            let found = self.top(searcher, &BooleanQuery::new(clauses))?;
+            if !found.is_empty() || pinned_only {
+                return Ok(found);
+            }
+        }
+        // Nothing has the door (or lane) asked for: the anchor's addresses, those on the lane,
+        // in the group or in the compound asked for first, so the answer goes as deep as it can.
+        let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
+        let mut prefer: Vec<String> = Vec::new();
+        for a in anchors {
+            let Some(place) = place_of(a) else { continue };
+            if let Some(l) = &w.lane
+                && place != Place::Village
+            {
+                prefer.push(lane_key(place, &a.value, l));
+            }
+            if let Some(g) = &w.group {
+                prefer.push(group_key(place, &a.value, g));
+            }
+        }
+        if !prefer.is_empty() {
+            clauses.push((Occur::Should, any_of(&prefer)));
+        }
+        if let Some(poi) = &w.poi {
+            clauses.push((Occur::Should, term(f.poi, poi)));
+        }
+        self.top(searcher, &BooleanQuery::new(clauses))
+    }
+
+    /// The best [`CANDIDATES`] of a query, read from the index.
+    fn top(&self, searcher: &Searcher, query: &dyn Query) -> Result<Vec<Hit>> {
+        searcher
+            .search(query, &TopDocs::with_limit(CANDIDATES).order_by_score())?
+            .into_iter()
+            .map(|(_, addr)| self.hit(searcher, addr))
+            .collect()
+    }
+
+    /// [`Matcher::retrieve`] on an index without door keys: every level asked for required (an
+    /// intersection of the level's posting lists), else optional.
+    fn retrieve_by_levels(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Vec<Hit>> {
+        let f = &self.index.fields;
+        let given: Vec<(Field, &String)> = [
+            (f.lane, &w.lane),
+            (f.number, &w.number),
+            (f.building, &w.building),
+            (f.group, &w.group),
+            (f.poi, &w.poi),
+        ]
+        .into_iter()
+        .filter_map(|(field, v)| v.as_ref().map(|v| (field, v)))
+        .collect();
+        // Everything asked for, required: an intersection of short posting lists, usually one
+        // document. Only when that finds nothing, the levels become optional and the rerank
+        // decides how deep the best candidates go.
+        if !given.is_empty() {
+            let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
+            clauses.extend(
+                given
+                    .iter()
+                    .filter(|(field, _)| *field != f.poi)
+                    .map(|(field, v)| (Occur::Must, term(*field, v))),
+            );
+            let top = self.top(searcher, &BooleanQuery::new(clauses))?;
+            if !top.is_empty() {
+                return Ok(top);
+            }
+        }
+        let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
+        clauses.extend(
+            given
+                .iter()
+                .map(|(field, v)| (Occur::Should, term(*field, v))),
+        );
+        self.top(searcher, &BooleanQuery::new(clauses))
+    }
+
+    fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit> {
+        let f = &self.index.fields;
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let num = |field: Field| doc.get_first(field).and_then(|v| v.as_f64());
+        Ok(Hit {
+            id: text(f.id).unwrap_or_default(),
+            address: text(f.address).unwrap_or_default(),
+            town: text(f.town).unwrap_or_default(),
+            town_code: text(f.town_code).unwrap_or_default(),
+            community: text(f.community).unwrap_or_default(),
+            community_code: text(f.community_code).unwrap_or_default(),
+            road: text(f.road),
+            poi: text(f.poi),
+            lane: text(f.lane),
+            number: text(f.number),
+            group: text(f.group),
+            building: text(f.building),
+            building_id: text(f.building_id),
+            lon: num(f.lon),
+            lat: num(f.lat),
+        })
+    }
+}
+
+/// The place a door key hangs on for an anchor: its road, compound or village.
+fn place_of(a: &Anchor) -> Option<Place> {
+    match a.level {
+        MatchLevel::Road => Some(Place::Road),
+        MatchLevel::Poi => Some(Place::Poi),
+        MatchLevel::Community => Some(Place::Village),
+        _ => None,
+    }
+}
+
+/// The door keys a search requires, and those it prefers (the 幢 said).
+struct Keyed {
+    required: Vec<String>,
+    boost: Vec<String>,
+}
+
+fn term(field: Field, v: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, v),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Any of the anchors' names.
+fn anchor_query(anchors: &[Anchor]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        anchors
+            .iter()
+            .map(|a| (Occur::Should, term(a.field, &a.value)))
+            .collect(),
+    ))
+}
