@@ -19,10 +19,14 @@ pub struct ReverseReport {
     /// Points looked up, and how many found a building (inside or within the radius).
     pub points: usize,
     pub found: usize,
+    /// Addresses returned over all lookups (the store rows read).
+    pub addresses: usize,
     /// Footprints in the index.
     pub footprints: usize,
     /// Latency percentiles on one thread: p50, p90, p99, max.
     pub latency: [Duration; 4],
+    /// The same over the lookups that found a building (they read the store): p50, p99.
+    pub found_latency: [Duration; 2],
     /// Lookups per second on one thread, and over `threads` threads (a store connection each).
     pub single_thread_rate: f64,
     pub parallel_rate: f64,
@@ -66,13 +70,20 @@ pub fn run(
 ) -> store::Result<ReverseReport> {
     let store = open()?;
     let mut times = Vec::with_capacity(points.len());
+    let mut found_times = Vec::new();
     let mut found = 0;
+    let mut addresses = 0;
     let started = Instant::now();
     for &(lon, lat) in points {
         let t = Instant::now();
         let a = reverse_answer(index, &store, lon, lat, Crs::Wgs84, radius_m)?;
-        times.push(t.elapsed());
-        found += a.building_id.is_some() as usize;
+        let took = t.elapsed();
+        times.push(took);
+        if a.building_id.is_some() {
+            found += 1;
+            found_times.push(took);
+        }
+        addresses += a.addresses.len();
     }
     let single = points.len() as f64 / started.elapsed().as_secs_f64();
 
@@ -107,15 +118,18 @@ pub fn run(
     let parallel = points.len() as f64 / started.elapsed().as_secs_f64();
 
     times.sort();
-    let pct = |p: f64| {
+    found_times.sort();
+    let pct_of = |times: &[Duration], p: f64| {
         times
             .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
             .copied()
             .unwrap_or_default()
     };
+    let pct = |p: f64| pct_of(&times, p);
     Ok(ReverseReport {
         points: points.len(),
         found,
+        addresses,
         footprints: index.len(),
         latency: [
             pct(0.5),
@@ -123,6 +137,7 @@ pub fn run(
             pct(0.99),
             times.last().copied().unwrap_or_default(),
         ],
+        found_latency: [pct_of(&found_times, 0.5), pct_of(&found_times, 0.99)],
         single_thread_rate: single,
         parallel_rate: parallel,
         threads,
@@ -136,8 +151,11 @@ impl ReverseReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{} points over {} footprints: {} found a building",
-            self.points, self.footprints, self.found
+            "{} points over {} footprints: {} found a building, {:.2} addresses each",
+            self.points,
+            self.footprints,
+            self.found,
+            self.addresses as f64 / self.found.max(1) as f64
         );
         let [p50, p90, p99, max] = self.latency;
         let _ = writeln!(
@@ -147,6 +165,12 @@ impl ReverseReport {
             ms(p90),
             ms(p99),
             ms(max)
+        );
+        let _ = writeln!(
+            s,
+            "latency of those that found a building: p50 {:.3} ms, p99 {:.3} ms",
+            ms(self.found_latency[0]),
+            ms(self.found_latency[1])
         );
         let _ = writeln!(
             s,

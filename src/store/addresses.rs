@@ -71,15 +71,21 @@ impl Store {
     }
 
     /// The addresses linked to a building (by their `building_id`), in id order.
+    ///
+    /// Sorted here, not by SQL: a cached statement with `ORDER BY` over the building index needs
+    /// a sorter, and SQLite compiles such a statement again at every reuse — that recompiling
+    /// was half the time of a reverse lookup.
     pub fn addresses_of_building(&self, building_id: &str) -> Result<Vec<StandardAddress>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE building_id = ?1 ORDER BY id"
+            "SELECT {ADDRESS_COLUMNS} FROM addresses WHERE building_id = ?1"
         ))?;
         let mut rows = stmt.query([building_id])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             out.push(address_from_row(row)?);
         }
+        // Byte order, as SQLite's BINARY collation orders TEXT.
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
 }
