@@ -28,6 +28,9 @@ pub enum BenchCommand {
         /// another build (`dizhi normalize --format json`).
         #[arg(long)]
         queries_out: Option<PathBuf>,
+        /// Write every query's time on one thread (microseconds, tab, query), slowest first.
+        #[arg(long)]
+        times: Option<PathBuf>,
     },
     /// Reverse-look-up seeded points (half beside a building, half anywhere in the data's
     /// extent) as `GET /v1/reverse` does: latency on one thread and throughput.
@@ -101,7 +104,8 @@ pub fn bench(data: &Path, what: BenchCommand) -> CliResult {
             threads,
             failures,
             queries_out,
-        } => bench_normalize(data, queries, seed, threads, failures, queries_out),
+            times,
+        } => bench_normalize(data, queries, seed, threads, failures, queries_out, times),
         BenchCommand::Reverse {
             points,
             seed,
@@ -152,6 +156,7 @@ fn bench_normalize(
     threads: Option<usize>,
     failures: Option<PathBuf>,
     queries_out: Option<PathBuf>,
+    times: Option<PathBuf>,
 ) -> CliResult {
     let dicts = dizhi::Dictionaries::embedded()?;
     let opened = std::time::Instant::now();
@@ -177,6 +182,13 @@ fn bench_normalize(
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
         for (q, m) in &report.failures {
             writeln!(f, "{}", serde_json::json!({"query": q, "answer": m}))?;
+        }
+    }
+    if let Some(path) = times {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for (t, text) in &report.slowest {
+            writeln!(f, "{}\t{text}", t.as_micros())?;
         }
     }
     Ok(())

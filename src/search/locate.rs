@@ -39,6 +39,8 @@ struct Wanted {
     detail: Option<String>,
     /// The district named (its official name), if any.
     district: Option<String>,
+    /// The first six digits of that district's code, when the data covers it.
+    district_code: Option<String>,
     /// Roads named after the first (赵巷|湾西路: a town's short name read as a road).
     later_roads: Vec<String>,
 }
@@ -272,6 +274,10 @@ impl Matcher {
                 *n = one.to_string();
             }
         }
+        wanted.district_code = wanted.district.as_ref().and_then(|d| {
+            let covered = self.coverage.districts().iter().find(|c| &c.name == d)?;
+            covered.code.get(..6).map(str::to_string)
+        });
         m.detail = wanted.detail.clone();
         self.number_glued_to_name(&mut wanted);
         let searcher = self.index.reader.searcher();
@@ -281,7 +287,10 @@ impl Matcher {
             m.corrections = corrections;
             return Ok(m);
         }
-        let mut judged = self.ranked(&searcher, &anchors, &wanted, false)?;
+        // The input as written, the door required: when no address has it, another reading
+        // (a run of digits cut, a dash read as 弄) is tried before the partial answers are read,
+        // which only the input as written falls back to.
+        let mut judged = self.ranked(&searcher, &anchors, &wanted, true)?;
         let mut reading_factor = 1.0;
         let read_again = if judged.first().is_some_and(|j| j.pinned) {
             None
@@ -291,6 +300,9 @@ impl Matcher {
                 None => self.dash_lane_reading(&searcher, p, &anchors, &wanted)?,
             }
         };
+        if read_again.is_none() && judged.is_empty() {
+            judged = self.ranked(&searcher, &anchors, &wanted, false)?;
+        }
         if let Some(r) = read_again {
             // 202弄28403: the library says where the dropped 号 goes.
             m.detail = r.wanted.detail.clone();

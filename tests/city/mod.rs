@@ -179,6 +179,58 @@ fn the_city_builds_into_one_data_directory_covering_all_sixteen_districts() {
     }
 }
 
+#[test]
+fn a_compound_name_found_in_several_districts_answers_in_the_district_named() {
+    let data = CITY.dir.path().join("data-names");
+    dizhi::store::build(&source(), &data, &|_, _, _| {}).unwrap();
+    let store = dizhi::store::Store::open(&data).unwrap();
+    dizhi::setup::generation::build_paired_index(&store, &data).unwrap();
+    let dicts = dizhi::Dictionaries::embedded().unwrap();
+    let matcher =
+        dizhi::search::Matcher::new(dizhi::search::AddressIndex::open(&data).unwrap(), &dicts)
+            .unwrap();
+    // (compound, door) → the districts holding it, from the generator's own rows.
+    let mut r = csv::Reader::from_path(source().join("addresses.csv")).unwrap();
+    let mut districts: HashMap<(String, String), HashSet<String>> = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let (poi, number) = (&rec[11], &rec[9]);
+        if rec[13] == *"residential" && !poi.is_empty() && !number.is_empty() && rec[12].is_empty()
+        {
+            districts
+                .entry((poi.to_string(), number.to_string()))
+                .or_default()
+                .insert(rec[2].to_string());
+        }
+    }
+    let mut shared: Vec<_> = districts.into_iter().filter(|(_, d)| d.len() > 1).collect();
+    shared.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        !shared.is_empty(),
+        "the generated city repeats no compound and door across districts"
+    );
+    let mut asked = 0;
+    for ((poi, number), in_districts) in shared.iter().take(20) {
+        let mut in_districts: Vec<&String> = in_districts.iter().collect();
+        in_districts.sort();
+        for district in in_districts {
+            let text = format!("{district}{poi}{number}号");
+            let m = matcher.normalize(&text).unwrap();
+            asked += 1;
+            assert!(
+                m.address
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with(district.as_str())),
+                "{text}: answered {:?} ({:?}, {})",
+                m.address,
+                m.level,
+                m.score
+            );
+        }
+    }
+    assert!(asked >= 2);
+}
+
 /// A footprint or a 居/村委 area as the test reads it back.
 struct Shape {
     id: String,

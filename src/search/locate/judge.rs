@@ -73,16 +73,22 @@ pub(super) fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
     } else {
         (anchor.level, false, partial)
     };
-    // The input names another town than the place's: sources disagree, or the caller is wrong.
+    // The input names another town or district than the place's: sources disagree, or the
+    // caller is wrong — or, in a library of several districts, it is another place of the same
+    // name (a compound or road name is not unique across a city).
     let town_factor = match &w.town {
         Some(t) if *t != hit.town => 0.75,
+        _ => 1.0,
+    };
+    let district_factor = match &w.district_code {
+        Some(d) if !hit.town_code.starts_with(d.as_str()) => 0.75,
         _ => 1.0,
     };
     Judged {
         hit,
         level,
         pinned,
-        score: base * anchor.factor * town_factor,
+        score: base * anchor.factor * town_factor * district_factor,
     }
 }
 

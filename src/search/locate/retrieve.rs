@@ -2,13 +2,17 @@
 //! group keys; the old way (levels intersected) for an index built before door keys.
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
 use super::{Anchor, CANDIDATES, Hit, Matcher, Wanted};
 use crate::search::keys::{Place, building_key, door_key, group_key, lane_key};
 use crate::search::{MatchLevel, Result};
+
+/// Addresses read per anchor when the door asked for is not in the library: the answer is the
+/// anchor itself, and more of its addresses (in the same town) would be judged alike.
+const PER_ANCHOR: usize = 3;
 
 impl Matcher {
     /// The candidates: every anchor value required, the finer levels preferred. With
@@ -99,9 +103,13 @@ impl Matcher {
                 return Ok(found);
             }
         }
-        // Nothing has the door (or lane) asked for: the anchor's addresses, those on the lane,
-        // in the group or in the compound asked for first, so the answer goes as deep as it can.
-        let mut clauses = vec![(Occur::Must, anchor_query(anchors))];
+        // Nothing has the door (or lane) asked for: first the addresses on the lane or in the
+        // group asked for, under any anchor (short key lists), so the answer goes as deep as it
+        // can; then a few addresses of each anchor, in the town and compound asked for first.
+        // One search per name, not one scored union of every name that sounds alike: each name
+        // is seen, not only the rarest, and its first few addresses are read without scoring
+        // every address on the road (they would all score the same).
+        let mut found: Vec<DocAddress> = Vec::new();
         let mut prefer: Vec<String> = Vec::new();
         for a in anchors {
             let Some(place) = place_of(a) else { continue };
@@ -115,12 +123,39 @@ impl Matcher {
             }
         }
         if !prefer.is_empty() {
-            clauses.push((Occur::Should, any_of(&prefer)));
+            found = top_docs(searcher, any_of(&prefer).as_ref(), CANDIDATES)?;
         }
-        if let Some(poi) = &w.poi {
-            clauses.push((Occur::Should, term(f.poi, poi)));
+        let filters = || -> Vec<(Occur, Box<dyn Query>)> {
+            [(f.town, &w.town), (f.poi, &w.poi)]
+                .into_iter()
+                .filter_map(|(field, v)| Some((Occur::Must, term(field, v.as_deref()?))))
+                .collect()
+        };
+        let has_filters = w.town.is_some() || w.poi.is_some();
+        for a in anchors {
+            let k = PER_ANCHOR.min(CANDIDATES.saturating_sub(found.len()));
+            if k == 0 {
+                break;
+            }
+            let mut docs = Vec::new();
+            if has_filters {
+                let mut clauses = vec![(Occur::Must, term(a.field, &a.value))];
+                clauses.extend(filters());
+                docs = first_docs(searcher, &BooleanQuery::new(clauses), k)?;
+            }
+            if docs.is_empty() {
+                docs = first_docs(searcher, term(a.field, &a.value).as_ref(), k)?;
+            }
+            for d in docs {
+                if !found.contains(&d) {
+                    found.push(d);
+                }
+            }
         }
-        self.top(searcher, &BooleanQuery::new(clauses))
+        found
+            .into_iter()
+            .map(|addr| self.hit(searcher, addr))
+            .collect()
     }
 
     /// The best [`CANDIDATES`] of a query, read from the index.
@@ -203,6 +238,37 @@ impl Matcher {
             lat: num(f.lat),
         })
     }
+}
+
+/// The best `k` documents of a query.
+fn top_docs(searcher: &Searcher, query: &dyn Query, k: usize) -> Result<Vec<DocAddress>> {
+    Ok(searcher
+        .search(query, &TopDocs::with_limit(k).order_by_score())?
+        .into_iter()
+        .map(|(_, addr): (f32, DocAddress)| addr)
+        .collect())
+}
+
+/// The first `k` live documents of a query in index order, unscored: for a query whose matches
+/// all score alike, the same as its top `k`, without visiting the rest.
+fn first_docs(searcher: &Searcher, query: &dyn Query, k: usize) -> Result<Vec<DocAddress>> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut out = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED && out.len() < k {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                out.push(DocAddress::new(ord as u32, doc));
+            }
+            doc = scorer.advance();
+        }
+        if out.len() >= k {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// The place a door key hangs on for an anchor: its road, compound or village.

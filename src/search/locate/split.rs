@@ -58,19 +58,19 @@ impl Matcher {
             if inner.starts_with('0') {
                 continue;
             }
-            best_said = best_said.max(plausibility(inner_level, inner));
+            let plausible = plausibility(inner_level, inner);
+            best_said = best_said.max(plausible);
+            // A cut less ordinary than ACCEPTED is never taken, and only a taken-looking rival
+            // lowers the score: the library need not be asked about it.
+            if plausible < ACCEPTED {
+                continue;
+            }
             let mut cut = w.clone();
             cut.number = Some(door.to_string());
             cut.detail = Some(detail_with(p, level, inner_level, inner));
             let judged = self.ranked(searcher, anchors, &cut, true)?;
             if names_an_address(&judged) {
-                found.push((
-                    plausibility(inner_level, inner),
-                    cut,
-                    judged,
-                    door.to_string(),
-                    inner.to_string(),
-                ));
+                found.push((plausible, cut, judged, door.to_string(), inner.to_string()));
             }
         }
         found.sort_by(|a, b| b.0.total_cmp(&a.0));
