@@ -125,26 +125,34 @@ impl Matcher {
         if !prefer.is_empty() {
             found = top_docs(searcher, any_of(&prefer).as_ref(), CANDIDATES)?;
         }
-        let filters = || -> Vec<(Occur, Box<dyn Query>)> {
-            [(f.town, &w.town), (f.poi, &w.poi)]
-                .into_iter()
-                .filter_map(|(field, v)| Some((Occur::Must, term(field, v.as_deref()?))))
-                .collect()
-        };
-        let has_filters = w.town.is_some() || w.poi.is_some();
+        // Narrowest first: the town and compound asked, the town alone, then none.
+        let mut narrowings: Vec<Vec<(Field, &str)>> = Vec::new();
+        let town = w.town.as_deref().map(|t| (f.town, t));
+        let poi = w.poi.as_deref().map(|p| (f.poi, p));
+        if town.is_some() || poi.is_some() {
+            narrowings.push(town.into_iter().chain(poi).collect());
+        }
+        if let (Some(t), Some(_)) = (town, poi) {
+            narrowings.push(vec![t]);
+        }
+        narrowings.push(Vec::new());
         for a in anchors {
             let k = PER_ANCHOR.min(CANDIDATES.saturating_sub(found.len()));
             if k == 0 {
                 break;
             }
             let mut docs = Vec::new();
-            if has_filters {
+            for narrowing in &narrowings {
                 let mut clauses = vec![(Occur::Must, term(a.field, &a.value))];
-                clauses.extend(filters());
+                clauses.extend(
+                    narrowing
+                        .iter()
+                        .map(|&(field, v)| (Occur::Must, term(field, v))),
+                );
                 docs = first_docs(searcher, &BooleanQuery::new(clauses), k)?;
-            }
-            if docs.is_empty() {
-                docs = first_docs(searcher, term(a.field, &a.value).as_ref(), k)?;
+                if !docs.is_empty() {
+                    break;
+                }
             }
             for d in docs {
                 if !found.contains(&d) {
