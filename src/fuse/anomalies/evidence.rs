@@ -244,11 +244,16 @@ fn address_ids(conn: &rusqlite::Connection, a: &Anomaly) -> Result<Vec<String>> 
             }
         }
         EntityKind::Building => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id FROM addresses WHERE building_id = ?1 ORDER BY id LIMIT 5",
-            )?;
-            for id in stmt.query_map([&a.entity_id], |r| r.get::<_, String>(0))? {
-                push(id?);
+            // The first five by id, sorted here: a cached statement with ORDER BY over the
+            // building index is compiled again at every use (see `addresses_of_building`).
+            let mut stmt =
+                conn.prepare_cached("SELECT id FROM addresses WHERE building_id = ?1")?;
+            let mut found = stmt
+                .query_map([&a.entity_id], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            found.sort_unstable();
+            for id in found.into_iter().take(5) {
+                push(id);
             }
         }
         EntityKind::Link => {}
