@@ -579,7 +579,10 @@ fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
     use crate::text::personal::{PersonalKind, find_personal};
     find_personal(chars)
         .into_iter()
-        .filter(|f| f.kind != PersonalKind::Landline || !building_and_room(chars, f.start, f.end))
+        .filter(|f| {
+            f.kind != PersonalKind::Landline
+                || !(building_and_room(chars, f.start, f.end) || door_run(chars, f.start, f.end))
+        })
         .filter_map(|f| {
             let kind = match f.kind {
                 PersonalKind::Mobile | PersonalKind::Landline => MaskedKind::Phone,
@@ -589,6 +592,24 @@ fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
             Some((kind, f.start, f.end))
         })
         .collect()
+}
+
+/// Whether the local-number shape `chars[start..end]`, one run of 7 or 8 digits, is a door run
+/// into its room with 号 dropped (212弄1881704, 福顺别墅1601502室): followed by a level marker
+/// (no phone number is), glued to a lane or group number, or — 7 digits, shorter than any
+/// Shanghai number — glued to a name. The search cuts it where the library has the door.
+fn door_run(chars: &[char], start: usize, end: usize) -> bool {
+    let text = &chars[start..end];
+    if !(7..=8).contains(&text.len()) || !text.iter().all(char::is_ascii_digit) {
+        return false;
+    }
+    let before = start.checked_sub(1).and_then(|i| chars.get(i)).copied();
+    let marker_after = chars
+        .get(end)
+        .is_some_and(|&c| "室号单层楼幢栋座户".contains(c));
+    let after_number = before.is_some_and(|c| "弄组".contains(c));
+    let glued_to_name = before.is_some_and(|c| is_han(c) && !"话机电系拨打".contains(c));
+    marker_after || after_number || (text.len() == 7 && glued_to_name)
 }
 
 /// Whether the local-number shape `chars[start..end]` is `NNN(N)-NNNN` glued to a name (a CJK

@@ -95,3 +95,32 @@ fn upper_levels_are_inferred_from_the_road() {
     assert!(p.inferred.is_empty());
     assert_eq!(p.ambiguous[0].candidates.len(), 4);
 }
+
+#[test]
+fn a_door_run_into_its_room_is_not_a_phone_number() {
+    // 号 dropped between a 3-digit door and a 4-digit room: seven digits, left to the search.
+    for text in [
+        "福顺别墅1601502室",
+        "蒸中北路212弄1881704",
+        "鹤霞别墅1961001",
+        "湾雅路216弄1101601门口",
+    ] {
+        let p = super::parser().parse(text);
+        assert!(p.masked.is_empty(), "{text}: {:?}", p.masked);
+        assert!(
+            p.components
+                .iter()
+                .any(|c| c.value.len() == 7 && c.value.bytes().all(|b| b.is_ascii_digit())),
+            "{text}: {p:?}"
+        );
+    }
+    // A phone number stays one: after a space or a phone word, or eight digits after a door.
+    for text in [
+        "华腾路88号 62345678",
+        "华腾路88号电话1234567",
+        "华腾路88号62345678",
+    ] {
+        let p = super::parser().parse(text);
+        assert_eq!(p.masked.len(), 1, "{text}: {p:?}");
+    }
+}
