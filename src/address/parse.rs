@@ -603,13 +603,23 @@ fn door_run(chars: &[char], start: usize, end: usize) -> bool {
     if !(7..=8).contains(&text.len()) || !text.iter().all(char::is_ascii_digit) {
         return false;
     }
-    let before = start.checked_sub(1).and_then(|i| chars.get(i)).copied();
     let marker_after = chars
         .get(end)
         .is_some_and(|&c| "室号单层楼幢栋座户".contains(c));
-    let after_number = before.is_some_and(|c| "弄组".contains(c));
-    let glued_to_name = before.is_some_and(|c| is_han(c) && !"话机电系拨打".contains(c));
-    marker_after || after_number || (text.len() == 7 && glued_to_name)
+    let after_number = start
+        .checked_sub(1)
+        .and_then(|i| chars.get(i))
+        .is_some_and(|&c| "弄组".contains(c));
+    marker_after || after_number || (text.len() == 7 && glued_to_name(chars, start))
+}
+
+/// Whether the number starting at `start` follows a CJK character that is no phone word (话,
+/// 机, 电, 系, 拨, 打): a name it is part of, not a number being given.
+fn glued_to_name(chars: &[char], start: usize) -> bool {
+    start
+        .checked_sub(1)
+        .and_then(|i| chars.get(i))
+        .is_some_and(|&c| is_han(c) && !"话机电系拨打".contains(c))
 }
 
 /// Whether the local-number shape `chars[start..end]` is `NNN(N)-NNNN` glued to a name (a CJK
@@ -621,11 +631,11 @@ fn building_and_room(chars: &[char], start: usize, end: usize) -> bool {
     };
     let (head, tail) = (&text[..dash], &text[dash + 1..]);
     let digits = |part: &[char]| part.iter().all(char::is_ascii_digit);
-    let glued = start
-        .checked_sub(1)
-        .and_then(|i| chars.get(i))
-        .is_some_and(|&c| is_han(c) && !"话机电系拨打".contains(c));
-    glued && (3..=4).contains(&head.len()) && tail.len() == 4 && digits(head) && digits(tail)
+    glued_to_name(chars, start)
+        && (3..=4).contains(&head.len())
+        && tail.len() == 4
+        && digits(head)
+        && digits(tail)
 }
 
 fn mask_text(cs: &[char]) -> String {

@@ -14,6 +14,14 @@ pub mod registers;
 pub mod relation;
 pub mod reverse;
 
+/// The `p` quantile (0..=1) of durations sorted ascending; zero for none.
+pub(crate) fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
 pub use parse::{
     EvalReport, LabelScore, Labelled, Mismatch, STRUCTURAL, Scheme, ShownSpans, evaluate,
     evaluate_file, failures_tsv, predicted_spans, read_labelled,

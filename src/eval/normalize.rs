@@ -99,13 +99,7 @@ pub fn run(
         .collect();
     slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     times.sort();
-    let pct_of = |times: &[Duration], p: f64| {
-        times
-            .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let pct = |p: f64| pct_of(&times, p);
+    let pct = |p: f64| super::percentile(&times, p);
     let mut report = BenchReport {
         queries: queries.len(),
         in_library: (0, 0),
@@ -119,8 +113,8 @@ pub fn run(
             times.last().copied().unwrap_or_default(),
         ],
         suggest_latency: [
-            pct_of(&suggest_times, 0.5),
-            pct_of(&suggest_times, 0.99),
+            super::percentile(&suggest_times, 0.5),
+            super::percentile(&suggest_times, 0.99),
             suggest_times.last().copied().unwrap_or_default(),
         ],
         single_thread_rate: single,

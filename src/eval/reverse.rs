@@ -119,13 +119,7 @@ pub fn run(
 
     times.sort();
     found_times.sort();
-    let pct_of = |times: &[Duration], p: f64| {
-        times
-            .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    let pct = |p: f64| pct_of(&times, p);
+    let pct = |p: f64| super::percentile(&times, p);
     Ok(ReverseReport {
         points: points.len(),
         found,
@@ -137,7 +131,10 @@ pub fn run(
             pct(0.99),
             times.last().copied().unwrap_or_default(),
         ],
-        found_latency: [pct_of(&found_times, 0.5), pct_of(&found_times, 0.99)],
+        found_latency: [
+            super::percentile(&found_times, 0.5),
+            super::percentile(&found_times, 0.99),
+        ],
         single_thread_rate: single,
         parallel_rate: parallel,
         threads,

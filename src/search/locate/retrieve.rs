@@ -58,15 +58,7 @@ impl Matcher {
             });
         }
         let required = match (lane, group, w.building.as_deref()) {
-            (Some(l), None, None) => places
-                .iter()
-                .filter(|(p, _)| *p != Place::Village)
-                .map(|&(p, name)| lane_key(p, name, l))
-                .collect(),
-            (None, Some(g), None) => places
-                .iter()
-                .map(|&(p, name)| group_key(p, name, g))
-                .collect(),
+            (Some(_), None, None) | (None, Some(_), None) => lane_and_group_keys(&places, w),
             _ => return None,
         };
         Some(Keyed {
@@ -110,18 +102,11 @@ impl Matcher {
         // is seen, not only the rarest, and its first few addresses are read without scoring
         // every address on the road (they would all score the same).
         let mut found: Vec<DocAddress> = Vec::new();
-        let mut prefer: Vec<String> = Vec::new();
-        for a in anchors {
-            let Some(place) = place_of(a) else { continue };
-            if let Some(l) = &w.lane
-                && place != Place::Village
-            {
-                prefer.push(lane_key(place, &a.value, l));
-            }
-            if let Some(g) = &w.group {
-                prefer.push(group_key(place, &a.value, g));
-            }
-        }
+        let places: Vec<(Place, &str)> = anchors
+            .iter()
+            .filter_map(|a| Some((place_of(a)?, a.value.as_str())))
+            .collect();
+        let prefer = lane_and_group_keys(&places, w);
         if !prefer.is_empty() {
             found = top_docs(searcher, any_of(&prefer).as_ref(), CANDIDATES)?;
         }
@@ -168,10 +153,9 @@ impl Matcher {
 
     /// The best [`CANDIDATES`] of a query, read from the index.
     fn top(&self, searcher: &Searcher, query: &dyn Query) -> Result<Vec<Hit>> {
-        searcher
-            .search(query, &TopDocs::with_limit(CANDIDATES).order_by_score())?
+        top_docs(searcher, query, CANDIDATES)?
             .into_iter()
-            .map(|(_, addr)| self.hit(searcher, addr))
+            .map(|addr| self.hit(searcher, addr))
             .collect()
     }
 
@@ -277,6 +261,22 @@ fn first_docs(searcher: &Searcher, query: &dyn Query, k: usize) -> Result<Vec<Do
         }
     }
     Ok(out)
+}
+
+/// The keys of the lane and the group asked for under each place (a village has no lanes).
+fn lane_and_group_keys(places: &[(Place, &str)], w: &Wanted) -> Vec<String> {
+    let mut keys = Vec::new();
+    for &(place, name) in places {
+        if let Some(l) = &w.lane
+            && place != Place::Village
+        {
+            keys.push(lane_key(place, name, l));
+        }
+        if let Some(g) = &w.group {
+            keys.push(group_key(place, name, g));
+        }
+    }
+    keys
 }
 
 /// The place a door key hangs on for an anchor: its road, compound or village.
