@@ -11,4 +11,6 @@ pub use model::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
     StandardAddress, UnknownLevel, canonical_marker, community_address_name,
 };
-pub use parse::{Ambiguity, Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser};
+pub use parse::{
+    Ambiguity, GLUED_BEFORE_NAME, Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser,
+};

@@ -13,6 +13,7 @@ mod divisions;
 mod fx;
 mod lookahead;
 mod names;
+pub use names::GLUED_BEFORE_NAME;
 mod numbers;
 mod place;
 mod qualifier;

@@ -163,6 +163,48 @@ pub const CASES: &[Case] = &[
             (Room, "502"),
         ],
     ),
+    // A word for a part of the compound (its sales office, a gate) after its name: its part.
+    (
+        "华新镇东方花园售楼处",
+        &[(Town, "华新镇"), (Poi, "东方花园"), (Subpoi, "售楼处")],
+    ),
+    (
+        "华新镇凤溪中学东门",
+        &[(Town, "华新镇"), (Poi, "凤溪中学"), (Subpoi, "东门")],
+    ),
+    // A name after a whole unit's (a school's) is a named part of it.
+    (
+        "徐泾镇龙湾中学体育馆",
+        &[(Town, "徐泾镇"), (Poi, "龙湾中学"), (Subpoi, "体育馆")],
+    ),
+    // A block (北楼), a sided numbered zone (北二区) or a 组团 is a part, not a name or a group.
+    (
+        "赵巷镇万达广场北楼",
+        &[(Town, "赵巷镇"), (Poi, "万达广场"), (Subpoi, "北楼")],
+    ),
+    (
+        "华新镇东方花园北二区3号",
+        &[
+            (Town, "华新镇"),
+            (Poi, "东方花园"),
+            (Subpoi, "北二区"),
+            (Number, "3"),
+        ],
+    ),
+    (
+        "华新镇东方花园二组团5号楼",
+        &[
+            (Town, "华新镇"),
+            (Poi, "东方花园"),
+            (Subpoi, "2"),
+            (Building, "5"),
+        ],
+    ),
+    // A door said aloud after a compound is no part of it.
+    (
+        "练塘镇永天苑五十六",
+        &[(Town, "练塘镇"), (Poi, "永天苑"), (Number, "56")],
+    ),
 ];
 
 #[test]

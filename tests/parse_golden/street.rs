@@ -48,6 +48,16 @@ pub const CASES: &[Case] = &[
         "崧泽大道近嘉松中路",
         &[(Road, "崧泽大道"), (Road, "嘉松中路")],
     ),
+    // A shop's name glued before a road: the road is the last two characters before its suffix.
+    (
+        "华新镇华伦服饰聚成路128号",
+        &[
+            (Town, "华新镇"),
+            (Poi, "华伦服饰"),
+            (Road, "聚成路"),
+            (Number, "128"),
+        ],
+    ),
 ];
 
 #[test]

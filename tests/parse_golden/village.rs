@@ -45,6 +45,16 @@ pub const CASES: &[Case] = &[
             (Number, "20"),
         ],
     ),
+    // A place said before a village the dictionaries do not know: cut after its first word.
+    (
+        "金泽镇商榻王仙村5组",
+        &[
+            (Town, "金泽镇"),
+            (Poi, "商榻"),
+            (Community, "王仙村"),
+            (Group, "5"),
+        ],
+    ),
     (
         "练塘镇东厍村3组12号后面的仓库",
         &[

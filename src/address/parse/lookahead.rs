@@ -176,6 +176,8 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('室', _) | ('户', _) => (Level::Room, 1),
         ('房', Some('间')) => (Level::Room, 2),
         ('房', _) if c1 != Some('产') && c1 != Some('子') => (Level::Room, 1),
+        // 二组团, 7组团: a block of a compound, not a village group.
+        ('组', Some('团')) => (Level::Subpoi, 2),
         ('组', _) | ('队', _) => (Level::Group, 1),
         ('期', _) | ('区', _) => (Level::Subpoi, 1),
         _ => return None,

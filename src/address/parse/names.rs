@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// The confidence of a name cut from before a road or village on the name's length alone
+/// (华伦智圣服饰|聚成路, 坎山|勇建村): below every other reading's, so that the matcher can tell it
+/// and read the name as written.
+pub const GLUED_BEFORE_NAME: f32 = 0.5;
+
 impl Parser {
     /// An open name at `pos`: jieba segments up to a closing suffix, else up to the next number
     /// or separator (a POI). Returns where the walk continues.
@@ -190,15 +195,21 @@ impl Parser {
                 .filter(|&b| b > pos + 1 && close_end >= b + 3)
                 // 环城西路: a side and a suffix alone are no road name; the name goes on.
                 .filter(|&b| !road_follows(&chars[b..]))
-                .find(|&b| self.words.ends_area_name(&chars[pos..b]));
-            if let Some(b) = split {
+                .find(|&b| self.words.ends_area_name(&chars[pos..b]))
+                .map(|b| (b, 0.6))
+                // Cut on the road's length alone: less sure (the matcher reads the whole again).
+                .or_else(|| {
+                    self.glued_before_road(chars, pos, close_end, &segments)
+                        .map(|b| (b, GLUED_BEFORE_NAME))
+                });
+            if let Some((b, confidence)) = split {
                 let prefix = &chars[pos..b];
-                let level = if self
-                    .words
-                    .closing_suffix(prefix)
-                    .is_some_and(|(c, _)| c == NameClass::Level(Level::Devzone))
+                let level = if let Some((
+                    NameClass::Level(level @ (Level::Devzone | Level::Town | Level::Community)),
+                    _,
+                )) = self.words.closing_suffix(prefix)
                 {
-                    Level::Devzone
+                    level
                 } else if matches!(
                     st.comps.last().map(|r| r.level),
                     Some(Level::Poi | Level::Subpoi)
@@ -212,11 +223,38 @@ impl Parser {
                     start: pos,
                     end: b,
                     value: prefix.iter().collect(),
-                    confidence: 0.6,
+                    confidence,
                     admin: None,
                 });
                 pos = b;
             }
+        }
+        if level == Level::Community
+            && let Some(b) = self.glued_before_village(chars, pos, close_end, &segments)
+        {
+            // 乔司|吴家村, 东州紫沙|紫铜村: a place said before the village.
+            let prefix = &chars[pos..b];
+            let level = match self.words.closing_suffix(prefix) {
+                Some((NameClass::Level(level @ (Level::Devzone | Level::Town)), _)) => level,
+                // 乔司|吴家村: a town's short name in the division list.
+                _ if self.admin.matches_at(prefix).iter().any(|(len, hits)| {
+                    *len == prefix.len() && hits.iter().any(|h| h.level == Level::Town)
+                }) =>
+                {
+                    Level::Town
+                }
+                // 同顺斋食府|窦店村, 东州紫沙|紫铜村: some other place, a compound or firm.
+                _ => Level::Poi,
+            };
+            st.push(Found {
+                level,
+                start: pos,
+                end: b,
+                value: prefix.iter().collect(),
+                confidence: GLUED_BEFORE_NAME,
+                admin: None,
+            });
+            pos = b;
         }
         if level == Level::Poi
             && !matches!(
@@ -281,6 +319,74 @@ impl Parser {
         resume.unwrap_or(close_end)
     }
 
+    /// Where a long road name `chars[pos..end]` the dictionaries do not know splits into a name
+    /// glued before it and a road of a two-character stem (华伦智圣服饰|聚成路, 临平|朝阳东路): at a
+    /// word boundary, leaving two characters or more before it. Roads are rarely longer (青少年宫南路
+    /// is one word before its side, so it stays whole).
+    fn glued_before_road(
+        &self,
+        chars: &[char],
+        pos: usize,
+        end: usize,
+        segments: &[crate::text::Segment<'_>],
+    ) -> Option<usize> {
+        let name = &chars[pos..end];
+        if name.len() < 6
+            || self
+                .road_towns
+                .contains_key(&name.iter().collect::<String>())
+        {
+            return None;
+        }
+        let (_, suffix) = self.words.closing_suffix(name)?;
+        let mut stem_end = end - suffix;
+        if is_side(chars[stem_end - 1]) {
+            stem_end -= 1;
+        }
+        let b = stem_end.checked_sub(2)?;
+        (b >= pos + 2 && segments.iter().any(|seg| pos + seg.start == b)).then_some(b)
+    }
+
+    /// Where a village name `chars[pos..end]` of five characters or more splits into a place said
+    /// before it and the village (乔司|吴家村, 黄华|上岩前村): after the first word when that leaves
+    /// a name of three or four characters with a bare 村, else at the word boundary that does.
+    /// Village names are rarely longer (about one in a hundred in naacl2019 train, most of them
+    /// …行政村, …自然村), and a village the dictionaries know is one word, so it stays whole.
+    fn glued_before_village(
+        &self,
+        chars: &[char],
+        pos: usize,
+        end: usize,
+        segments: &[crate::text::Segment<'_>],
+    ) -> Option<usize> {
+        let name = &chars[pos..end];
+        if name.len() < 5 || name.last() != Some(&'村') {
+            return None;
+        }
+        let (_, suffix) = self.words.closing_suffix(name)?;
+        if suffix != 1
+            || segments
+                .iter()
+                .any(|seg| seg.start == 0 && pos + seg.end == end)
+        {
+            return None;
+        }
+        let at_boundary =
+            |b: usize| b >= pos + 2 && segments.iter().any(|seg| pos + seg.start == b);
+        // The prefix as one word (牧屿|上汇头村, 七里港|曹田后村), else a three-character village.
+        let first_word = segments
+            .iter()
+            .find(|seg| seg.start == 0)
+            .map(|seg| pos + seg.end)
+            .filter(|&b| (3..=4).contains(&(end - b)) && at_boundary(b));
+        first_word.or_else(|| {
+            [3, 4]
+                .into_iter()
+                .map(|k| end - k)
+                .find(|&b| at_boundary(b))
+        })
+    }
+
     /// Where a POI name `chars[pos..end]` splits into a compound and a named part of it: after a
     /// word boundary where the first part ends with a compound suffix (大厦, 广场, 商城) and the
     /// rest is a name of its own with such a suffix, or a numbered or sided part (四区, 东园, 二期).
@@ -294,12 +400,13 @@ impl Parser {
         if end < pos + 4 {
             return None;
         }
+        // A numbered or sided part (四区, 东楼), or a name with a suffix of its own (数码广场).
         let part = |b: usize| -> bool {
             let rest = &chars[b..end];
             match rest {
                 [n, k] => {
                     "一二三四五六七八九十东西南北中甲乙丙丁".contains(*n)
-                        && "区期园苑座".contains(*k)
+                        && "区期园苑座楼馆".contains(*k)
                 }
                 _ => self
                     .words
@@ -307,19 +414,53 @@ impl Parser {
                     .is_some_and(|l| rest.len() > l + 1),
             }
         };
+        // Any other name of 3+ chars after a whole compound or unit with a 2-char suffix (龙湾中学|
+        // 体育馆, 交易市场|常乐二手车): the named part of it, unless it is a place qualifier or a
+        // suffix on its own (华商城|广场 is one name).
+        let named = |b: usize| -> bool {
+            let head = &chars[pos..b];
+            let rest = &chars[b..end];
+            rest.len() >= 3
+                // One-character suffixes only end a name of four or more (滨江茶城, not 崇明城|桥…).
+                && self.words.poi_suffix_len(head).is_some_and(|l| {
+                    head.len() > l
+                        && (l >= 2 || (head.len() >= 4 && "城苑府庭".contains(head[head.len() - 1])))
+                })
+                && self.words.poi_suffix_len(rest) != Some(rest.len())
+                && self.words.near_at(rest).is_none()
+                // 永天苑五十六: a door said aloud, not a name.
+                && !rest.iter().all(|&c| crate::text::numerals::is_numeral(c) || c.is_ascii_digit())
+        };
         let whole = |b: usize| -> bool {
             let head = &chars[pos..b];
             self.words.poi_suffix_len(head).is_some_and(|l| {
-                head.len() > l && (l >= 2 || "城苑园".contains(head[head.len() - 1]))
+                head.len() > l && (l >= 2 || "城苑园府庭".contains(head[head.len() - 1]))
             })
         };
-        if whole(end - 2) && part(end - 2) {
+        // 紫金名苑售楼部, 石油小区东门: a word for a part of a compound or unit, after any name.
+        if let Some(b) = (pos + 3..end - 1).find(|&b| self.words.is_poi_part(&chars[b..end])) {
+            return Some(b);
+        }
+        // 领骏世界北楼, 金城高尔夫二期: a phase, block or hall is a part after any name (a sided
+        // 区/苑 may be the name's own: 复兴南苑).
+        let block = end - 2 >= pos + 2 && "期楼馆座".contains(chars[end - 1]);
+        if (whole(end - 2) || block) && part(end - 2) {
             return Some(end - 2);
+        }
+        // 轻纺城北四区: a sided and numbered part (jieba may glue its side to the name: 城北).
+        if let [s, n, k] = chars[end - 3..end]
+            && end - 3 >= pos + 2
+            && is_side(s)
+            && ("一二三四五六七八九十".contains(n) || n.is_ascii_alphanumeric())
+            && "区期苑园座楼馆".contains(k)
+            && whole(end - 3)
+        {
+            return Some(end - 3);
         }
         segments
             .iter()
             .map(|seg| pos + seg.start)
             .filter(|&b| b >= pos + 2 && b + 3 <= end)
-            .find(|&b| whole(b) && part(b))
+            .find(|&b| whole(b) && (part(b) || named(b)))
     }
 }

@@ -20,6 +20,8 @@ pub(crate) struct ParseWords {
     /// Closing suffixes with the class they give, longest first.
     pub suffixes: Vec<(Vec<char>, NameClass)>,
     pub poi_suffixes: Vec<Vec<char>>,
+    /// Words that name a part of a compound or unit (售楼处, 东门, 仓库).
+    pub poi_parts: Vec<Vec<char>>,
     /// Common nouns that end like names (农村).
     pub not_name: Vec<Vec<char>>,
     /// Single chars joining two roads (与, 和).
@@ -65,6 +67,7 @@ impl ParseWords {
                     .suffixes
                     .extend(words.map(|s| (s, NameClass::Level(Level::Road)))),
                 "poi_suffix" => w.poi_suffixes.extend(words),
+                "poi_part" => w.poi_parts.extend(words),
                 "not_name" => w.not_name.extend(words),
                 "connector" => w
                     .connectors
@@ -113,6 +116,11 @@ impl ParseWords {
     pub fn ends_with_poi_suffix(&self, name: &[char]) -> bool {
         name.last().is_some_and(|c| self.poi_last.contains(c))
             && self.poi_suffixes.iter().any(|s| name.ends_with(s))
+    }
+
+    /// Whether `rest` is a word naming a part of a compound or unit (售楼处, 东门, 物业).
+    pub fn is_poi_part(&self, rest: &[char]) -> bool {
+        self.poi_parts.iter().any(|w| w.as_slice() == rest)
     }
 
     /// The length of the longest POI suffix `name` ends with.
