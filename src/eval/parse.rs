@@ -14,6 +14,7 @@
 //! | province | `prov`; a municipality (上海市) with no city after it → `city` (both sets label a lone 上海市 city); bio: a short form right before its own city (北京北京市) → no span (naacl: redundant) |
 //! | road | `road`; bio: a road right after a road → `subroad`, and the 号/弄 on it → `subroadno` |
 //! | city, district, town, devzone, subroad, poi, subpoi | the label of the same name (bmes: a devzone matched from the division list, i.e. a listed 街道-level zone, → `town`) |
+//! | poi, subpoi | bio: a second POI after a first (a park or compound, then a firm in it) → `subpoi`; a part with no POI before it (上蔡村4区) → `poi` |
 //! | community | `community` (swei412's `village` is read as `community`); bio: a village right after a village → `poi` |
 //! | devzone | bio: a park or estate (…工业区, …工业园, …科技园, …产业园, …园区) → `poi` |
 //! | group (组) | bio: `road` (naacl labels 5组 road, the 号 after it roadno); bmes: `group` |
@@ -382,6 +383,14 @@ pub fn predicted_spans(
         let after_subroad = out.last().is_some_and(|(l, _, _)| l == "subroad");
         let label = if scheme == Scheme::Bio && after_subroad && label == "roadno" {
             "subroadno"
+        } else if scheme == Scheme::Bio && matches!(label, "poi" | "subpoi") {
+            // naacl: "the second poi appearing after the first poi" is the subpoi, and a part
+            // with no POI before it (上蔡村4区) is the POI.
+            if out.iter().any(|(l, _, _)| l == "poi") {
+                "subpoi"
+            } else {
+                "poi"
+            }
         } else {
             label
         };

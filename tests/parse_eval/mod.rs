@@ -36,7 +36,17 @@ fn naacl2019_dev_structural_micro_f1() {
         return;
     };
     let report = evaluate_file(parser(), &path, Scheme::Bio).expect("read dev");
-    assert!(report.structural_micro_f1 >= 0.92, "{}", report.to_table());
+    assert!(report.structural_micro_f1 >= 0.924, "{}", report.to_table());
+    let f1 = |label: &str| {
+        report
+            .labels
+            .iter()
+            .find(|s| s.label == label)
+            .map_or(0.0, |s| s.f1())
+    };
+    // Not yet the 0.80 aimed for; floors so that they only go up.
+    assert!(f1("community") >= 0.792, "{}", report.to_table());
+    assert!(f1("poi") >= 0.676, "{}", report.to_table());
 }
 
 #[test]
@@ -45,5 +55,5 @@ fn swei412_dev_structural_micro_f1() {
         return;
     };
     let report = evaluate_file(parser(), &path, Scheme::Bmes).expect("read dev");
-    assert!(report.structural_micro_f1 >= 0.95, "{}", report.to_table());
+    assert!(report.structural_micro_f1 >= 0.953, "{}", report.to_table());
 }
