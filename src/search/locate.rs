@@ -15,7 +15,7 @@ use judge::{hit_value, judge, partial_text, suffix_compatible};
 use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
-use crate::address::{GLUED_BEFORE_NAME, Parse, Parser, community_address_name};
+use crate::address::{Parse, Parser, community_address_name};
 use crate::dictionaries::{AliasKind, Coverage, Dictionaries};
 
 /// The score of a match above the door when a door was asked for: on noisy queries about one
@@ -47,6 +47,11 @@ struct Wanted {
 
 impl Wanted {
     fn from_parse(p: &Parse, corrections: &mut Vec<Correction>) -> Wanted {
+        // 华伦智圣服饰|聚成路, 坎山|勇建村: a name the parser cut from before a road or village on
+        // length alone is read as written: the name lookup takes the longest tail the library
+        // has (南桥徐祥荷路 → 徐祥荷路, where the parser's cut 祥荷路 is another district's road).
+        let whole = p.with_glued_names_whole();
+        let p: &Parse = &whole;
         let get = |level: Level| p.component(level).map(|c| c.value.clone());
         let mut w = Wanted {
             town: get(Level::Town),
@@ -69,35 +74,6 @@ impl Wanted {
                 .collect(),
             ..Wanted::default()
         };
-        // 华伦智圣服饰|聚成路, 坎山|勇建村: a name the parser cut from before a road or village on
-        // length alone. The name is read as written: the lookup takes the longest tail the
-        // library has (南桥徐祥荷路 → 徐祥荷路, where the parser's cut 祥荷路 is another
-        // district's road).
-        for level in [Level::Road, Level::Community] {
-            let Some(named) = p.component(level) else {
-                continue;
-            };
-            let Some(glued) = p
-                .components
-                .iter()
-                .find(|c| c.end == named.start && c.confidence <= GLUED_BEFORE_NAME)
-            else {
-                continue;
-            };
-            let whole = format!("{}{}", glued.value, named.value);
-            match level {
-                Level::Road => w.road = Some(whole),
-                _ => w.community = Some(whole),
-            }
-            for taken in [&mut w.poi, &mut w.town] {
-                if taken.as_ref() == Some(&glued.value) {
-                    *taken = None;
-                }
-            }
-            if level == Level::Road && w.community.as_ref() == Some(&glued.value) {
-                w.community = None;
-            }
-        }
         if w.town.is_none() {
             w.town = p
                 .inferred

@@ -62,6 +62,14 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         MatchLevel::Number,
         Some("A00000001"),
     ),
+    // a shop or place name glued before the road or village (the parser cuts it on length
+    // alone; the matcher reads the name as written)
+    (
+        "鸿运服饰白虬江路299号2幢",
+        MatchLevel::Building,
+        Some("A00012402"),
+    ),
+    ("商榻太平村一组一", MatchLevel::Number, Some("A00015001")),
     // said aloud and not in the library: still no door
     ("淀山湖大道九九九九九", MatchLevel::Road, None),
 ];

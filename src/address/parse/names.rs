@@ -4,9 +4,9 @@
 use super::*;
 
 /// The confidence of a name cut from before a road or village on the name's length alone
-/// (华伦智圣服饰|聚成路, 坎山|勇建村): below every other reading's, so that the matcher can tell it
-/// and read the name as written.
-pub const GLUED_BEFORE_NAME: f32 = 0.5;
+/// (华伦智圣服饰|聚成路, 坎山|勇建村): below every other reading's (an ambiguous short town name is
+/// 0.5), so that the matcher can tell it and read the name as written.
+pub const GLUED_BEFORE_NAME: f32 = 0.45;
 
 impl Parser {
     /// An open name at `pos`: jieba segments up to a closing suffix, else up to the next number
@@ -339,6 +339,9 @@ impl Parser {
             return None;
         }
         let (_, suffix) = self.words.closing_suffix(name)?;
+        if suffix + 2 > name.len() {
+            return None;
+        }
         let mut stem_end = end - suffix;
         if is_side(chars[stem_end - 1]) {
             stem_end -= 1;
@@ -378,7 +381,9 @@ impl Parser {
             .iter()
             .find(|seg| seg.start == 0)
             .map(|seg| pos + seg.end)
-            .filter(|&b| (3..=4).contains(&(end - b)) && at_boundary(b));
+            .filter(|&b| {
+                end.checked_sub(b).is_some_and(|k| (3..=4).contains(&k)) && at_boundary(b)
+            });
         first_word.or_else(|| {
             [3, 4]
                 .into_iter()

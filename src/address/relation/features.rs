@@ -82,6 +82,9 @@ fn clean(s: &str) -> Vec<char> {
 impl Side {
     /// The side of one parsed address.
     pub fn new(p: &Parse) -> Side {
+        // A name cut from before a road or village on length alone is compared as written.
+        let whole = p.with_glued_names_whole();
+        let p: &Parse = &whole;
         let text = clean(&p.input);
         let admin_end = p
             .components
