@@ -45,8 +45,8 @@ fn naacl2019_dev_structural_micro_f1() {
             .map_or(0.0, |s| s.f1())
     };
     // Not yet the 0.80 aimed for; floors so that they only go up.
-    assert!(f1("community") >= 0.792, "{}", report.to_table());
-    assert!(f1("poi") >= 0.676, "{}", report.to_table());
+    assert!(f1("community") >= 0.794, "{}", report.to_table());
+    assert!(f1("poi") >= 0.678, "{}", report.to_table());
 }
 
 #[test]

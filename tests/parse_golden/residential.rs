@@ -200,6 +200,22 @@ pub const CASES: &[Case] = &[
             (Building, "5"),
         ],
     ),
+    // A 村 the dictionaries do not know, with a building number after it, is a housing estate;
+    // a known village stays one.
+    (
+        "华新镇侯儿村36栋5单元1135室",
+        &[
+            (Town, "华新镇"),
+            (Poi, "侯儿村"),
+            (Building, "36"),
+            (Unit, "5"),
+            (Room, "1135"),
+        ],
+    ),
+    (
+        "练塘镇东厍村5号楼",
+        &[(Town, "练塘镇"), (Community, "东厍村"), (Building, "5")],
+    ),
     // A door said aloud after a compound is no part of it.
     (
         "练塘镇永天苑五十六",
