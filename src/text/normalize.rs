@@ -108,11 +108,13 @@ fn starts_number_marker(rest: &[char]) -> bool {
         return false;
     };
     match c {
-        '号' | '弄' | '幢' | '栋' | '楼' | '层' | '室' | '座' | '户' | '组' | '梯' | '#' => {
+        '号' | '弄' | '幢' | '栋' | '楼' | '层' | '室' | '座' | '户' | '组' | '梯' | '#' | '撞' => {
             true
         }
         '单' => rest.get(1) == Some(&'元'),
         '支' => rest.get(1) == Some(&'弄'),
+        '小' => rest.get(1) == Some(&'组'),
+        '生' => rest.get(1..3) == Some(&['产', '队'][..]),
 
         _ => false,
     }
@@ -214,7 +216,8 @@ pub fn normalize(input: &str) -> Normalized {
                 j += 1;
             }
             // A numeral right after a letter or digit is part of a code, not a number of its own.
-            if (starts_number_marker(&original[j..]) || spoken_door(&original[..i], &original[j..]))
+            if (starts_number_marker(after_spaces(&original[j..]))
+                || spoken_door(&original[..i], &original[j..]))
                 && let Some(value) = to_digits(&original[i..j])
             {
                 for d in value.chars() {
@@ -231,6 +234,17 @@ pub fn normalize(input: &str) -> Normalized {
             i = j;
             continue;
         }
+        let after_number = out.chars.last().is_some_and(char::is_ascii_alphanumeric);
+        if c == ' ' && after_number {
+            // 337 弄 11 号: a space typed between a number and its marker is no separator.
+            let rest = after_spaces(&original[i..]);
+            if starts_number_marker(rest) {
+                i = original.len() - rest.len();
+                continue;
+            }
+        }
+        // 16撞: 幢 typed by its sound (zhuang) right after the number.
+        let c = if c == '撞' && after_number { '幢' } else { c };
         out.chars.push(c);
         out.origin.push((i, i + 1));
         i += 1;
@@ -239,9 +253,32 @@ pub fn normalize(input: &str) -> Normalized {
     out
 }
 
+/// `rest` past the spaces it starts with.
+fn after_spaces(rest: &[char]) -> &[char] {
+    let n = rest.iter().take_while(|&&c| c == ' ').count();
+    &rest[n..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_space_between_a_number_and_its_marker_is_dropped() {
+        let n = normalize("港胜路 337 弄 11 号");
+        assert_eq!(n.text(), "港胜路 337弄 11号");
+        // 弄 keeps its place in the input.
+        assert_eq!(n.original_span(4, 8), (4, 9));
+        assert_eq!(normalize("三三七  弄十一 号").text(), "337弄11号");
+        assert_eq!(normalize("B 座").text(), "B座");
+        // A space before a name stays.
+        assert_eq!(normalize("337 号 楼下").text(), "337号 楼下");
+        assert_eq!(normalize("港胜路 337").text(), "港胜路 337");
+        assert_eq!(normalize("16撞 二十撞").text(), "16幢 20幢");
+        assert_eq!(normalize("撞击").text(), "撞击");
+        assert_eq!(normalize("十九小组 三生产队").text(), "19小组 3生产队");
+        assert_eq!(normalize("三小学").text(), "三小学");
+    }
 
     #[test]
     fn numerals_become_digits_only_before_markers() {

@@ -45,6 +45,25 @@ pub const CASES: &[Case] = &[
             (Number, "20"),
         ],
     ),
+    // The group by its full or older name.
+    (
+        "白鹤镇新木桥村十二小组35号",
+        &[
+            (Town, "白鹤镇"),
+            (Community, "新木桥村"),
+            (Group, "12"),
+            (Number, "35"),
+        ],
+    ),
+    (
+        "金泽镇王仙村5生产队20号",
+        &[
+            (Town, "金泽镇"),
+            (Community, "王仙村"),
+            (Group, "5"),
+            (Number, "20"),
+        ],
+    ),
     // A place said before a village the dictionaries do not know: cut after its first word.
     (
         "金泽镇商榻王仙村5组",

@@ -62,6 +62,17 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         MatchLevel::Number,
         Some("A00000001"),
     ),
+    // spaces typed between a number and its marker
+    (
+        "淀山湖大道 468 弄 1 号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "白虬江路299号 2 幢",
+        MatchLevel::Building,
+        Some("A00012402"),
+    ),
     // a shop or place name glued before the road or village (the parser cuts it on length
     // alone; the matcher reads the name as written)
     (

@@ -179,6 +179,9 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         // 二组团, 7组团: a block of a compound, not a village group.
         ('组', Some('团')) => (Level::Subpoi, 2),
         ('组', _) | ('队', _) => (Level::Group, 1),
+        // 19小组, 19生产队: the village group by its full or older name.
+        ('小', Some('组')) => (Level::Group, 2),
+        ('生', Some('产')) if rest.get(2) == Some(&'队') => (Level::Group, 3),
         ('期', _) | ('区', _) => (Level::Subpoi, 1),
         _ => return None,
     })
