@@ -26,6 +26,17 @@ pub const CASES: &[Case] = &[
             (Lane, "887"),
         ],
     ),
+    // A district said short before its town, the town starting like a name's suffix (庄, 港).
+    (
+        "奉贤庄行镇渔沥村2组5号",
+        &[
+            (District, "奉贤区"),
+            (Town, "庄行镇"),
+            (Community, "渔沥村"),
+            (Group, "2"),
+            (Number, "5"),
+        ],
+    ),
     (
         "江苏省苏州市昆山市花桥镇",
         &[

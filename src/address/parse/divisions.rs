@@ -193,9 +193,11 @@ impl Parser {
                 continue;
             }
             if h.short || h.level >= Level::Town {
-                // Short forms and town/community names inside a longer name are not divisions.
-                if continues_name(next)
-                    || (one_char_road_tail(next) && self.admin.matches_at(next).is_empty())
+                // Short forms and town/community names inside a longer name are not divisions,
+                // unless a division of theirs follows (奉贤|庄行镇, 崇明|港西镇: not 奉贤庄).
+                if (continues_name(next)
+                    || (one_char_road_tail(next) && self.admin.matches_at(next).is_empty()))
+                    && !self.division_under_at(h, next)
                 {
                     continue;
                 }
