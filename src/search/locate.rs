@@ -624,7 +624,7 @@ impl Matcher {
             }
         }
         let roads = level == MatchLevel::Road;
-        table
+        let nearest = table
             .nearest_by_bigrams(name, 0.6)
             .filter(|(n, _)| !roads || suffix_compatible(name, n))
             .map(|(n, dice)| {
@@ -640,7 +640,39 @@ impl Matcher {
                     factor: 0.8 * dice,
                 }]
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if !nearest.is_empty() || !roads {
+            return nearest;
+        }
+        Self::side_dropped(name, exact, table)
+    }
+
+    /// 青利路 for 青利南路, when nothing closer was found: a side dropped from a road's name.
+    /// Every road of the stem with a side is kept, and the door number decides (several with
+    /// that door are a tie).
+    fn side_dropped(name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
+        const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
+        let stem = crate::dictionaries::road_stem(name);
+        let suffix = &name[stem.len()..];
+        if suffix.is_empty() || stem.ends_with(SIDES) {
+            return Vec::new();
+        }
+        SIDES
+            .iter()
+            .map(|side| format!("{stem}{side}{suffix}"))
+            .filter(|sided| table.contains(sided))
+            .map(|sided| Anchor {
+                field: exact,
+                level: MatchLevel::Road,
+                correction: Some(Correction {
+                    from: name.to_string(),
+                    to: sided.clone(),
+                    why: CorrectionKind::Variant,
+                }),
+                value: sided,
+                factor: 0.9,
+            })
+            .collect()
     }
 
     /// A name found exactly, by stem (公路 said as 路) or by sound; with `alike`, an exact name

@@ -73,6 +73,9 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         MatchLevel::Building,
         Some("A00012402"),
     ),
+    // a side dropped from the road's name: the door decides among the sided roads
+    ("瑞盈路124弄1号", MatchLevel::Number, Some("A00002543")),
+    ("港山路85弄1号", MatchLevel::Number, Some("A00000928")),
     // a shop or place name glued before the road or village (the parser cuts it on length
     // alone; the matcher reads the name as written)
     (
