@@ -12,6 +12,7 @@ mod admin;
 mod divisions;
 mod fx;
 mod lookahead;
+mod mask;
 mod names;
 pub use names::GLUED_BEFORE_NAME;
 mod numbers;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use self::admin::{AdminHit, AdminNames};
 use self::lookahead::*;
+use self::mask::{mask_numbers, mask_text};
 use self::reading::{After, Found, Reading};
 use self::words::{NameClass, ParseWords};
 use crate::dictionaries::Coverage;
@@ -598,23 +600,6 @@ impl Parser {
         }
         Self::estates_named_village(st);
     }
-
-    /// 甬港一村九幢, 侯儿村36栋: a 村 the dictionaries do not know with a building number right
-    /// after it is a housing estate (a compound), not a village — villages go on with 组 and 号. In
-    /// naacl2019 train+dev such a name is labelled a POI 36 times and a community 14.
-    fn estates_named_village(st: &mut Reading) {
-        for k in 0..st.comps.len().saturating_sub(1) {
-            let (found, next) = (&st.comps[k], &st.comps[k + 1]);
-            if found.level == Level::Community
-                && found.admin.is_none()
-                && found.value.ends_with('村')
-                && next.level == Level::Building
-                && next.start == found.end
-            {
-                st.comps[k].level = Level::Poi;
-            }
-        }
-    }
 }
 
 /// The byte offset of char `pos` in `text` (whose chars are `chars`).
@@ -627,78 +612,6 @@ fn byte_offset(text: &str, chars: &[char], pos: usize) -> usize {
         };
     }
     chars[..pos].iter().map(|c| c.len_utf8()).sum()
-}
-
-/// Phone numbers and ID card numbers in the normalized text, as (kind, start, end): the one
-/// detector the logs and stored notes use too ([`crate::text::personal`]).
-///
-/// One shape is left to the walk: a local number written `NNN(N)-NNNN` right after a name with
-/// no phone word before it (文昌花园185-1242) is a building and a room, not a phone number.
-fn mask_numbers(chars: &[char]) -> Vec<(MaskedKind, usize, usize)> {
-    use crate::text::personal::{PersonalKind, find_personal};
-    find_personal(chars)
-        .into_iter()
-        .filter(|f| {
-            f.kind != PersonalKind::Landline
-                || !(building_and_room(chars, f.start, f.end) || door_run(chars, f.start, f.end))
-        })
-        .filter_map(|f| {
-            let kind = match f.kind {
-                PersonalKind::Mobile | PersonalKind::Landline => MaskedKind::Phone,
-                PersonalKind::IdCard => MaskedKind::IdCard,
-                PersonalKind::LongNumber => return None,
-            };
-            Some((kind, f.start, f.end))
-        })
-        .collect()
-}
-
-/// Whether the local-number shape `chars[start..end]`, one run of 7 or 8 digits, is a door run
-/// into its room with 号 dropped (212弄1881704, 福顺别墅1601502室): followed by a level marker
-/// (no phone number is), glued to a lane or group number, or — 7 digits, shorter than any
-/// Shanghai number — glued to a name. The search cuts it where the library has the door.
-fn door_run(chars: &[char], start: usize, end: usize) -> bool {
-    let text = &chars[start..end];
-    if !(7..=8).contains(&text.len()) || !text.iter().all(char::is_ascii_digit) {
-        return false;
-    }
-    let marker_after = chars
-        .get(end)
-        .is_some_and(|&c| "室号单层楼幢栋座户".contains(c));
-    let after_number = start
-        .checked_sub(1)
-        .and_then(|i| chars.get(i))
-        .is_some_and(|&c| "弄组".contains(c));
-    marker_after || after_number || (text.len() == 7 && glued_to_name(chars, start))
-}
-
-/// Whether the number starting at `start` follows a CJK character that is no phone word (话,
-/// 机, 电, 系, 拨, 打): a name it is part of, not a number being given.
-fn glued_to_name(chars: &[char], start: usize) -> bool {
-    start
-        .checked_sub(1)
-        .and_then(|i| chars.get(i))
-        .is_some_and(|&c| is_han(c) && !"话机电系拨打".contains(c))
-}
-
-/// Whether the local-number shape `chars[start..end]` is `NNN(N)-NNNN` glued to a name (a CJK
-/// character that is no phone word: 话, 机, 电, 系, 拨, 打).
-fn building_and_room(chars: &[char], start: usize, end: usize) -> bool {
-    let text = &chars[start..end];
-    let Some(dash) = text.iter().position(|&c| c == '-') else {
-        return false;
-    };
-    let (head, tail) = (&text[..dash], &text[dash + 1..]);
-    let digits = |part: &[char]| part.iter().all(char::is_ascii_digit);
-    glued_to_name(chars, start)
-        && (3..=4).contains(&head.len())
-        && tail.len() == 4
-        && digits(head)
-        && digits(tail)
-}
-
-fn mask_text(cs: &[char]) -> String {
-    crate::text::personal::mask_chars(cs)
 }
 
 fn reason(p: &Parse, truncated: bool, input: &str) -> Option<String> {

@@ -16,7 +16,7 @@ use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
 use crate::address::{Parse, Parser, community_address_name};
-use crate::dictionaries::{AliasKind, Coverage, Dictionaries};
+use crate::dictionaries::{AliasKind, Coverage, Dictionaries, road_stem};
 
 /// The score of a match above the door when a door was asked for: on noisy queries about one
 /// such answer in four is a door the matcher missed rather than one the library lacks.
@@ -652,7 +652,7 @@ impl Matcher {
     /// that door are a tie).
     fn side_dropped(name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
         const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
-        let stem = crate::dictionaries::road_stem(name);
+        let stem = road_stem(name);
         let suffix = &name[stem.len()..];
         if suffix.is_empty() || stem.ends_with(SIDES) {
             return Vec::new();
