@@ -1,7 +1,8 @@
 //! The address parser: normalized text → components with levels, spans and confidence.
 //!
 //! The parser walks the normalized text left to right with a cursor. At each position it tries,
-//! in order: separators and masked numbers (skipped), filler words (dropped), near-qualifiers
+//! in order: separators and masked numbers (skipped), what a caller or operator says before the
+//! first component (`你好，我这里是`, `报修地址：`; dropped), filler words (dropped), near-qualifiers
 //! (kept as [`Parse::near`]), an admin name from the dictionaries (longest spelling first,
 //! consistent with the admin levels already seen), a number with its level marker (1288弄, 3号楼,
 //! 3-502), and finally an open name: the jieba segments up to the first segment that ends with a
@@ -365,6 +366,16 @@ impl Parser {
         Parser::with_coverage(dicts, Coverage::demo(&dicts.admin))
     }
 
+    /// The generic ends of compound names (花园, 家园, 苑, 小区; `poi_suffix` in
+    /// `dictionaries/parse_words.tsv`): what a caller may leave off a compound's name.
+    pub(crate) fn compound_suffixes(&self) -> Vec<String> {
+        self.words
+            .poi_suffixes
+            .iter()
+            .map(|s| s.iter().collect())
+            .collect()
+    }
+
     /// Builds the parser for a data directory covering `coverage`: addresses elsewhere are
     /// outside, and the covered districts' towns may be written short (华新 for 华新镇).
     ///
@@ -577,8 +588,25 @@ impl Parser {
                 pos += len;
                 continue;
             }
+            if st.comps.is_empty()
+                && let Some(len) = self.words.lead_run(rest)
+            {
+                pos += len;
+                continue;
+            }
             if let Some(len) = self.words.filler_at(rest) {
                 pos += len;
+                continue;
+            }
+            // 新平路上149号: "on" the road, before its door.
+            if c == '上'
+                && rest.get(1).is_some_and(char::is_ascii_digit)
+                && st
+                    .comps
+                    .last()
+                    .is_some_and(|r| matches!(r.level, Level::Road | Level::Community))
+            {
+                pos += 1;
                 continue;
             }
             if let Some(len) = self.words.near_at(rest) {

@@ -115,6 +115,8 @@ fn starts_number_marker(rest: &[char]) -> bool {
         '支' => rest.get(1) == Some(&'弄'),
         '小' => rest.get(1) == Some(&'组'),
         '生' => rest.get(1..3) == Some(&['产', '队'][..]),
+        // 四六八龙二号: 弄 by its sound between two numbers.
+        '龙' | '隆' | '农' => number_follows(&rest[1..]),
 
         _ => false,
     }
@@ -243,14 +245,38 @@ pub fn normalize(input: &str) -> Normalized {
                 continue;
             }
         }
-        // 16撞: 幢 typed by its sound (zhuang) right after the number.
-        let c = if c == '撞' && after_number { '幢' } else { c };
+        // 16撞: 幢 typed by its sound (zhuang) right after the number; 468龙2号: 弄 by its
+        // Shanghai sound (long) between two numbers.
+        let lane_by_sound = matches!(c, '龙' | '隆' | '农')
+            && out.chars.last().is_some_and(char::is_ascii_digit)
+            && number_follows(&original[i + 1..]);
+        let c = match c {
+            '撞' if after_number => '幢',
+            _ if lane_by_sound => '弄',
+            c => c,
+        };
         out.chars.push(c);
         out.origin.push((i, i + 1));
         i += 1;
     }
     out.text = out.chars.iter().collect();
     out
+}
+
+/// A digit (half or full width) or a Chinese numeral.
+fn is_digit_or_numeral(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c) || "一二三四五六七八九十零〇两".contains(c)
+}
+
+/// Whether a number (or 门牌 before one) comes next, past any pause.
+fn number_follows(rest: &[char]) -> bool {
+    let rest = &rest[rest.iter().take_while(|c| is_pause(**c)).count()..];
+    rest.first().is_some_and(|&n| is_digit_or_numeral(n)) || rest.starts_with(&['门', '牌'])
+}
+
+/// A space or a pause mark between two parts (，。、).
+fn is_pause(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | '.' | '，' | '。' | '、')
 }
 
 /// `rest` past the spaces it starts with.
@@ -276,6 +302,14 @@ mod tests {
         assert_eq!(normalize("港胜路 337").text(), "港胜路 337");
         assert_eq!(normalize("16撞 二十撞").text(), "16幢 20幢");
         assert_eq!(normalize("撞击").text(), "撞击");
+        assert_eq!(normalize("468龙2号 12隆三号").text(), "468弄2号 12弄3号");
+        assert_eq!(normalize("四六八龙二号").text(), "468弄2号");
+        assert_eq!(normalize("74隆。21号").text(), "74弄,21号");
+        assert_eq!(normalize("347龙门牌6号").text(), "347弄门牌6号");
+        assert_eq!(
+            normalize("龙华路1号 3龙 农家乐").text(),
+            "龙华路1号 3龙 农家乐"
+        );
         assert_eq!(normalize("十九小组 三生产队").text(), "19小组 3生产队");
         assert_eq!(normalize("三小学").text(), "三小学");
     }

@@ -26,6 +26,44 @@ pub const CASES: &[Case] = &[
         &[(Road, "华腾路"), (Lane, "1288"), (Number, "3")],
     ),
     ("就是公园路100号对面", &[(Road, "公园路"), (Number, "100")]),
+    // What the caller or operator says before the address, as a run of lead words.
+    (
+        "你好，我这里是青浦赵巷南崧村16组959号",
+        &[
+            (District, "青浦区"),
+            (Town, "赵巷镇"),
+            (Community, "南崧村"),
+            (Group, "16"),
+            (Number, "959"),
+        ],
+    ),
+    (
+        "报修地址：华腾路1288弄3号",
+        &[(Road, "华腾路"), (Lane, "1288"), (Number, "3")],
+    ),
+    (
+        "麻烦派人到上海青浦练塘徐顺公路209弄29号",
+        &[
+            (Province, "上海市"),
+            (District, "青浦区"),
+            (Town, "练塘镇"),
+            (Road, "徐顺公路"),
+            (Lane, "209"),
+            (Number, "29"),
+        ],
+    ),
+    (
+        "来电人反映：其家住在华腾路88号",
+        &[(Road, "华腾路"), (Number, "88")],
+    ),
+    // 来 and 住 open names: no lead run starts with them.
+    ("来安路88号", &[(Road, "来安路"), (Number, "88")]),
+    // On the road (路上) before the door; 弄 typed by its Shanghai sound (龙).
+    ("新萍路上149号", &[(Road, "新萍路"), (Number, "149")]),
+    (
+        "华腾路1288龙3号",
+        &[(Road, "华腾路"), (Lane, "1288"), (Number, "3")],
+    ),
     (
         "华腾路88号 电话13812345678",
         &[(Road, "华腾路"), (Number, "88")],

@@ -85,7 +85,13 @@ impl Parser {
             let seg_end = pos + seg.end;
             // A village or town suffix inside a segment (老岭村上康城 → 老岭村|上康城: jieba
             // glued 村上) closes the name there, unless the segment is a word of its own (村口).
-            if seg.end - seg.start >= 2 && seg.end < end - pos {
+            // 新萍路上149号: jieba's 路上 ends the chunk, and a number follows — the road ends
+            // at 路 and 上 ("on") is dropped by the walk.
+            let on_before_number = seg.end == end - pos
+                && seg.end - seg.start == 2
+                && chars[seg_end - 1] == '上'
+                && chars.get(end).is_some_and(char::is_ascii_digit);
+            if seg.end - seg.start >= 2 && (seg.end < end - pos || on_before_number) {
                 let inner = &chars[pos + seg.start..seg_end - 1];
                 let word = &chars[pos + seg.start..seg_end];
                 let split_at = inner

@@ -2,7 +2,7 @@
 //! suffixes that close names.
 
 use super::fx::FxHashSet;
-use super::lookahead::is_han;
+use super::lookahead::{is_han, is_separator};
 use crate::Level;
 
 /// What a closing suffix makes of the name it ends.
@@ -16,6 +16,8 @@ pub(crate) enum NameClass {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ParseWords {
     pub filler: Vec<Vec<char>>,
+    /// Words said before the address (我们是, 报修地址, 派人到): dropped as a run at the start.
+    pub lead: Vec<Vec<char>>,
     pub near: Vec<Vec<char>>,
     /// Closing suffixes with the class they give, longest first.
     pub suffixes: Vec<(Vec<char>, NameClass)>,
@@ -53,6 +55,7 @@ impl ParseWords {
                 .map(|s| s.chars().collect::<Vec<char>>());
             match kind {
                 "filler" => w.filler.extend(words),
+                "lead" => w.lead.extend(words),
                 "near" => w.near.extend(words),
                 "town_suffix" => w
                     .suffixes
@@ -77,6 +80,7 @@ impl ParseWords {
         }
         w.filler.sort_by_key(|s| std::cmp::Reverse(s.len()));
         w.near.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        w.lead.sort_by_key(|s| std::cmp::Reverse(s.len()));
         w.suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         w.poi_suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
         w.filler_first = w.filler.iter().filter_map(|s| s.first().copied()).collect();
@@ -101,6 +105,41 @@ impl ParseWords {
             return None;
         }
         Self::prefix_in(&self.filler, text)
+    }
+
+    /// The length of what a caller or operator said before the address at the start of `text`
+    /// (`你好，我这里是`, `报修地址：`, `麻烦派人到`): a run of lead words and fillers with
+    /// separators between them, ending before the first char that is neither. A one-char word
+    /// opens the run only if it is 我 or 喂 (来, 其 and 住 also start names); none when the run is
+    /// one filler alone (the walk drops those itself) or takes the whole text.
+    pub fn lead_run(&self, text: &[char]) -> Option<usize> {
+        let mut pos = 0;
+        let mut words = 0;
+        let mut end = 0;
+        loop {
+            while pos < text.len() && is_separator(text[pos]) {
+                pos += 1;
+            }
+            let rest = &text[pos..];
+            let len = Self::prefix_in(&self.lead, rest)
+                .into_iter()
+                .chain(self.filler_at(rest))
+                .max();
+            match len {
+                Some(1) if words == 0 && !matches!(rest[0], '我' | '喂') => break,
+                Some(l) => {
+                    pos += l;
+                    words += 1;
+                    end = pos;
+                }
+                None => break,
+            }
+        }
+        while end < text.len() && is_separator(text[end]) {
+            end += 1;
+        }
+        let lone_filler = words == 1 && self.filler_at(text) == Some(end);
+        (words > 0 && !lone_filler && end < text.len()).then_some(end)
     }
 
     /// The length of the longest near-qualifier `text` starts with.
