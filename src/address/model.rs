@@ -267,12 +267,35 @@ impl StandardAddress {
 /// assert_eq!(community_address_name("杜村村委会"), "杜村");
 /// assert_eq!(community_address_name("东盛社区居委会"), "东盛社区");
 /// assert_eq!(community_address_name("王仙村"), "王仙村");
+/// // The committee's full and short titles too.
+/// assert_eq!(community_address_name("沈泾塘村村民委员会"), "沈泾塘村");
+/// assert_eq!(community_address_name("沈泾塘村民委员会"), "沈泾塘村");
+/// assert_eq!(community_address_name("东盛社区居民委员会"), "东盛社区");
+/// assert_eq!(community_address_name("东厍村村委"), "东厍村");
+/// assert_eq!(community_address_name("东厍村委"), "东厍村");
+/// assert_eq!(community_address_name("东盛居委"), "东盛");
 /// ```
 pub fn community_address_name(name: &str) -> &str {
-    name.strip_suffix("村委会")
-        .filter(|stem| stem.ends_with('村'))
+    // 沈泾塘村村民委员会 and 沈泾塘村民委员会 (村 said once) are both 沈泾塘村.
+    if let Some(stem) = name.strip_suffix("民委员会").filter(|s| s.ends_with('村')) {
+        return stem
+            .strip_suffix('村')
+            .filter(|s| s.ends_with('村'))
+            .unwrap_or(stem);
+    }
+    name.strip_suffix("居民委员会")
+        .or_else(|| {
+            name.strip_suffix("村委会")
+                .filter(|stem| stem.ends_with('村'))
+        })
         .or_else(|| name.strip_suffix("居委会"))
         .or_else(|| name.strip_suffix("委会"))
+        .or_else(|| {
+            name.strip_suffix("村委")
+                .filter(|stem| stem.ends_with('村'))
+        })
+        .or_else(|| name.strip_suffix('委').filter(|stem| stem.ends_with('村')))
+        .or_else(|| name.strip_suffix("居委"))
         .unwrap_or(name)
 }
 

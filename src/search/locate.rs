@@ -5,22 +5,26 @@ use std::collections::BTreeMap;
 use tantivy::Searcher;
 use tantivy::schema::Field;
 
+mod anchors;
 mod judge;
 mod outside;
 mod retrieve;
 mod split;
 
-use judge::{hit_value, judge, partial_text, suffix_compatible};
+use judge::{hit_value, judge, partial_text};
 
 use super::names::NameTable;
 use super::{AddressIndex, Candidate, Correction, CorrectionKind, Match, MatchLevel, Result};
 use crate::Level;
-use crate::address::{Parse, Parser, community_address_name};
-use crate::dictionaries::{AliasKind, Coverage, Dictionaries, road_stem};
+use crate::address::{Parse, Parser};
+use crate::dictionaries::{AliasKind, Coverage, Dictionaries};
 
 /// The score of a match above the door when a door was asked for: on noisy queries about one
 /// such answer in four is a door the matcher missed rather than one the library lacks.
 const PARTIAL_DOOR_ASKED: f64 = 0.8;
+
+/// How close a runner-up under another corrected name may come before the answer is contested.
+const CONTESTED_MARGIN: f64 = 0.05;
 
 /// How many candidates are reranked.
 const CANDIDATES: usize = 12;
@@ -211,13 +215,15 @@ impl Matcher {
         let searcher = index.reader.searcher();
         let f = index.fields;
         let roads = NameTable::read(&searcher, f.road, true)?;
-        let pois = NameTable::read(&searcher, f.poi, false)?;
+        let parser = Parser::with_coverage(dicts, coverage.clone());
+        let pois = NameTable::read(&searcher, f.poi, false)?
+            .with_compound_stems(&parser.compound_suffixes());
         let villages = NameTable::read(&searcher, f.village, false)?;
         let admin_names = NameTable::from_names(codes.keys().map(String::as_str));
         Ok(Matcher {
             admin_names,
             index,
-            parser: Parser::with_coverage(dicts, coverage.clone()),
+            parser,
             aliases,
             codes,
             district_prefixes: super::suggest::district_prefixes(&coverage),
@@ -337,9 +343,22 @@ impl Matcher {
                     && (j.score - best.score).abs() < 1e-9
             })
             .collect();
+        // A near runner-up found under another corrected name (章胜路149号: 章盛路 by sound, or
+        // 章胜南路 with its side dropped, both have a 149号): the caller said neither, so the
+        // answer is not sure.
+        let contested = anchor.correction.is_some()
+            && judged[1..].iter().any(|j| {
+                j.level == best.level
+                    && j.pinned
+                    && best.pinned
+                    && best.score - j.score < CONTESTED_MARGIN
+                    && hit_value(&j.hit, anchor) != Some(anchor.value.as_str())
+            });
         let mut score = best.score * reading_factor;
         if !ties.is_empty() {
             score *= 0.5;
+        } else if contested {
+            score *= 0.9;
         }
         if p.reason.is_some() {
             score *= 0.95;
@@ -521,223 +540,5 @@ impl Matcher {
             m.address = Some(covered.map_or_else(|| self.coverage.label(), |c| c.name.clone()));
             m.score = sure;
         }
-    }
-
-    /// The names the candidates must carry: the road, else the compound, else the village —
-    /// exact first, then by stem, sound and bigrams.
-    fn anchors(&self, w: &Wanted) -> Vec<Anchor> {
-        let f = &self.index.fields;
-        // The first road the library has by that very name, else the first road said.
-        let road = std::iter::once(&w.road)
-            .flatten()
-            .chain(&w.later_roads)
-            .find(|r| self.roads.contains(r))
-            .or(w.road.as_ref());
-        if let Some(road) = road {
-            let found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        if let Some(poi) = &w.poi {
-            let found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
-            if !found.is_empty() {
-                return found;
-            }
-            // A name the parser could not class (育天达道 for 育天大道: no suffix it knows) may
-            // be a road's or a village's, by its sound.
-            if w.road.is_none() {
-                let found = self.resolve(poi, MatchLevel::Road, f.road, &self.roads);
-                if !found.is_empty() {
-                    return found;
-                }
-            }
-        }
-        if let Some(c) = &w.community {
-            let name = community_address_name(c);
-            let found = self.resolve(name, MatchLevel::Community, f.village, &self.villages);
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        Vec::new()
-    }
-
-    fn resolve(
-        &self,
-        name: &str,
-        level: MatchLevel,
-        exact: Field,
-        table: &NameTable,
-    ) -> Vec<Anchor> {
-        let direct = self.resolve_direct(name, level, exact, table, true);
-        if !direct.is_empty() {
-            return direct;
-        }
-        // 长锦苑小区 for 长锦苑 and the reverse: 小区 is what callers add to any compound; and
-        // 杨元12组 for 杨元村12组: callers drop 村 before a group.
-        let other = match level {
-            MatchLevel::Poi => Some(match name.strip_suffix("小区") {
-                Some(stem) => stem.to_string(),
-                None => format!("{name}小区"),
-            }),
-            MatchLevel::Community if !name.ends_with('村') => Some(format!("{name}村")),
-            _ => None,
-        };
-        if let Some(other) = other {
-            let found = self.resolve_direct(&other, level, exact, table, false);
-            if !found.is_empty() {
-                return found
-                    .into_iter()
-                    .map(|mut a| {
-                        a.factor *= 0.97;
-                        a.correction.get_or_insert(Correction {
-                            from: name.to_string(),
-                            to: a.value.clone(),
-                            why: CorrectionKind::Variant,
-                        });
-                        a
-                    })
-                    .collect();
-            }
-        }
-        // A word glued before the name (在白鹤…, 我家在…, an old town name before a compound):
-        // the longest tail of the text that is a name of the library, exactly, by stem or sound.
-        let chars: Vec<char> = name.chars().collect();
-        let min_tail = 3;
-        for k in 1..=chars.len().saturating_sub(min_tail).min(8) {
-            let tail: String = chars[k..].iter().collect();
-            let found = self.resolve_direct(&tail, level, exact, table, false);
-            if !found.is_empty() {
-                return found
-                    .into_iter()
-                    .map(|mut a| {
-                        a.factor *= 0.95;
-                        a.correction = Some(Correction {
-                            from: name.to_string(),
-                            to: a.value.clone(),
-                            why: a.correction.map_or(CorrectionKind::Variant, |c| c.why),
-                        });
-                        a
-                    })
-                    .collect();
-            }
-        }
-        let roads = level == MatchLevel::Road;
-        let nearest = table
-            .nearest_by_bigrams(name, 0.6)
-            .filter(|(n, _)| !roads || suffix_compatible(name, n))
-            .map(|(n, dice)| {
-                vec![Anchor {
-                    field: exact,
-                    value: n.to_string(),
-                    level,
-                    correction: Some(Correction {
-                        from: name.to_string(),
-                        to: n.to_string(),
-                        why: CorrectionKind::Typo,
-                    }),
-                    factor: 0.8 * dice,
-                }]
-            })
-            .unwrap_or_default();
-        if !nearest.is_empty() || !roads {
-            return nearest;
-        }
-        Self::side_dropped(name, exact, table)
-    }
-
-    /// 青利路 for 青利南路, when nothing closer was found: a side dropped from a road's name.
-    /// Every road of the stem with a side is kept, and the door number decides (several with
-    /// that door are a tie).
-    fn side_dropped(name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
-        const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
-        let stem = road_stem(name);
-        let suffix = &name[stem.len()..];
-        if suffix.is_empty() || stem.ends_with(SIDES) {
-            return Vec::new();
-        }
-        SIDES
-            .iter()
-            .map(|side| format!("{stem}{side}{suffix}"))
-            .filter(|sided| table.contains(sided))
-            .map(|sided| Anchor {
-                field: exact,
-                level: MatchLevel::Road,
-                correction: Some(Correction {
-                    from: name.to_string(),
-                    to: sided.clone(),
-                    why: CorrectionKind::Variant,
-                }),
-                value: sided,
-                factor: 0.9,
-            })
-            .collect()
-    }
-
-    /// A name found exactly, by stem (公路 said as 路) or by sound; with `alike`, an exact name
-    /// keeps the names that sound the same as weaker anchors.
-    fn resolve_direct(
-        &self,
-        name: &str,
-        level: MatchLevel,
-        exact: Field,
-        table: &NameTable,
-        alike_too: bool,
-    ) -> Vec<Anchor> {
-        let roads = level == MatchLevel::Road;
-        let anchor = |value: &str, correction: Option<Correction>, factor: f64| Anchor {
-            field: exact,
-            value: value.to_string(),
-            level,
-            correction,
-            factor,
-        };
-        let corrected = |to: &str, why: CorrectionKind| Correction {
-            from: name.to_string(),
-            to: to.to_string(),
-            why,
-        };
-        // Names that sound the same, keeping direction words (城中北路 is not 城中南路).
-        let alike = |exclude: &str| -> Vec<&str> {
-            table
-                .same_sound(name)
-                .into_iter()
-                .filter(|n| *n != exclude && (!roads || suffix_compatible(name, n)))
-                .collect()
-        };
-        if table.contains(name) {
-            // The name exists; names that sound the same stay in as weaker anchors, since a
-            // misheard name can be another real one (中杨路 for 中阳路).
-            let mut out = vec![anchor(name, None, 1.0)];
-            if !alike_too {
-                return out;
-            }
-            out.extend(
-                alike(name)
-                    .into_iter()
-                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.85)),
-            );
-            return out;
-        }
-        // 公路 said as 路 and a name misheard: both kept, the door number decides.
-        let mut out: Vec<Anchor> = table
-            .same_stem(name)
-            .into_iter()
-            .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
-            .collect();
-        for n in alike(name) {
-            if !out.iter().any(|a| a.value == n) {
-                out.push(anchor(
-                    n,
-                    Some(corrected(n, CorrectionKind::Homophone)),
-                    0.93,
-                ));
-            }
-        }
-        if !out.is_empty() {
-            return out;
-        }
-        Vec::new()
     }
 }

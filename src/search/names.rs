@@ -17,6 +17,11 @@ pub(crate) struct NameTable {
     by_stem: HashMap<String, Vec<u32>>,
     by_sound: HashMap<String, Vec<u32>>,
     by_gram: HashMap<String, Vec<u32>>,
+    /// Compounds by their name without its generic end (明泰 for 明泰家园, 湖光 for 湖光景苑).
+    by_compound_stem: HashMap<String, Vec<u32>>,
+    /// Short names (3–5 chars, where one wrong char leaves too few bigrams) keyed with each char
+    /// but the last masked: 星浜村 under ?浜村 and 星?村.
+    by_masked: HashMap<String, Vec<u32>>,
     /// Whether names are roads (keys on the stem without the suffix).
     roads: bool,
 }
@@ -52,6 +57,39 @@ impl NameTable {
         table
     }
 
+    /// Keys every compound also by its name without its generic end (`suffixes`, longest
+    /// first): 明泰家园 → 明泰; with a one-character end, the word before it goes too when two
+    /// characters stay (湖光景苑 → 湖光景, 湖光).
+    pub fn with_compound_stems(mut self, suffixes: &[String]) -> NameTable {
+        let mut sorted: Vec<&str> = suffixes.iter().map(String::as_str).collect();
+        sorted.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+        for (i, name) in self.names.iter().enumerate() {
+            let Some(end) = sorted.iter().find(|s| name.ends_with(*s)) else {
+                continue;
+            };
+            let stem: Vec<char> = name[..name.len() - end.len()].chars().collect();
+            let mut stems = vec![stem.clone()];
+            if end.chars().count() == 1 && stem.len() >= 3 {
+                stems.push(stem[..stem.len() - 1].to_vec());
+            }
+            for st in stems.into_iter().filter(|st| st.len() >= 2) {
+                let list = self
+                    .by_compound_stem
+                    .entry(st.into_iter().collect())
+                    .or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        self
+    }
+
+    /// Compounds whose name without its generic end is `stem` (明泰 → 明泰家园).
+    pub fn by_compound_stem(&self, stem: &str) -> Vec<&str> {
+        self.resolve_ids(self.by_compound_stem.get(stem))
+    }
+
     fn add(&mut self, name: &str) {
         if self.exact.contains_key(name) {
             return;
@@ -77,6 +115,9 @@ impl NameTable {
             if list.last() != Some(&i) {
                 list.push(i);
             }
+        }
+        for k in masked_keys(name) {
+            self.by_masked.entry(k).or_default().push(i);
         }
     }
 
@@ -116,6 +157,35 @@ impl NameTable {
         out
     }
 
+    /// Names one character off `name` (星滨村 for 星浜村: a character mistyped by its look or
+    /// meaning, not its sound), or with two neighbours swapped (珠泾村 for 泾珠村); the last
+    /// character (the suffix) always agrees. For 3–5 character names, where bigrams fail.
+    pub fn one_char_off(&self, name: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for k in masked_keys(name) {
+            for n in self.resolve_ids(self.by_masked.get(&k)) {
+                if n != name && !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        let chars: Vec<char> = name.chars().collect();
+        if (3..=5).contains(&chars.len()) {
+            for i in 0..chars.len() - 2 {
+                let mut swapped = chars.clone();
+                swapped.swap(i, i + 1);
+                let swapped: String = swapped.into_iter().collect();
+                if let Some(&id) = self.exact.get(&swapped) {
+                    let n = self.names[id as usize].as_str();
+                    if n != name && !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The name sharing most bigrams with `name` (Dice coefficient), if any shares at least
     /// `min_dice`.
     pub fn nearest_by_bigrams(&self, name: &str, min_dice: f64) -> Option<(&str, f64)> {
@@ -138,5 +208,46 @@ impl NameTable {
             })
             .filter(|(_, dice)| *dice >= min_dice)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0)))
+    }
+}
+
+/// `name` (3–5 chars) with each char but the last masked in turn.
+fn masked_keys(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    if !(3..=5).contains(&chars.len()) {
+        return Vec::new();
+    }
+    (0..chars.len() - 1)
+        .map(|i| {
+            let mut k = chars.clone();
+            k[i] = '\u{0}';
+            k.into_iter().collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_name_one_char_off_is_found_but_not_past_its_suffix() {
+        let t = NameTable::from_names(["星浜村", "泾珠村", "星浜路", "华新镇"]);
+        assert_eq!(t.one_char_off("星滨村"), vec!["星浜村"]);
+        assert_eq!(t.one_char_off("珠泾村"), vec!["泾珠村"]);
+        assert!(t.one_char_off("星浜村").is_empty());
+        // The suffix is never the char that differs: 星浜街 is no 星浜村 or 星浜路.
+        assert!(t.one_char_off("星浜街").is_empty());
+    }
+
+    #[test]
+    fn a_compound_is_found_without_its_generic_end() {
+        let ends = ["家园", "苑", "花园"].map(String::from);
+        let t =
+            NameTable::from_names(["明泰家园", "湖光景苑", "明泰路"]).with_compound_stems(&ends);
+        assert_eq!(t.by_compound_stem("明泰"), vec!["明泰家园"]);
+        assert_eq!(t.by_compound_stem("湖光"), vec!["湖光景苑"]);
+        assert_eq!(t.by_compound_stem("湖光景"), vec!["湖光景苑"]);
+        assert!(t.by_compound_stem("明").is_empty());
     }
 }

@@ -22,8 +22,33 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         MatchLevel::Building,
         Some("A00012402"),
     ),
+    // what the caller or operator says first, with pauses and a label
+    (
+        "你好，我这里是朱家角淀山湖大道468弄1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "报修地址：淀山湖大道468弄1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    (
+        "我们是上海青浦朱家角淀山湖大道四六八龙一号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
     // a place word after the door
     ("淀山湖大道328号门口", MatchLevel::Number, Some("A00008401")),
+    ("淀山湖大道上328号", MatchLevel::Number, Some("A00008401")),
+    // a compound said without its generic end, a name one character off, a committee's title
+    ("朱家角长锦1号", MatchLevel::Number, Some("A00000001")),
+    ("大平村1组1号", MatchLevel::Number, Some("A00015001")),
+    (
+        "太平村村民委员会1组1号",
+        MatchLevel::Number,
+        Some("A00015001"),
+    ),
     (
         "白虬江路299号2幢对面那个",
         MatchLevel::Building,

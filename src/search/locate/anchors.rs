@@ -1,0 +1,314 @@
+//! The names the candidates must carry (anchors): each name said — road, compound, village —
+//! resolved against the library's names exactly, by stem, by sound, by a tail, by bigrams, with
+//! a side dropped, without a compound's generic end, and last one character off.
+
+use tantivy::schema::Field;
+
+use super::judge::suffix_compatible;
+use super::{Anchor, Matcher, Wanted};
+use crate::address::community_address_name;
+use crate::dictionaries::road_stem;
+use crate::search::names::NameTable;
+use crate::search::{Correction, CorrectionKind, MatchLevel};
+
+/// The factor of a compound found by its name without its generic end (明泰 for 明泰家园).
+const COMPOUND_STEM: f64 = 0.88;
+
+/// The factor of a name found one character off the one said (星滨村 for 星浜村).
+const ONE_CHAR_OFF: f64 = 0.85;
+
+/// More names than this one character off the one said: none of them is meant in particular.
+const MAX_ONE_CHAR_OFF: usize = 24;
+
+impl Anchor {
+    /// An anchor on `to`, found for the name `from` as said, with the correction saying why.
+    fn corrected(
+        field: Field,
+        level: MatchLevel,
+        from: &str,
+        to: &str,
+        why: CorrectionKind,
+        factor: f64,
+    ) -> Anchor {
+        Anchor {
+            field,
+            value: to.to_string(),
+            level,
+            correction: Some(Correction {
+                from: from.to_string(),
+                to: to.to_string(),
+                why,
+            }),
+            factor,
+        }
+    }
+}
+
+impl Matcher {
+    /// The names the candidates must carry: the road, else the compound, else the village —
+    /// exact first, then by stem, sound and bigrams.
+    pub(super) fn anchors(&self, w: &Wanted) -> Vec<Anchor> {
+        let f = &self.index.fields;
+        // The first road the library has by that very name, else the first road said.
+        let road = std::iter::once(&w.road)
+            .flatten()
+            .chain(&w.later_roads)
+            .find(|r| self.roads.contains(r))
+            .or(w.road.as_ref());
+        if let Some(road) = road {
+            let found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        if let Some(poi) = &w.poi {
+            let found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
+            if !found.is_empty() {
+                return found;
+            }
+            // A compound said without its generic end (明泰8号 for 明泰家园8号), and a name the
+            // parser could not class (育天达道 for 育天大道: no suffix it knows) that may be a
+            // road's, by its stem or sound: all kept, the door and the town decide.
+            let mut found: Vec<Anchor> = self
+                .pois
+                .by_compound_stem(poi)
+                .into_iter()
+                .map(|n| {
+                    let why = CorrectionKind::Variant;
+                    Anchor::corrected(f.poi, MatchLevel::Poi, poi, n, why, COMPOUND_STEM)
+                })
+                .collect();
+            if w.road.is_none() {
+                found.extend(self.resolve(poi, MatchLevel::Road, f.road, &self.roads));
+            }
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        if let Some(c) = &w.community {
+            let name = community_address_name(c);
+            let found = self.resolve(name, MatchLevel::Community, f.village, &self.villages);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        // Last, each name said one character off one of the library's.
+        let said = [
+            (road, MatchLevel::Road, f.road, &self.roads),
+            (w.poi.as_ref(), MatchLevel::Poi, f.poi, &self.pois),
+        ];
+        for (name, level, field, table) in said {
+            if let Some(name) = name {
+                let found = self.one_char_off(name, level, field, table);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+        }
+        if let Some(c) = &w.community {
+            let name = community_address_name(c);
+            return self.one_char_off(name, MatchLevel::Community, f.village, &self.villages);
+        }
+        Vec::new()
+    }
+
+    fn resolve(
+        &self,
+        name: &str,
+        level: MatchLevel,
+        exact: Field,
+        table: &NameTable,
+    ) -> Vec<Anchor> {
+        let direct = self.resolve_direct(name, level, exact, table, true);
+        // 兴峰路 for 兴峰东路: when the road as said is not in the library, the roads of its
+        // stem with a side stand beside whatever else is found, and the door decides.
+        let sided = if level == MatchLevel::Road && !table.contains(name) {
+            Self::side_dropped(name, exact, table)
+        } else {
+            Vec::new()
+        };
+        let with_sided = |mut found: Vec<Anchor>| {
+            for a in &sided {
+                if !found.iter().any(|f| f.value == a.value) {
+                    found.push(a.clone());
+                }
+            }
+            found
+        };
+        if !direct.is_empty() {
+            return with_sided(direct);
+        }
+        // 长锦苑小区 for 长锦苑 and the reverse: 小区 is what callers add to any compound; and
+        // 杨元12组 for 杨元村12组: callers drop 村 before a group.
+        let other = match level {
+            MatchLevel::Poi => Some(match name.strip_suffix("小区") {
+                Some(stem) => stem.to_string(),
+                None => format!("{name}小区"),
+            }),
+            MatchLevel::Community if !name.ends_with('村') => Some(format!("{name}村")),
+            _ => None,
+        };
+        if let Some(other) = other {
+            let found = self.resolve_direct(&other, level, exact, table, false);
+            if !found.is_empty() {
+                return found
+                    .into_iter()
+                    .map(|mut a| {
+                        a.factor *= 0.97;
+                        a.correction.get_or_insert(Correction {
+                            from: name.to_string(),
+                            to: a.value.clone(),
+                            why: CorrectionKind::Variant,
+                        });
+                        a
+                    })
+                    .collect();
+            }
+        }
+        // A word glued before the name (在白鹤…, 我家在…, an old town name before a compound):
+        // the longest tail of the text that is a name of the library, exactly, by stem or sound.
+        let chars: Vec<char> = name.chars().collect();
+        let min_tail = 3;
+        for k in 1..=chars.len().saturating_sub(min_tail).min(8) {
+            let tail: String = chars[k..].iter().collect();
+            let mut found = self.resolve_direct(&tail, level, exact, table, false);
+            if found.is_empty() && level == MatchLevel::Road {
+                // 青浦城浦路: the district glued before a road said without its side.
+                found = Self::side_dropped(&tail, exact, table);
+            }
+            if !found.is_empty() {
+                return with_sided(
+                    found
+                        .into_iter()
+                        .map(|mut a| {
+                            a.factor *= 0.95;
+                            a.correction = Some(Correction {
+                                from: name.to_string(),
+                                to: a.value.clone(),
+                                why: a.correction.map_or(CorrectionKind::Variant, |c| c.why),
+                            });
+                            a
+                        })
+                        .collect(),
+                );
+            }
+        }
+        let roads = level == MatchLevel::Road;
+        let nearest = table
+            .nearest_by_bigrams(name, 0.6)
+            .filter(|(n, _)| !roads || suffix_compatible(name, n))
+            .map(|(n, dice)| {
+                let why = CorrectionKind::Typo;
+                vec![Anchor::corrected(exact, level, name, n, why, 0.8 * dice)]
+            })
+            .unwrap_or_default();
+        with_sided(nearest)
+    }
+
+    /// 星滨村 for 星浜村: a name one character off the one said — mistyped by its look, not its
+    /// sound — when no part of the input found anything closer; the door decides between several.
+    fn one_char_off(
+        &self,
+        name: &str,
+        level: MatchLevel,
+        exact: Field,
+        table: &NameTable,
+    ) -> Vec<Anchor> {
+        let roads = level == MatchLevel::Road;
+        let mut off = table.one_char_off(name);
+        if off.len() > MAX_ONE_CHAR_OFF {
+            // 华X路 is one char off too many roads to be anyone's in particular.
+            off.clear();
+        }
+        off.into_iter()
+            .filter(|n| !roads || suffix_compatible(name, n))
+            .map(|n| Anchor::corrected(exact, level, name, n, CorrectionKind::Typo, ONE_CHAR_OFF))
+            .collect()
+    }
+
+    /// 青利路 for 青利南路: a side dropped from a road's name. Every road of the stem with a side
+    /// is kept, and the door number decides (several with that door are a tie).
+    fn side_dropped(name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
+        const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
+        let stem = road_stem(name);
+        let suffix = &name[stem.len()..];
+        if suffix.is_empty() {
+            return Vec::new();
+        }
+        SIDES
+            .iter()
+            .map(|side| format!("{stem}{side}{suffix}"))
+            .filter(|sided| table.contains(sided))
+            .map(|sided| {
+                let why = CorrectionKind::Variant;
+                Anchor::corrected(exact, MatchLevel::Road, name, &sided, why, 0.9)
+            })
+            .collect()
+    }
+
+    /// A name found exactly, by stem (公路 said as 路) or by sound; with `alike`, an exact name
+    /// keeps the names that sound the same as weaker anchors.
+    fn resolve_direct(
+        &self,
+        name: &str,
+        level: MatchLevel,
+        exact: Field,
+        table: &NameTable,
+        alike_too: bool,
+    ) -> Vec<Anchor> {
+        let roads = level == MatchLevel::Road;
+        let anchor = |value: &str, correction: Option<Correction>, factor: f64| Anchor {
+            field: exact,
+            value: value.to_string(),
+            level,
+            correction,
+            factor,
+        };
+        let corrected = |to: &str, why: CorrectionKind| Correction {
+            from: name.to_string(),
+            to: to.to_string(),
+            why,
+        };
+        // Names that sound the same, keeping direction words (城中北路 is not 城中南路).
+        let alike = |exclude: &str| -> Vec<&str> {
+            table
+                .same_sound(name)
+                .into_iter()
+                .filter(|n| *n != exclude && (!roads || suffix_compatible(name, n)))
+                .collect()
+        };
+        if table.contains(name) {
+            // The name exists; names that sound the same stay in as weaker anchors, since a
+            // misheard name can be another real one (中杨路 for 中阳路).
+            let mut out = vec![anchor(name, None, 1.0)];
+            if !alike_too {
+                return out;
+            }
+            out.extend(
+                alike(name)
+                    .into_iter()
+                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.85)),
+            );
+            return out;
+        }
+        // 公路 said as 路 and a name misheard: both kept, the door number decides.
+        let mut out: Vec<Anchor> = table
+            .same_stem(name)
+            .into_iter()
+            .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
+            .collect();
+        for n in alike(name) {
+            if !out.iter().any(|a| a.value == n) {
+                out.push(anchor(
+                    n,
+                    Some(corrected(n, CorrectionKind::Homophone)),
+                    0.93,
+                ));
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+        Vec::new()
+    }
+}
