@@ -2,9 +2,13 @@
 //! clerks really write and say them (levels left out, numerals in words, 号楼 for 号, homophones
 //! by sound, 公路 as 路, a compound name for road+弄, old and short town names, words before the
 //! first name and after the door, numbers said aloud with the marker dropped, a door run into
-//! its room, pauses, repeats, a door number taken back), plus addresses that are not in the
-//! library and addresses outside the district. Seeded: the same seed, the same queries.
+//! its room, pauses, repeats, a door number taken back), some of them retold as an operator
+//! types them (a label or sentence before the address, a space before a marker, 撞 for 幢, 龙 for
+//! 弄, 小组 for 组, 路上, a road's side left out; `retold`, on a random stream of its own), plus
+//! addresses that are not in the library and addresses outside the district. Seeded: the same
+//! seed, the same queries.
 
+mod retold;
 mod spoken;
 
 use std::collections::BTreeSet;
@@ -58,6 +62,8 @@ pub fn noisy_queries(
     seed: u64,
 ) -> crate::store::Result<Vec<NoisyQuery>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // The retellings draw from a stream of their own: the first stream's queries stay as they were.
+    let mut told = ChaCha8Rng::seed_from_u64(seed ^ 0x7e11_d0c5_0000_0000);
     // A reservoir sample of addresses, and the highest number on each road.
     let mut sample: Vec<StandardAddress> = Vec::with_capacity(n);
     let mut seen = 0usize;
@@ -160,7 +166,9 @@ pub fn noisy_queries(
                 noise: vec!["not_in_library".into()],
             });
         } else {
-            let (text, noise) = say(a, dicts, &sounds, &exists, &mut rng);
+            let (text, mut noise) = say(a, dicts, &sounds, &exists, &mut rng);
+            let (text, retold) = retold::retell(text, a, &exists, &mut told);
+            noise.extend(retold);
             out.push(NoisyQuery {
                 text,
                 expected: Expected::Address { id: a.id.clone() },
