@@ -41,6 +41,8 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
     // a place word after the door
     ("淀山湖大道328号门口", MatchLevel::Number, Some("A00008401")),
     ("淀山湖大道上328号", MatchLevel::Number, Some("A00008401")),
+    // a range of doors (a shop over two) is its first door
+    ("淀山湖大道328-330号", MatchLevel::Number, Some("A00008401")),
     // a compound said without its generic end, a name one character off, a committee's title
     ("朱家角长锦1号", MatchLevel::Number, Some("A00000001")),
     ("大平村1组1号", MatchLevel::Number, Some("A00015001")),

@@ -106,7 +106,49 @@ impl Matcher {
     }
 }
 
+/// The widest door range read as its first door (香兰路424-426号: a shop over two doors).
+const MAX_RANGE: u32 = 10;
+
 impl Matcher {
+    /// 香兰路424-426号: a dashed door whose second number is the next doors on the same side
+    /// (larger, same parity, at most `MAX_RANGE` on) is a range of doors, read as its first door
+    /// when the library holds that door and not the door as written. When the dash could also
+    /// stand for 弄 (12-14号: lane 12, door 14, also held), the answer is marked unsure.
+    pub(super) fn door_range_reading(
+        &self,
+        searcher: &Searcher,
+        p: &Parse,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Option<Reading>> {
+        let Some((first, last)) = w.number.as_deref().and_then(|n| n.split_once('-')) else {
+            return Ok(None);
+        };
+        let (Ok(a), Ok(b)) = (first.parse::<u32>(), last.parse::<u32>()) else {
+            return Ok(None);
+        };
+        if b <= a || b - a > MAX_RANGE || (b - a) % 2 != 0 {
+            return Ok(None);
+        }
+        let mut cut = w.clone();
+        cut.number = Some(first.to_string());
+        let judged = self.ranked(searcher, anchors, &cut, true)?;
+        if !names_an_address(&judged) {
+            return Ok(None);
+        }
+        let as_lane = self.dash_lane_reading(searcher, p, anchors, w)?.is_some();
+        Ok(Some(Reading {
+            correction: Correction {
+                from: format!("{first}-{last}号"),
+                to: format!("{first}号"),
+                why: CorrectionKind::Variant,
+            },
+            wanted: cut,
+            judged,
+            factor: if as_lane { RIVALLED } else { 0.95 },
+        }))
+    }
+
     /// 秀泽路79-15号 for 秀泽路79弄15号: on a road with no 弄 said, a dashed door `a-b` is read as
     /// lane `a`, door `b` when the library holds that door and not the door as written; in a
     /// village with no road and no 组 said, as group `a`, door `b`.
