@@ -128,15 +128,19 @@ fn starts_number_marker(rest: &[char]) -> bool {
 /// A run inside a name (三元村, 六里桥) has a name character after it and stays as written.
 fn spoken_door(before: &[char], after: &[char]) -> bool {
     // Pauses between the marker and the number (二三组 一二七四, 胜中路。四百一十六) are skipped.
-    let Some(&prev) = before.iter().rev().find(|c| {
-        !(c.is_whitespace() || c.is_ascii_punctuation() || matches!(c, '，' | '。' | '、'))
-    }) else {
+    let pause =
+        |c: &char| c.is_whitespace() || c.is_ascii_punctuation() || matches!(c, '，' | '。' | '、');
+    let Some(&prev) = before.iter().rev().find(|c| !pause(c)) else {
         return false;
     };
-    let marker_before = matches!(
-        prev,
-        '路' | '街' | '巷' | '弄' | '组' | '号' | '道' | '幢' | '栋' | '队' | '村'
-    );
+    // After a pause, any name may come before the door (龙溪名邸。十七): the numerals stand alone.
+    let paused =
+        before.last().is_some_and(|&c| is_pause(c)) && ('\u{4e00}'..='\u{9fff}').contains(&prev);
+    let marker_before = paused
+        || matches!(
+            prev,
+            '路' | '街' | '巷' | '弄' | '组' | '号' | '道' | '幢' | '栋' | '队' | '村'
+        );
     const PLACE_WORDS: [[char; 2]; 13] = [
         ['对', '面'],
         ['旁', '边'],
@@ -339,9 +343,12 @@ mod tests {
             normalize("青龙村,二三组 一二七四").text(),
             "青龙村,23组 1274"
         );
-        // A numeral starting a name stays: 五里桥, 三元村.
+        assert_eq!(normalize("龙溪名邸。十七").text(), "龙溪名邸,17");
+        assert_eq!(normalize("龙溪名邸 二四后面").text(), "龙溪名邸 24后面");
+        // A numeral starting a name stays: 五里桥, 三元村 (also after a pause).
         assert_eq!(normalize("华腾路五里桥").text(), "华腾路五里桥");
         assert_eq!(normalize("青浦三元村").text(), "青浦三元村");
+        assert_eq!(normalize("青浦，三元村").text(), "青浦,三元村");
     }
 
     #[test]
