@@ -13,7 +13,7 @@ pub use admin::{
     AdminDivision, AdminIndex, AdminLevel, ChinaPlace, ChinaPlaceLevel, district_short_name,
 };
 pub use coverage::{Coverage, DEMO_DISTRICT, META_KEY as COVERAGE_META_KEY, UnknownDistrict};
-pub use road_stem::road_stem;
+pub use road_stem::{ROAD_SIDES, road_stem};
 pub use tables::{Alias, AliasKind, Marker, MarkerKind, Road};
 
 use crate::level::Level;

@@ -2,6 +2,9 @@
 //! is still 华徐. With the dictionaries because the suffixes are road-name knowledge that the
 //! index, the matcher and the generator all share.
 
+/// The sides a road's name may carry before its suffix (城中北路, 青利南路).
+pub const ROAD_SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
+
 /// Road suffixes, longest first, so that 华徐公路 and 华徐路 share the stem 华徐.
 const ROAD_SUFFIXES: [&str; 8] = ["公路", "大道", "大街", "支路", "路", "街", "巷", "道"];
 

@@ -10,6 +10,10 @@ use tantivy::schema::Field;
 use super::Result;
 use super::keys::{bigrams, road_stem, sound};
 
+/// Names this long (in chars) are keyed for one wrong character: one wrong char leaves a longer
+/// name enough bigrams, a shorter one is no name.
+const SHORT_NAMES: std::ops::RangeInclusive<usize> = 3..=5;
+
 #[derive(Debug, Default)]
 pub(crate) struct NameTable {
     names: Vec<String>,
@@ -170,7 +174,7 @@ impl NameTable {
             }
         }
         let chars: Vec<char> = name.chars().collect();
-        if (3..=5).contains(&chars.len()) {
+        if SHORT_NAMES.contains(&chars.len()) {
             for i in 0..chars.len() - 2 {
                 let mut swapped = chars.clone();
                 swapped.swap(i, i + 1);
@@ -214,7 +218,7 @@ impl NameTable {
 /// `name` (3–5 chars) with each char but the last masked in turn.
 fn masked_keys(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
-    if !(3..=5).contains(&chars.len()) {
+    if !SHORT_NAMES.contains(&chars.len()) {
         return Vec::new();
     }
     (0..chars.len() - 1)

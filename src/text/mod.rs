@@ -8,4 +8,9 @@ pub mod segment;
 pub mod sound;
 
 pub use normalize::{Normalized, normalize};
+
+/// Whether `c` is a CJK unified ideograph (a Chinese character of a name).
+pub fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
 pub use segment::{Segment, Segmenter};

@@ -134,8 +134,7 @@ fn spoken_door(before: &[char], after: &[char]) -> bool {
         return false;
     };
     // After a pause, any name may come before the door (龙溪名邸。十七): the numerals stand alone.
-    let paused =
-        before.last().is_some_and(|&c| is_pause(c)) && ('\u{4e00}'..='\u{9fff}').contains(&prev);
+    let paused = before.last().is_some_and(|&c| is_pause(c)) && super::is_han(prev);
     let marker_before = paused
         || matches!(
             prev,
@@ -269,7 +268,7 @@ pub fn normalize(input: &str) -> Normalized {
 
 /// A digit (half or full width) or a Chinese numeral.
 fn is_digit_or_numeral(c: char) -> bool {
-    c.is_ascii_digit() || ('０'..='９').contains(&c) || "一二三四五六七八九十零〇两".contains(c)
+    c.is_ascii_digit() || ('０'..='９').contains(&c) || is_numeral(c)
 }
 
 /// Whether a number (or 门牌 before one) comes next, past any pause.

@@ -135,9 +135,7 @@ pub(super) fn one_char_road_tail(rest: &[char]) -> bool {
 }
 
 /// Whether `c` is a CJK ideograph (the basic block).
-pub(super) fn is_han(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c)
-}
+pub(super) use crate::text::is_han;
 
 /// Number markers after a number: the level they give and their length in chars.
 pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
@@ -214,7 +212,7 @@ fn is_side_road(rest: &[char]) -> bool {
 
 /// A side of a place (东 西 南 北 中), as in 东路 or 西区.
 pub(super) fn is_side(c: char) -> bool {
-    matches!(c, '东' | '西' | '南' | '北' | '中')
+    crate::dictionaries::ROAD_SIDES.contains(&c)
 }
 
 /// Whether the number ending at `end` is part of a road name (黄河5路, 7巷).

@@ -134,7 +134,7 @@ impl Side {
             .iter()
             .zip(&covered)
             .skip(admin_end)
-            .filter(|(c, cov)| !**cov && is_cjk(**c))
+            .filter(|(c, cov)| !**cov && crate::text::is_han(**c))
             .map(|(c, _)| *c)
             .collect();
         let (tail, bracket) = tail_and_bracket(&text);
@@ -248,10 +248,6 @@ fn bracket_depths(text: &[char]) -> Vec<bool> {
             _ => depth > 0,
         })
         .collect()
-}
-
-fn is_cjk(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 /// The text after the last place phrase (交叉口, 交汇处, 路口, 附近, or a distance such as

@@ -11,6 +11,7 @@ use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::StandardAddress;
+use crate::dictionaries::{ROAD_SIDES, road_stem};
 
 /// What an operator or caller puts before the address: labels and whole sentences.
 const SENTENCES: [&str; 10] = [
@@ -25,9 +26,6 @@ const SENTENCES: [&str; 10] = [
     "联系地址:",
     "我这边是",
 ];
-
-/// Directions a road's name may carry before its suffix.
-const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
 
 /// `text` (said for `a`) retold, with the names of what was done; `exists` says whether a name is
 /// one of the library's (a road with its side dropped that is itself a road is not retold).
@@ -88,13 +86,15 @@ pub(super) fn retell(
     (s, noise)
 }
 
-/// 青利南路 → 青利路, 华新东公路 → 华新公路: the road's name without the side before its suffix.
+/// 青利南路 → 青利路, 华新东公路 → 华新公路: the road's name without the side before its suffix
+/// (roads ending 路, 公路, 大道 or 街; a side before 巷 or 支路 is not dropped by callers).
 fn side_dropped(road: &str) -> Option<String> {
-    let suffix = ["公路", "路", "大道", "街"]
-        .into_iter()
-        .find(|s| road.ends_with(s))?;
-    let head = road.strip_suffix(suffix)?;
-    let stem = head.strip_suffix(|c: char| SIDES.contains(&c))?;
+    let head = road_stem(road);
+    let suffix = &road[head.len()..];
+    if !["公路", "路", "大道", "街"].contains(&suffix) {
+        return None;
+    }
+    let stem = head.strip_suffix(|c: char| ROAD_SIDES.contains(&c))?;
     (stem.chars().count() >= 2).then(|| format!("{stem}{suffix}"))
 }
 

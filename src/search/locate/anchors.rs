@@ -7,7 +7,7 @@ use tantivy::schema::Field;
 use super::judge::suffix_compatible;
 use super::{Anchor, Matcher, Wanted};
 use crate::address::community_address_name;
-use crate::dictionaries::road_stem;
+use crate::dictionaries::{ROAD_SIDES, road_stem};
 use crate::search::names::NameTable;
 use crate::search::{Correction, CorrectionKind, MatchLevel};
 
@@ -94,22 +94,26 @@ impl Matcher {
         }
         // Last, each name said one character off one of the library's.
         let said = [
-            (road, MatchLevel::Road, f.road, &self.roads),
-            (w.poi.as_ref(), MatchLevel::Poi, f.poi, &self.pois),
+            (
+                road.map(String::as_str),
+                MatchLevel::Road,
+                f.road,
+                &self.roads,
+            ),
+            (w.poi.as_deref(), MatchLevel::Poi, f.poi, &self.pois),
+            (
+                w.community.as_deref().map(community_address_name),
+                MatchLevel::Community,
+                f.village,
+                &self.villages,
+            ),
         ];
-        for (name, level, field, table) in said {
-            if let Some(name) = name {
-                let found = self.one_char_off(name, level, field, table);
-                if !found.is_empty() {
-                    return found;
-                }
-            }
-        }
-        if let Some(c) = &w.community {
-            let name = community_address_name(c);
-            return self.one_char_off(name, MatchLevel::Community, f.village, &self.villages);
-        }
-        Vec::new()
+        said.into_iter()
+            .filter_map(|(name, level, field, table)| {
+                Some(self.one_char_off(name?, level, field, table))
+            })
+            .find(|found| !found.is_empty())
+            .unwrap_or_default()
     }
 
     fn resolve(
@@ -229,13 +233,12 @@ impl Matcher {
     /// 青利路 for 青利南路: a side dropped from a road's name. Every road of the stem with a side
     /// is kept, and the door number decides (several with that door are a tie).
     fn side_dropped(name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
-        const SIDES: [char; 5] = ['东', '西', '南', '北', '中'];
         let stem = road_stem(name);
         let suffix = &name[stem.len()..];
         if suffix.is_empty() {
             return Vec::new();
         }
-        SIDES
+        ROAD_SIDES
             .iter()
             .map(|side| format!("{stem}{side}{suffix}"))
             .filter(|sided| table.contains(sided))
@@ -257,18 +260,8 @@ impl Matcher {
         alike_too: bool,
     ) -> Vec<Anchor> {
         let roads = level == MatchLevel::Road;
-        let anchor = |value: &str, correction: Option<Correction>, factor: f64| Anchor {
-            field: exact,
-            value: value.to_string(),
-            level,
-            correction,
-            factor,
-        };
-        let corrected = |to: &str, why: CorrectionKind| Correction {
-            from: name.to_string(),
-            to: to.to_string(),
-            why,
-        };
+        let corrected =
+            |to: &str, why, factor| Anchor::corrected(exact, level, name, to, why, factor);
         // Names that sound the same, keeping direction words (城中北路 is not 城中南路).
         let alike = |exclude: &str| -> Vec<&str> {
             table
@@ -280,14 +273,20 @@ impl Matcher {
         if table.contains(name) {
             // The name exists; names that sound the same stay in as weaker anchors, since a
             // misheard name can be another real one (中杨路 for 中阳路).
-            let mut out = vec![anchor(name, None, 1.0)];
+            let mut out = vec![Anchor {
+                field: exact,
+                value: name.to_string(),
+                level,
+                correction: None,
+                factor: 1.0,
+            }];
             if !alike_too {
                 return out;
             }
             out.extend(
                 alike(name)
                     .into_iter()
-                    .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Homophone)), 0.85)),
+                    .map(|n| corrected(n, CorrectionKind::Homophone, 0.85)),
             );
             return out;
         }
@@ -295,20 +294,13 @@ impl Matcher {
         let mut out: Vec<Anchor> = table
             .same_stem(name)
             .into_iter()
-            .map(|n| anchor(n, Some(corrected(n, CorrectionKind::Variant)), 0.97))
+            .map(|n| corrected(n, CorrectionKind::Variant, 0.97))
             .collect();
         for n in alike(name) {
             if !out.iter().any(|a| a.value == n) {
-                out.push(anchor(
-                    n,
-                    Some(corrected(n, CorrectionKind::Homophone)),
-                    0.93,
-                ));
+                out.push(corrected(n, CorrectionKind::Homophone, 0.93));
             }
         }
-        if !out.is_empty() {
-            return out;
-        }
-        Vec::new()
+        out
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{Anchor, Hit, Judged, PARTIAL_DOOR_ASKED, Wanted};
 use crate::address::community_address_name;
+use crate::dictionaries::ROAD_SIDES;
 use crate::search::MatchLevel;
 use crate::search::keys::{road_stem, sound};
 
@@ -10,7 +11,7 @@ use crate::search::keys::{road_stem, sound};
 /// direction word — by its sound, so 福乐冬路 is still 福乐东路.
 pub(super) fn suffix_compatible(asked: &str, found: &str) -> bool {
     let last = |s: &str| road_stem(s).chars().last();
-    let is_dir = |c: Option<char>| c.is_some_and(|c| "东西南北中".contains(c));
+    let is_dir = |c: Option<char>| c.is_some_and(|c| ROAD_SIDES.contains(&c));
     let (a, f) = (last(asked), last(found));
     if !is_dir(a) && !is_dir(f) {
         return true;
