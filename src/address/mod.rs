@@ -9,7 +9,7 @@ pub use compare::{Comparison, Relation, compare, compare_levels, compare_rules, 
 
 pub use model::{
     AddressKind, AddressStatus, AdminRef, Building, BuildingKind, Component, Level,
-    StandardAddress, UnknownLevel, canonical_marker, community_address_name,
+    StandardAddress, TextParts, UnknownLevel, canonical_marker, community_address_name,
 };
 pub use parse::{
     Ambiguity, GLUED_BEFORE_NAME, Inferred, Masked, MaskedKind, Near, Outside, Parse, Parser,

@@ -219,36 +219,83 @@ impl StandardAddress {
     /// The community is a level of village addresses only: a road address names its road, not the
     /// 居委 that serves it (that is kept in [`StandardAddress::community`] for routing).
     pub fn levels(&self) -> Vec<(Level, &str)> {
-        let mut out = Vec::new();
-        if !self.district.is_empty() {
-            out.push((Level::District, self.district.as_str()));
-        }
-        if !self.town.name.is_empty() {
-            out.push((Level::Town, self.town.name.as_str()));
-        }
-        if self.road.is_none() && !self.community.name.is_empty() {
-            out.push((
-                Level::Community,
-                community_address_name(&self.community.name),
-            ));
-        }
-        let optional = [
-            (Level::Group, &self.group),
-            (Level::Road, &self.road),
-            (Level::Lane, &self.lane),
-            (Level::Number, &self.number),
-            (Level::Building, &self.building),
-        ];
-        out.extend(
-            optional
-                .into_iter()
-                .filter_map(|(level, value)| value.as_deref().map(|v| (level, v))),
-        );
-        out
+        self.text_parts().levels().collect()
     }
 
     /// The canonical full text: levels in order, one spelling per marker, no province prefix.
     pub fn canonical_text(&self) -> String {
+        self.text_parts().canonical_text()
+    }
+
+    fn text_parts(&self) -> TextParts<'_> {
+        TextParts {
+            district: &self.district,
+            town: &self.town.name,
+            community: &self.community.name,
+            group: self.group.as_deref(),
+            road: self.road.as_deref(),
+            lane: self.lane.as_deref(),
+            number: self.number.as_deref(),
+            building: self.building.as_deref(),
+        }
+    }
+}
+
+/// The values an address's text is made of, borrowed — from a [`StandardAddress`] or straight
+/// from a stored row, so that a reader that wants only the text need not build the address.
+///
+/// # Examples
+/// ```
+/// use dizhi::address::TextParts;
+/// let parts = TextParts { district: "青浦区", town: "华新镇", road: Some("华腾路"),
+///     lane: Some("1288"), number: Some("3"), ..TextParts::default() };
+/// assert_eq!(parts.canonical_text(), "青浦区华新镇华腾路1288弄3号");
+/// let village = TextParts { district: "青浦区", town: "练塘镇", community: "东厍村村委会",
+///     group: Some("5"), number: Some("12"), ..TextParts::default() };
+/// assert_eq!(village.canonical_text(), "青浦区练塘镇东厍村5组12号");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextParts<'a> {
+    pub district: &'a str,
+    pub town: &'a str,
+    /// The 居/村委's name as registered (its title is dropped in the text).
+    pub community: &'a str,
+    pub group: Option<&'a str>,
+    pub road: Option<&'a str>,
+    pub lane: Option<&'a str>,
+    pub number: Option<&'a str>,
+    pub building: Option<&'a str>,
+}
+
+impl<'a> TextParts<'a> {
+    /// The levels in path order, with their values: see [`StandardAddress::levels`].
+    pub fn levels(self) -> impl Iterator<Item = (Level, &'a str)> {
+        let named = [
+            (Level::District, Some(self.district)),
+            (Level::Town, Some(self.town)),
+            (
+                Level::Community,
+                self.road
+                    .is_none()
+                    .then(|| community_address_name(self.community)),
+            ),
+        ];
+        let optional = [
+            (Level::Group, self.group),
+            (Level::Road, self.road),
+            (Level::Lane, self.lane),
+            (Level::Number, self.number),
+            (Level::Building, self.building),
+        ];
+        named
+            .into_iter()
+            .filter(|(_, v)| v.is_some_and(|v| !v.is_empty()))
+            .chain(optional.into_iter().filter(|(_, v)| v.is_some()))
+            .filter_map(|(level, v)| v.map(|v| (level, v)))
+    }
+
+    /// The canonical full text: see [`StandardAddress::canonical_text`].
+    pub fn canonical_text(self) -> String {
         let mut out = String::new();
         for (level, value) in self.levels() {
             out.push_str(value);

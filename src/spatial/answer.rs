@@ -169,12 +169,12 @@ pub fn building_answer(
 
 fn addresses_of(store: &Store, building_id: &str, crs: Crs) -> store::Result<Vec<AddressRef>> {
     Ok(store
-        .addresses_of_building(building_id)?
+        .address_lines_of_building(building_id)?
         .into_iter()
         .map(|a| {
             let p = a.point.map(|p| crs.from_wgs84(p.x(), p.y()));
             AddressRef {
-                address: a.canonical_text(),
+                address: a.text,
                 id: a.id,
                 lon: p.map(|p| round7(p.0)),
                 lat: p.map(|p| round7(p.1)),

@@ -56,7 +56,7 @@ pub(super) async fn map(
             let truncated = found.len() > MAX_MAP_FEATURES || roads.len() > MAX_MAP_FEATURES;
             let mut buildings = Vec::with_capacity(found.len().min(MAX_MAP_FEATURES));
             for b in found.into_iter().take(MAX_MAP_FEATURES) {
-                let addresses = store.addresses_of_building(&b.id)?;
+                let addresses = store.address_lines_of_building(&b.id)?;
                 let geometry =
                     geojson::Geometry::new(geojson::GeometryValue::from(&footprint_in(b, crs)));
                 buildings.push(json!({
@@ -67,7 +67,7 @@ pub(super) async fn map(
                         "building_id": b.id,
                         "kind": b.kind.as_str(),
                         "floors": b.floors,
-                        "address": addresses.first().map(|a| a.canonical_text()),
+                        "address": addresses.first().map(|a| a.text.as_str()),
                         "address_count": addresses.len(),
                     },
                 }));
