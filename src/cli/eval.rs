@@ -31,6 +31,11 @@ pub enum BenchCommand {
         /// Write every query's time on one thread (microseconds, tab, query), slowest first.
         #[arg(long)]
         times: Option<PathBuf>,
+        /// First answer this many other queries (made with the next seed), untimed: the
+        /// latency of a server that has been answering for a while, not of a fresh process
+        /// meeting every page of the index for the first time.
+        #[arg(long, default_value_t = 0)]
+        warmup: usize,
     },
     /// Reverse-look-up seeded points (half beside a building, half anywhere in the data's
     /// extent) as `GET /v1/reverse` does: latency on one thread and throughput.
@@ -47,6 +52,10 @@ pub enum BenchCommand {
         /// Threads for the throughput run (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// First look up this many other points (made with the next seed), untimed: the
+        /// latency of a server that has been answering for a while.
+        #[arg(long, default_value_t = 0)]
+        warmup: usize,
     },
 }
 
@@ -105,13 +114,26 @@ pub fn bench(data: &Path, what: BenchCommand) -> CliResult {
             failures,
             queries_out,
             times,
-        } => bench_normalize(data, queries, seed, threads, failures, queries_out, times),
+            warmup,
+        } => bench_normalize(
+            data,
+            NormalizeRun {
+                queries,
+                seed,
+                warmup,
+                threads,
+            },
+            failures,
+            queries_out,
+            times,
+        ),
         BenchCommand::Reverse {
             points,
             seed,
             radius,
             threads,
-        } => bench_reverse(data, points, seed, radius, threads),
+            warmup,
+        } => bench_reverse(data, points, seed, radius, threads, warmup),
     }
 }
 
@@ -126,6 +148,7 @@ fn bench_reverse(
     seed: u64,
     radius: f64,
     threads: Option<usize>,
+    warmup: usize,
 ) -> CliResult {
     let opened = std::time::Instant::now();
     let store = dizhi::store::Store::open(data)?;
@@ -136,6 +159,20 @@ fn bench_reverse(
         data.display(),
         opened.elapsed().as_secs_f64()
     );
+    if warmup > 0 {
+        let store = dizhi::store::Store::open(data)?;
+        for (lon, lat) in dizhi::eval::reverse::points(&index, warmup, seed.wrapping_add(1)) {
+            std::hint::black_box(dizhi::spatial::answer::reverse_answer(
+                &index,
+                &store,
+                lon,
+                lat,
+                dizhi::spatial::Crs::Wgs84,
+                radius,
+            )?);
+        }
+        println!("warmed up with {warmup} other points");
+    }
     let points = dizhi::eval::reverse::points(&index, points, seed);
     let report = dizhi::eval::reverse::run(
         &index,
@@ -148,12 +185,18 @@ fn bench_reverse(
     Ok(())
 }
 
+/// How many queries `dizhi bench normalize` makes and times, and how many it answers first.
+struct NormalizeRun {
+    queries: usize,
+    seed: u64,
+    warmup: usize,
+    threads: Option<usize>,
+}
+
 /// `dizhi bench normalize`.
 fn bench_normalize(
     data: &Path,
-    queries: usize,
-    seed: u64,
-    threads: Option<usize>,
+    run: NormalizeRun,
     failures: Option<PathBuf>,
     queries_out: Option<PathBuf>,
     times: Option<PathBuf>,
@@ -167,7 +210,19 @@ fn bench_normalize(
         opened.elapsed().as_secs_f64()
     );
     let store = dizhi::store::Store::open(data)?;
-    let qs = dizhi::eval::noisy::noisy_queries(&store, &dicts, queries, seed)?;
+    if run.warmup > 0 {
+        let warm = dizhi::eval::noisy::noisy_queries(
+            &store,
+            &dicts,
+            run.warmup,
+            run.seed.wrapping_add(1),
+        )?;
+        for q in &warm {
+            std::hint::black_box(matcher.normalize(&q.text)?);
+        }
+        println!("warmed up with {} other queries", warm.len());
+    }
+    let qs = dizhi::eval::noisy::noisy_queries(&store, &dicts, run.queries, run.seed)?;
     if let Some(path) = queries_out {
         use std::io::Write;
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -175,7 +230,7 @@ fn bench_normalize(
             writeln!(f, "{}", serde_json::to_string(q)?)?;
         }
     }
-    let report = dizhi::eval::normalize::run(&matcher, &qs, all_cores(threads))?;
+    let report = dizhi::eval::normalize::run(&matcher, &qs, all_cores(run.threads))?;
     print!("{}", report.to_text());
     if let Some(path) = failures {
         use std::io::Write;
