@@ -299,7 +299,8 @@ impl Matcher {
             return Ok(m);
         }
         // The input as written, the door required: when no address has it, another reading
-        // (a run of digits cut, a range of doors, a dash read as 弄) is tried before the partial answers are read,
+        // (a run of digits cut, a range of doors, a dash read as 弄, a door said twice) is tried
+        // before the partial answers are read,
         // which only the input as written falls back to.
         let mut judged = self.ranked(&searcher, &anchors, &wanted, true)?;
         let mut reading_factor = 1.0;
@@ -310,7 +311,10 @@ impl Matcher {
                 Some(r) => Some(r),
                 None => match self.door_range_reading(&searcher, p, &anchors, &wanted)? {
                     Some(r) => Some(r),
-                    None => self.dash_lane_reading(&searcher, p, &anchors, &wanted)?,
+                    None => match self.dash_lane_reading(&searcher, p, &anchors, &wanted)? {
+                        Some(r) => Some(r),
+                        None => self.door_twice_reading(&searcher, p, &anchors, &wanted)?,
+                    },
                 },
             }
         };

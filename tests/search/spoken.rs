@@ -111,6 +111,20 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         Some("A00012402"),
     ),
     ("商榻太平村一组一", MatchLevel::Number, Some("A00015001")),
+    // a door said twice on a road whose doors are in lanes: the first 号 stands for 弄
+    ("淀山湖大道468号1号", MatchLevel::Number, Some("A00000001")),
+    (
+        "淀山湖大道468号弄1号",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    // a village group by its formal title
+    (
+        "太平村第1村民小组1号",
+        MatchLevel::Number,
+        Some("A00015001"),
+    ),
+    ("太平村1村民组1号", MatchLevel::Number, Some("A00015001")),
     // said aloud and not in the library: still no door
     ("淀山湖大道九九九九九", MatchLevel::Road, None),
 ];

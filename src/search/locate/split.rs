@@ -183,9 +183,7 @@ impl Matcher {
             return Ok(None);
         };
         let (lane, door) = (lane.as_str(), door.as_str());
-        let digits =
-            |s: &str| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(lane) || !digits(door) {
+        if !door_digits(lane) || !door_digits(door) {
             return Ok(None);
         }
         let mut cut = w.clone();
@@ -214,6 +212,69 @@ impl Matcher {
             factor: 0.95,
         }))
     }
+
+    /// 中诸路117号3号 (or 淀山湖大道468号弄2号) for 中诸路117弄3号: on a road with no 弄 said, a
+    /// door said twice — the second with a bare 号, right after the first — is read as lane and
+    /// door when the library holds that door and not the door as written.
+    pub(super) fn door_twice_reading(
+        &self,
+        searcher: &Searcher,
+        p: &Parse,
+        anchors: &[Anchor],
+        w: &Wanted,
+    ) -> Result<Option<Reading>> {
+        if w.road.is_none() || w.lane.is_some() {
+            return Ok(None);
+        }
+        let Some(i) = p.components.iter().position(|c| c.level == Level::Number) else {
+            return Ok(None);
+        };
+        let mut next = p.components[i + 1..].iter().peekable();
+        // A 弄 said after the first 号 stands alone (the parser keeps it as a name).
+        let stray_lane = next.next_if(|c| c.level == Level::Poi && c.value == "弄");
+        let Some(second) = next.next() else {
+            return Ok(None);
+        };
+        let first = &p.components[i];
+        let said_twice = second.level == Level::Building
+            && second.text.ends_with('号')
+            && second.start == stray_lane.map_or(first.end, |l| l.end);
+        if !said_twice || !door_digits(&first.value) || !door_digits(&second.value) {
+            return Ok(None);
+        }
+        let mut cut = w.clone();
+        cut.lane = Some(first.value.clone());
+        cut.number = Some(second.value.clone());
+        cut.building = None;
+        if stray_lane.is_some() && cut.poi.as_deref() == Some("弄") {
+            cut.poi = None;
+        }
+        let judged = self.ranked(searcher, anchors, &cut, true)?;
+        if !names_an_address(&judged) {
+            return Ok(None);
+        }
+        let from: String = p
+            .input
+            .chars()
+            .skip(first.start)
+            .take(second.end - first.start)
+            .collect();
+        Ok(Some(Reading {
+            correction: Correction {
+                from,
+                to: format!("{}弄{}号", first.value, second.value),
+                why: CorrectionKind::Variant,
+            },
+            wanted: cut,
+            judged,
+            factor: 0.95,
+        }))
+    }
+}
+
+/// Whether `s` can be a lane or door number as written: one to five digits.
+fn door_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Whether the best candidate of a reading is pinned to an address of the library.
