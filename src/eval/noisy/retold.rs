@@ -1,7 +1,7 @@
 //! A query retold as an operator types it or a caller's own hand writes it: a label or a sentence
 //! before the address (报修地址：, 你好，我这里是), a space between a number and its marker, 幢
 //! typed by its sound (撞), 弄 by its Shanghai sound (龙), a group by its longer name (小组,
-//! 生产队), "on" the road before the door (路上), a road's side left out (青利路 for 青利南路).
+//! 生产队, 村民小组), "on" the road before the door (路上), a road's side left out (青利路 for 青利南路).
 //!
 //! Drawn from a random stream of its own, applied to the finished text: the queries the first
 //! stream makes stay as they were, and some of them are retold.
@@ -66,7 +66,10 @@ pub(super) fn retell(
         s = replace_after_digit(
             &s,
             '组',
-            ["小组", "生产队"].choose(rng).copied().unwrap_or("小组"),
+            ["小组", "生产队", "村民小组"]
+                .choose(rng)
+                .copied()
+                .unwrap_or("小组"),
         );
         noise.push("group_long_name".into());
     }
