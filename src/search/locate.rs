@@ -292,7 +292,13 @@ impl Matcher {
         m.detail = wanted.detail.clone();
         self.number_glued_to_name(&mut wanted);
         let searcher = self.index.reader.searcher();
-        let anchors = self.anchors(&wanted);
+        // 白鹤青龙16-260: a village said without 村 before a dashed pair is read as that village's
+        // group and door first, when the library has them (else the name stays what was said).
+        let village_read = self.bare_village_dash_reading(&searcher, p, &wanted)?;
+        let anchors = match &village_read {
+            Some((village, _)) => village.clone(),
+            None => self.anchors(&wanted),
+        };
         if anchors.is_empty() {
             self.admin_only(&mut m, &wanted);
             m.corrections = corrections;
@@ -302,9 +308,14 @@ impl Matcher {
         // (a run of digits cut, a range of doors, a dash read as 弄, a door said twice) is tried
         // before the partial answers are read,
         // which only the input as written falls back to.
-        let mut judged = self.ranked(&searcher, &anchors, &wanted, true)?;
+        let mut judged = match &village_read {
+            Some(_) => Vec::new(),
+            None => self.ranked(&searcher, &anchors, &wanted, true)?,
+        };
         let mut reading_factor = 1.0;
-        let read_again = if judged.first().is_some_and(|j| j.pinned) {
+        let read_again = if let Some((_, r)) = village_read {
+            Some(r)
+        } else if judged.first().is_some_and(|j| j.pinned) {
             None
         } else {
             match self.split_reading(&searcher, p, &anchors, &wanted)? {

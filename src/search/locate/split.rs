@@ -130,6 +130,10 @@ impl Matcher {
         if b <= a || b - a > MAX_RANGE || (b - a) % 2 != 0 {
             return Ok(None);
         }
+        // In a village with no road and no 组 said, the dash stands for 组 (胜利村3-9号).
+        if w.road.is_none() && w.community.is_some() && w.group.is_none() {
+            return Ok(None);
+        }
         let mut cut = w.clone();
         cut.number = Some(first.to_string());
         let judged = self.ranked(searcher, anchors, &cut, true)?;
@@ -165,27 +169,10 @@ impl Matcher {
         if !on_road && !in_village {
             return Ok(None);
         }
-        // 79-15号 is one door as parsed; 79-15 is door 79 and room 15.
-        let said_as_room = p.components.windows(2).find_map(|pair| {
-            let [n, r] = pair else { return None };
-            (matches!(n.level, Level::Number | Level::Building)
-                && r.level == Level::Room
-                && r.start == n.end + 1
-                && p.input.chars().nth(n.end) == Some('-'))
-            .then(|| (n.value.clone(), r.value.clone()))
-        });
-        let written = w
-            .number
-            .as_deref()
-            .and_then(|n| n.split_once('-'))
-            .map(|(a, b)| (a.to_string(), b.to_string()));
-        let Some((lane, door)) = written.clone().or(said_as_room.clone()) else {
+        let Some(dash) = dashed_pair(p, w) else {
             return Ok(None);
         };
-        let (lane, door) = (lane.as_str(), door.as_str());
-        if !door_digits(lane) || !door_digits(door) {
-            return Ok(None);
-        }
+        let (lane, door) = (dash.first.as_str(), dash.second.as_str());
         let mut cut = w.clone();
         if on_road {
             cut.lane = Some(lane.to_string());
@@ -193,7 +180,7 @@ impl Matcher {
             cut.group = Some(lane.to_string());
         }
         cut.number = Some(door.to_string());
-        if said_as_room.is_some() && written.is_none() {
+        if dash.as_room {
             cut.detail = None;
             cut.building = None;
         }
@@ -211,6 +198,66 @@ impl Matcher {
             judged,
             factor: 0.95,
         }))
+    }
+
+    /// 白鹤青龙16-260 for 青龙村16组260号: with no road, village or group said, a name said before
+    /// a dashed pair of numbers that is no compound of the library but, with 村, one of its
+    /// villages is read as that village's group and door — when the library holds that door.
+    /// Callers drop 村 (杨元12组19号), and in a village the dash stands for 组 (江南村17-1号);
+    /// read as written, the name would be a compound's stem and the pair its 幢 and room.
+    /// Returns the village's anchors with the reading.
+    pub(super) fn bare_village_dash_reading(
+        &self,
+        searcher: &Searcher,
+        p: &Parse,
+        w: &Wanted,
+    ) -> Result<Option<(Vec<Anchor>, Reading)>> {
+        if w.road.is_some() || w.community.is_some() || w.group.is_some() || w.lane.is_some() {
+            return Ok(None);
+        }
+        let Some(name) = w.poi.as_deref() else {
+            return Ok(None);
+        };
+        if name.ends_with('村')
+            || self.pois.contains(name)
+            || !self.villages.contains(&format!("{name}村"))
+        {
+            return Ok(None);
+        }
+        let Some(dash) = dashed_pair(p, w) else {
+            return Ok(None);
+        };
+        let mut cut = w.clone();
+        cut.poi = None;
+        cut.community = Some(name.to_string());
+        cut.group = Some(dash.first.clone());
+        cut.number = Some(dash.second.clone());
+        cut.building = None;
+        if dash.as_room {
+            cut.detail = None;
+        }
+        let anchors = self.anchors(&cut);
+        if anchors.is_empty() {
+            return Ok(None);
+        }
+        let judged = self.ranked(searcher, &anchors, &cut, true)?;
+        if !names_an_address(&judged) {
+            return Ok(None);
+        }
+        let correction = Correction {
+            from: format!("{}-{}", dash.first, dash.second),
+            to: format!("{}组{}号", dash.first, dash.second),
+            why: CorrectionKind::Variant,
+        };
+        Ok(Some((
+            anchors,
+            Reading {
+                correction,
+                wanted: cut,
+                judged,
+                factor: 0.95,
+            },
+        )))
     }
 
     /// 中诸路117号3号 (or 淀山湖大道468号弄2号) for 中诸路117弄3号: on a road with no 弄 said, a
@@ -270,6 +317,35 @@ impl Matcher {
             factor: 0.95,
         }))
     }
+}
+
+/// Two numbers joined by a dash (79-15): as one door as parsed (`79-15号`), or as a door and a
+/// room (`79-15`, `as_room`).
+struct DashedPair {
+    first: String,
+    second: String,
+    as_room: bool,
+}
+
+/// The dashed pair of numbers the input says, both one to five digits.
+fn dashed_pair(p: &Parse, w: &Wanted) -> Option<DashedPair> {
+    let written = w.number.as_deref().and_then(|n| n.split_once('-'));
+    let (first, second, as_room) = match written {
+        Some((a, b)) => (a.to_string(), b.to_string(), false),
+        None => p.components.windows(2).find_map(|pair| {
+            let [n, r] = pair else { return None };
+            (matches!(n.level, Level::Number | Level::Building)
+                && r.level == Level::Room
+                && r.start == n.end + 1
+                && p.input.chars().nth(n.end) == Some('-'))
+            .then(|| (n.value.clone(), r.value.clone(), true))
+        })?,
+    };
+    (door_digits(&first) && door_digits(&second)).then_some(DashedPair {
+        first,
+        second,
+        as_room,
+    })
 }
 
 /// Whether `s` can be a lane or door number as written: one to five digits.
