@@ -121,6 +121,7 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
     // a village said without 村 before a dashed group and door
     ("金泽太平1-1", MatchLevel::Number, Some("A00015001")),
     ("太平村1-1号", MatchLevel::Number, Some("A00015001")),
+    ("朱家角张巷1-2", MatchLevel::Number, Some("A00015548")),
     // a village group by its formal title
     (
         "太平村第1村民小组1号",

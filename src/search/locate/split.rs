@@ -200,9 +200,9 @@ impl Matcher {
         }))
     }
 
-    /// 白鹤青龙16-260 for 青龙村16组260号: with no road, village or group said, a name said before
-    /// a dashed pair of numbers that is no compound of the library but, with 村, one of its
-    /// villages is read as that village's group and door — when the library holds that door.
+    /// 白鹤青龙16-260 for 青龙村16组260号: with no village or group said, a name said before a
+    /// dashed pair of numbers that is no compound or road of the library but, with 村, one of
+    /// its villages is read as that village's group and door — when the library holds that door.
     /// Callers drop 村 (杨元12组19号), and in a village the dash stands for 组 (江南村17-1号);
     /// read as written, the name would be a compound's stem and the pair its 幢 and room.
     /// Returns the village's anchors with the reading.
@@ -212,11 +212,15 @@ impl Matcher {
         p: &Parse,
         w: &Wanted,
     ) -> Result<Option<(Vec<Anchor>, Reading)>> {
-        if w.road.is_some() || w.community.is_some() || w.group.is_some() || w.lane.is_some() {
+        if w.community.is_some() || w.group.is_some() || w.lane.is_some() {
             return Ok(None);
         }
-        let Some(name) = w.poi.as_deref() else {
-            return Ok(None);
+        // The name as a compound's (青龙), or as a road the library does not have (张巷: 巷 read
+        // as a lane's suffix).
+        let name = match (w.road.as_deref(), w.poi.as_deref()) {
+            (None, Some(poi)) => poi,
+            (Some(road), None) if !self.roads.contains(road) => road,
+            _ => return Ok(None),
         };
         if name.ends_with('村')
             || self.pois.contains(name)
@@ -229,6 +233,8 @@ impl Matcher {
         };
         let mut cut = w.clone();
         cut.poi = None;
+        cut.road = None;
+        cut.later_roads.clear();
         cut.community = Some(name.to_string());
         cut.group = Some(dash.first.clone());
         cut.number = Some(dash.second.clone());
