@@ -1,7 +1,8 @@
 //! A query retold as an operator types it or a caller's own hand writes it: a label or a sentence
 //! before the address (报修地址：, 你好，我这里是), a space between a number and its marker, 幢
 //! typed by its sound (撞), 弄 by its Shanghai sound (龙), a group by its longer name (小组,
-//! 生产队, 村民小组), "on" the road before the door (路上), a road's side left out (青利路 for 青利南路).
+//! 生产队, 村民小组), "on" the road before the door (路上), a road's side left out (青利路 for 青利南路),
+//! a village without 村 with its group and door joined by a dash (星浜11-619).
 //!
 //! Drawn from a random stream of its own, applied to the finished text: the queries the first
 //! stream makes stay as they were, and some of them are retold.
@@ -11,6 +12,7 @@ use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::StandardAddress;
+use crate::address::community_address_name;
 use crate::dictionaries::{ROAD_SIDES, road_stem};
 
 /// What an operator or caller puts before the address: labels and whole sentences.
@@ -61,6 +63,20 @@ pub(super) fn retell(
     if rng.random_bool(0.05) && after_digit(&s, '弄').is_some() {
         s = replace_after_digit(&s, '弄', ["龙", "隆"].choose(rng).copied().unwrap_or("龙"));
         noise.push("lane_by_sound".into());
+    }
+    // 星浜11-619 for 星浜村11组619号: the village without 村, its group and door joined by a dash.
+    if a.road.is_none()
+        && rng.random_bool(0.04)
+        && let (Some(g), Some(n)) = (&a.group, &a.number)
+        && let Some(stem) = community_address_name(&a.community.name).strip_suffix('村')
+        && stem.chars().count() >= 2
+        && !exists(stem)
+    {
+        let said = format!("{stem}村{g}组{n}号");
+        if s.contains(&said) {
+            s = s.replacen(&said, &format!("{stem}{g}-{n}"), 1);
+            noise.push("village_dash".into());
+        }
     }
     if rng.random_bool(0.1) && after_digit(&s, '组').is_some() {
         s = replace_after_digit(
