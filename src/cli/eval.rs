@@ -153,14 +153,12 @@ fn bench_reverse(
     let opened = std::time::Instant::now();
     let store = dizhi::store::Store::open(data)?;
     let index = dizhi::spatial::answer::index_from_store(&store)?;
-    drop(store);
     println!(
         "opened {} in {:.2} s",
         data.display(),
         opened.elapsed().as_secs_f64()
     );
     if warmup > 0 {
-        let store = dizhi::store::Store::open(data)?;
         for (lon, lat) in dizhi::eval::reverse::points(&index, warmup, seed.wrapping_add(1)) {
             std::hint::black_box(dizhi::spatial::answer::reverse_answer(
                 &index,
@@ -173,6 +171,7 @@ fn bench_reverse(
         }
         println!("warmed up with {warmup} other points");
     }
+    drop(store);
     let points = dizhi::eval::reverse::points(&index, points, seed);
     let report = dizhi::eval::reverse::run(
         &index,

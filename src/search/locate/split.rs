@@ -222,15 +222,16 @@ impl Matcher {
             (Some(road), None) if !self.roads.contains(road) => road,
             _ => return Ok(None),
         };
+        // The pair first: it is read from the parse, the names need the tables and a String.
+        let Some(dash) = dashed_pair(p, w) else {
+            return Ok(None);
+        };
         if name.ends_with('村')
             || self.pois.contains(name)
             || !self.villages.contains(&format!("{name}村"))
         {
             return Ok(None);
         }
-        let Some(dash) = dashed_pair(p, w) else {
-            return Ok(None);
-        };
         let mut cut = w.clone();
         cut.poi = None;
         cut.road = None;
