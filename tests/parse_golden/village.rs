@@ -64,12 +64,13 @@ pub const CASES: &[Case] = &[
             (Number, "20"),
         ],
     ),
-    // A place said before a village the dictionaries do not know: cut after its first word.
+    // A place said before a village the dictionaries do not know: cut after its first word (here
+    // an old town's stem: 商榻 for 商榻镇, now 金泽镇).
     (
         "金泽镇商榻王仙村5组",
         &[
             (Town, "金泽镇"),
-            (Poi, "商榻"),
+            (Town, "金泽镇"),
             (Community, "王仙村"),
             (Group, "5"),
         ],
@@ -81,6 +82,16 @@ pub const CASES: &[Case] = &[
             (Community, "东厍村"),
             (Group, "3"),
             (Number, "12"),
+        ],
+    ),
+    // An old town said by its stem (商榻 for 商榻镇, now 金泽镇).
+    (
+        "商榻王仙村5组20号",
+        &[
+            (Town, "金泽镇"),
+            (Community, "王仙村"),
+            (Group, "5"),
+            (Number, "20"),
         ],
     ),
 ];

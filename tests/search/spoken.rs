@@ -122,6 +122,9 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
     ("金泽太平1-1", MatchLevel::Number, Some("A00015001")),
     ("太平村1-1号", MatchLevel::Number, Some("A00015001")),
     ("朱家角张巷1-2", MatchLevel::Number, Some("A00015548")),
+    // … whose stem is also a far district's short name (太平区), or after an old town's stem
+    ("太平1-1", MatchLevel::Number, Some("A00015001")),
+    ("商榻太平1-1", MatchLevel::Number, Some("A00015001")),
     // a village group by its formal title
     (
         "太平村第1村民小组1号",

@@ -265,6 +265,21 @@ impl AdminNames {
                     })
                     .unwrap_or_default();
                 for t in targets {
+                    // 商榻 for 商榻镇 (now 金泽镇): an old town is said by its stem as a town is —
+                    // when the stem names nothing else (青浦 of 青浦镇 is the district).
+                    if t.level == Level::Town
+                        && a.to.len() == 1
+                        && let Some(stem) = strip_any(&a.from, &["街道", "镇", "乡"])
+                        && !names.by_spelling.contains_key(stem)
+                    {
+                        names.add(
+                            stem,
+                            AdminHit {
+                                short: true,
+                                ..t.clone()
+                            },
+                        );
+                    }
                     names.add(&a.from, t);
                 }
             }

@@ -240,13 +240,27 @@ impl Parser {
         {
             // 乔司|吴家村, 东州紫沙|紫铜村: a place said before the village.
             let prefix = &chars[pos..b];
+            // The towns the prefix names in the division list, by short or old name.
+            let mut towns: Vec<&str> = self
+                .admin
+                .matches_at(prefix)
+                .into_iter()
+                .filter(|(len, _)| *len == prefix.len())
+                .flat_map(|(_, hits)| hits.iter())
+                .filter(|h| h.level == Level::Town)
+                .map(|h| h.name.as_str())
+                .collect();
+            towns.sort_unstable();
+            towns.dedup();
+            let mut value: String = prefix.iter().collect();
             let level = match self.words.closing_suffix(prefix) {
                 Some((NameClass::Level(level @ (Level::Devzone | Level::Town)), _)) => level,
-                // 乔司|吴家村: a town's short name in the division list.
-                _ if self.admin.matches_at(prefix).iter().any(|(len, hits)| {
-                    *len == prefix.len() && hits.iter().any(|h| h.level == Level::Town)
-                }) =>
-                {
+                // 乔司|吴家村: a town's short name in the division list; 商榻|王仙村: an old
+                // one — one town is named by its official name, as the walk names it.
+                _ if !towns.is_empty() => {
+                    if let [one] = towns.as_slice() {
+                        value = one.to_string();
+                    }
                     Level::Town
                 }
                 // 同顺斋食府|窦店村, 东州紫沙|紫铜村: some other place, a compound or firm.
@@ -256,7 +270,7 @@ impl Parser {
                 level,
                 start: pos,
                 end: b,
-                value: prefix.iter().collect(),
+                value,
                 confidence: GLUED_BEFORE_NAME,
                 admin: None,
             });

@@ -1,7 +1,8 @@
 //! An address that names a place outside the covered area: before answering `outside`, the
 //! readings in which it is one of ours after all — a bare village or town name other districts
 //! share (东方村), a short far name that opens the address and runs into one of our names
-//! (福泉山冬路, 太平1组1号).
+//! (福泉山冬路, 太平1组1号), or a short far name with nothing but numbers after it (太平4-15: a
+//! village said without 村).
 
 use super::Matcher;
 use crate::Level;
@@ -14,6 +15,7 @@ impl Matcher {
         for local in bare_name_local(p)
             .into_iter()
             .chain(short_division_glued(p))
+            .chain(short_division_before_numbers(p))
         {
             let found = self.normalize_parse(&local)?;
             if found.level.is_address() {
@@ -84,5 +86,33 @@ fn short_division_glued(p: &Parse) -> Option<Parse> {
     glued.text = format!("{}{}", first.text, glued.text);
     glued.start = first.start;
     local.components.remove(0);
+    Some(local)
+}
+
+/// The parse read locally when it is a short division name (no suffix: 太平 for 太平区) and
+/// numbers only (太平4-15, 新和24-2): no caller of a district's hotline names a far county by its
+/// bare stem and a door; it is a name of ours said without its suffix (a village without 村), read
+/// as a compound-or-village name for the readings that try both. Nothing else is said, so the far
+/// division stays the answer when the library has no such door.
+fn short_division_before_numbers(p: &Parse) -> Option<Parse> {
+    let (first, rest) = p.components.split_first()?;
+    let short = matches!(first.level, Level::City | Level::District)
+        && first.text != first.value
+        && first.value.starts_with(first.text.as_str());
+    let numbers_only = !rest.is_empty()
+        && rest.iter().all(|c| {
+            matches!(
+                c.level,
+                Level::Number | Level::Building | Level::Room | Level::Unit
+            )
+        });
+    if !short || !numbers_only || rest[0].start != first.end {
+        return None;
+    }
+    let mut local = p.clone();
+    local.outside = None;
+    let name = &mut local.components[0];
+    name.level = Level::Poi;
+    name.value = name.text.clone();
     Some(local)
 }

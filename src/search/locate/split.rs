@@ -220,6 +220,11 @@ impl Matcher {
         let name = match (w.road.as_deref(), w.poi.as_deref()) {
             (None, Some(poi)) => poi,
             (Some(road), None) if !self.roads.contains(road) => road,
+            // 金泽18-28: a village named after its town (金泽村 in 金泽镇), said by the stem alone.
+            (None, None) => match town_said_by_stem(p) {
+                Some(stem) => stem,
+                None => return Ok(None),
+            },
             _ => return Ok(None),
         };
         // The pair first: it is read from the parse, the names need the tables and a String.
@@ -353,6 +358,13 @@ fn dashed_pair(p: &Parse, w: &Wanted) -> Option<DashedPair> {
         second,
         as_room,
     })
+}
+
+/// The stem a town is said by (金泽 for 金泽镇), when the last town of the parse is said so.
+fn town_said_by_stem(p: &Parse) -> Option<&str> {
+    let town = p.components.iter().rev().find(|c| c.level == Level::Town)?;
+    (town.text != town.value && town.value.starts_with(town.text.as_str()))
+        .then_some(town.text.as_str())
 }
 
 /// Whether `s` can be a lane or door number as written: one to five digits.
