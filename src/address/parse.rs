@@ -247,7 +247,8 @@ impl Parse {
                 let named = &mut out.components[k];
                 named.start = glued.start;
                 named.text = format!("{}{}", glued.text, named.text);
-                named.value = format!("{}{}", glued.value, named.value);
+                // As written: a glued town's value is its official name (商榻 → 金泽镇).
+                named.value = format!("{}{}", glued.text, named.value);
             }
             k += 1;
         }
