@@ -118,6 +118,12 @@ const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
         MatchLevel::Number,
         Some("A00000001"),
     ),
+    // … or the second as a building (a lane's doors are its buildings to those who live there)
+    (
+        "淀山湖大道468号1号楼",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
     // a village said without 村 before a dashed group and door
     ("金泽太平1-1", MatchLevel::Number, Some("A00015001")),
     ("太平村1-1号", MatchLevel::Number, Some("A00015001")),

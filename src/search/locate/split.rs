@@ -272,9 +272,10 @@ impl Matcher {
         )))
     }
 
-    /// 中诸路117号3号 (or 淀山湖大道468号弄2号) for 中诸路117弄3号: on a road with no 弄 said, a
-    /// door said twice — the second with a bare 号, right after the first — is read as lane and
-    /// door when the library holds that door and not the door as written.
+    /// 中诸路117号3号 (or 淀山湖大道468号弄2号, 中诸路117号3号楼) for 中诸路117弄3号: on a road
+    /// with no 弄 said, a door said twice — the second with a bare 号 or as a building, right
+    /// after the first — is read as lane and door when the library holds that door and not the
+    /// door as written (with its building).
     pub(super) fn door_twice_reading(
         &self,
         searcher: &Searcher,
@@ -295,8 +296,9 @@ impl Matcher {
             return Ok(None);
         };
         let first = &p.components[i];
+        // The second said as a door (3号) or as a building (3号楼, 3栋, 3幢): in a lane, callers
+        // call the lane's doors buildings.
         let said_twice = second.level == Level::Building
-            && second.text.ends_with('号')
             && second.start == stray_lane.map_or(first.end, |l| l.end);
         if !said_twice || !door_digits(&first.value) || !door_digits(&second.value) {
             return Ok(None);
