@@ -27,6 +27,9 @@ pub struct ReverseReport {
     pub latency: [Duration; 4],
     /// The same over the lookups that found a building (they read the store): p50, p99.
     pub found_latency: [Duration; 2],
+    /// p50 and p99 of the lookups that found no building: a district with more of its area
+    /// built on has more of the first kind, so compare sizes kind by kind.
+    pub empty_latency: [Duration; 2],
     /// Lookups per second on one thread, and over `threads` threads (a store connection each).
     pub single_thread_rate: f64,
     pub parallel_rate: f64,
@@ -71,6 +74,7 @@ pub fn run(
     let store = open()?;
     let mut times = Vec::with_capacity(points.len());
     let mut found_times = Vec::new();
+    let mut empty_times = Vec::new();
     let mut found = 0;
     let mut addresses = 0;
     let started = Instant::now();
@@ -82,6 +86,8 @@ pub fn run(
         if a.building_id.is_some() {
             found += 1;
             found_times.push(took);
+        } else {
+            empty_times.push(took);
         }
         addresses += a.addresses.len();
     }
@@ -119,6 +125,7 @@ pub fn run(
 
     times.sort();
     found_times.sort();
+    empty_times.sort();
     let pct = |p: f64| super::percentile(&times, p);
     Ok(ReverseReport {
         points: points.len(),
@@ -134,6 +141,10 @@ pub fn run(
         found_latency: [
             super::percentile(&found_times, 0.5),
             super::percentile(&found_times, 0.99),
+        ],
+        empty_latency: [
+            super::percentile(&empty_times, 0.5),
+            super::percentile(&empty_times, 0.99),
         ],
         single_thread_rate: single,
         parallel_rate: parallel,
@@ -168,6 +179,12 @@ impl ReverseReport {
             "latency of those that found a building: p50 {:.3} ms, p99 {:.3} ms",
             ms(self.found_latency[0]),
             ms(self.found_latency[1])
+        );
+        let _ = writeln!(
+            s,
+            "latency of those that found none: p50 {:.3} ms, p99 {:.3} ms",
+            ms(self.empty_latency[0]),
+            ms(self.empty_latency[1])
         );
         let _ = writeln!(
             s,

@@ -275,6 +275,15 @@ CREATE TABLE address_evidence (
 );
 CREATE UNIQUE INDEX address_evidence_door_key ON address_evidence(door_key);
 "#,
+    // 6: a building's addresses as answers list them, read from the index alone: a reverse lookup
+    // at 10M addresses made one table lookup per address (3.1 per building) after the index's.
+    // It serves every lookup by building the old index served.
+    r#"
+DROP INDEX addresses_building_id;
+CREATE INDEX addresses_building_lines ON addresses(
+    building_id, id, district, town, community, grp, road, lane, number, building, lon, lat
+);
+"#,
 ];
 
 /// The schema version this dizhi writes: the number of [`MIGRATIONS`].
