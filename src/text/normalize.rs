@@ -123,19 +123,29 @@ fn starts_number_marker(rest: &[char]) -> bool {
 }
 
 /// Whether a numeral run with no marker after it is a door or room number said aloud with the
-/// marker dropped (沪蒸路三五, 八五弄六, 一六组四九, 28号四零三): it follows a road, lane, group or
-/// door marker and nothing but a separator, a place word or the end of the text comes after it.
+/// marker dropped (沪蒸路三五, 八五弄六, 一六组四九, 28号四零三, 二号楼三零二): it follows a road,
+/// lane, group, door, building or unit marker and nothing but a separator, a place word or the end
+/// of the text comes after it.
 /// A run inside a name (三元村, 六里桥) has a name character after it and stays as written.
 fn spoken_door(before: &[char], after: &[char]) -> bool {
     // Pauses between the marker and the number (二三组 一二七四, 胜中路。四百一十六) are skipped.
     let pause =
         |c: &char| c.is_whitespace() || c.is_ascii_punctuation() || matches!(c, '，' | '。' | '、');
-    let Some(&prev) = before.iter().rev().find(|c| !pause(c)) else {
+    let Some(k) = before.iter().rposition(|c| !pause(c)) else {
         return false;
+    };
+    let prev = before[k];
+    // 二号楼三零二, 3楼五零二, 2单元六零一: a room after a building, floor or unit marker.
+    let before_prev = k.checked_sub(1).map(|i| before[i]);
+    let building_or_unit = match prev {
+        '楼' => before_prev.is_some_and(|c| c == '号' || c.is_ascii_digit() || is_numeral(c)),
+        '元' => before_prev == Some('单'),
+        _ => false,
     };
     // After a pause, any name may come before the door (龙溪名邸。十七): the numerals stand alone.
     let paused = before.last().is_some_and(|&c| is_pause(c)) && super::is_han(prev);
     let marker_before = paused
+        || building_or_unit
         || matches!(
             prev,
             '路' | '街' | '巷' | '弄' | '组' | '号' | '道' | '幢' | '栋' | '队' | '村'

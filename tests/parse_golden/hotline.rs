@@ -104,6 +104,21 @@ pub const CASES: &[Case] = &[
             (Number, "3"),
         ],
     ),
+    // A room said aloud after a building or unit, its 室 dropped.
+    (
+        "长锦苑二号楼三零二",
+        &[(Poi, "长锦苑"), (Building, "2"), (Room, "302")],
+    ),
+    (
+        "华腾路1288弄3号2单元六零一",
+        &[
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Number, "3"),
+            (Unit, "2"),
+            (Room, "601"),
+        ],
+    ),
 ];
 
 #[test]
