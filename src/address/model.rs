@@ -47,6 +47,11 @@ impl Component {
         }
     }
 
+    /// Whether the name is said by its stem, the suffix left off (太平 for 太平区, 金泽 for 金泽镇).
+    pub(crate) fn said_by_stem(&self) -> bool {
+        self.text != self.value && self.value.starts_with(self.text.as_str())
+    }
+
     /// The part of `input` this component's span covers.
     pub fn span_text(&self, input: &str) -> String {
         input
@@ -290,7 +295,7 @@ impl<'a> TextParts<'a> {
         named
             .into_iter()
             .filter(|(_, v)| v.is_some_and(|v| !v.is_empty()))
-            .chain(optional.into_iter().filter(|(_, v)| v.is_some()))
+            .chain(optional)
             .filter_map(|(level, v)| v.map(|v| (level, v)))
     }
 

@@ -59,8 +59,7 @@ fn short_division_glued(p: &Parse) -> Option<Parse> {
         return None;
     };
     let short = matches!(first.level, Level::City | Level::District)
-        && first.text != first.value
-        && first.value.starts_with(first.text.as_str())
+        && first.said_by_stem()
         && first.end == next.start
         && matches!(
             next.level,
@@ -96,9 +95,7 @@ fn short_division_glued(p: &Parse) -> Option<Parse> {
 /// division stays the answer when the library has no such door.
 fn short_division_before_numbers(p: &Parse) -> Option<Parse> {
     let (first, rest) = p.components.split_first()?;
-    let short = matches!(first.level, Level::City | Level::District)
-        && first.text != first.value
-        && first.value.starts_with(first.text.as_str());
+    let short = matches!(first.level, Level::City | Level::District) && first.said_by_stem();
     let numbers_only = !rest.is_empty()
         && rest.iter().all(|c| {
             matches!(

@@ -365,8 +365,7 @@ fn dashed_pair(p: &Parse, w: &Wanted) -> Option<DashedPair> {
 /// The stem a town is said by (金泽 for 金泽镇), when the last town of the parse is said so.
 fn town_said_by_stem(p: &Parse) -> Option<&str> {
     let town = p.components.iter().rev().find(|c| c.level == Level::Town)?;
-    (town.text != town.value && town.value.starts_with(town.text.as_str()))
-        .then_some(town.text.as_str())
+    town.said_by_stem().then_some(town.text.as_str())
 }
 
 /// Whether `s` can be a lane or door number as written: one to five digits.
