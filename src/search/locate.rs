@@ -78,6 +78,16 @@ impl Wanted {
                 .collect(),
             ..Wanted::default()
         };
+        // 青龙大队18小队: a village by its commune-era name, known by the group after it (a
+        // 交警大队 has none).
+        if w.community.is_none()
+            && w.group.is_some()
+            && let Some(stem) = w.poi.as_deref().and_then(|n| n.strip_suffix("大队"))
+            && stem.chars().count() >= 2
+        {
+            w.community = Some(format!("{}村", stem.trim_end_matches("生产")));
+            w.poi = None;
+        }
         if w.town.is_none() {
             w.town = p
                 .inferred
@@ -340,7 +350,7 @@ impl Matcher {
             reading_factor = r.factor;
             corrections.push(r.correction);
         }
-        let Some(best) = judged.first().cloned() else {
+        let Some(mut best) = judged.first().cloned() else {
             self.admin_only(&mut m, &wanted);
             m.corrections = corrections;
             return Ok(m);
@@ -349,6 +359,22 @@ impl Matcher {
             .iter()
             .find(|a| hit_value(&best.hit, a) == Some(a.value.as_str()))
             .unwrap_or(&anchors[0]);
+        // 春泉派出所, 翠春小学: a place named alone that the library holds at one address (a
+        // school, a police station) names that address.
+        let nothing_below = wanted.lane.is_none()
+            && wanted.number.is_none()
+            && wanted.group.is_none()
+            && wanted.building.is_none();
+        if best.level == MatchLevel::Poi
+            && !best.pinned
+            && nothing_below
+            && best.hit.number.is_some()
+            && hit_value(&best.hit, anchor) == Some(anchor.value.as_str())
+            && searcher.doc_freq(&tantivy::Term::from_field_text(anchor.field, &anchor.value))? == 1
+        {
+            best.pinned = true;
+            best.level = MatchLevel::Number;
+        }
         if let Some(c) = &anchor.correction {
             corrections.push(c.clone());
         }
@@ -474,23 +500,31 @@ impl Matcher {
         pinned_only: bool,
     ) -> Result<Vec<Judged>> {
         let hits = self.retrieve(searcher, anchors, wanted, pinned_only)?;
-        let mut judged: Vec<Judged> = hits
-            .into_iter()
-            .map(|hit| {
-                let anchor = anchors
-                    .iter()
-                    .find(|a| hit_value(&hit, a) == Some(a.value.as_str()))
-                    .unwrap_or(&anchors[0]);
-                judge(hit, anchor, wanted)
-            })
-            .collect();
-        judged.sort_by(|a, b| {
+        let better = |a: &Judged, b: &Judged| {
             a.level
                 .cmp(&b.level)
                 .then(b.pinned.cmp(&a.pinned))
                 .then(b.score.total_cmp(&a.score))
                 .then(a.hit.id.cmp(&b.hit.id))
-        });
+        };
+        // A hit may carry several anchors' names (兴康路 and 明霞府, its compound on that road):
+        // it is judged as the one that takes it deepest.
+        let mut judged: Vec<Judged> = hits
+            .into_iter()
+            .filter_map(|hit| {
+                let mut carried = anchors
+                    .iter()
+                    .filter(|a| hit_value(&hit, a) == Some(a.value.as_str()))
+                    .peekable();
+                if carried.peek().is_none() {
+                    return Some(judge(hit, &anchors[0], wanted));
+                }
+                carried
+                    .map(|a| judge(hit.clone(), a, wanted))
+                    .min_by(better)
+            })
+            .collect();
+        judged.sort_by(better);
         Ok(judged)
     }
 

@@ -113,7 +113,9 @@ fn starts_number_marker(rest: &[char]) -> bool {
         }
         '单' => rest.get(1) == Some(&'元'),
         '支' => rest.get(1) == Some(&'弄'),
-        '小' => rest.get(1) == Some(&'组'),
+        // 六队, 十八小队: the village group by its older names.
+        '队' => true,
+        '小' => matches!(rest.get(1), Some('组' | '队')),
         '生' => rest.get(1..3) == Some(&['产', '队'][..]),
         // 四六八龙二号: 弄 by its sound between two numbers.
         '龙' | '隆' | '农' => number_follows(&rest[1..]),
@@ -324,6 +326,7 @@ mod tests {
             "龙华路1号 3龙 农家乐"
         );
         assert_eq!(normalize("十九小组 三生产队").text(), "19小组 3生产队");
+        assert_eq!(normalize("六队 十八小队 廿二组").text(), "6队 18小队 22组");
         assert_eq!(normalize("三小学").text(), "三小学");
     }
 

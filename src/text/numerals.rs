@@ -33,7 +33,7 @@ pub fn multiplier(c: char) -> Option<u64> {
 
 /// Whether `c` is a numeral: a digit or a multiplier.
 pub fn is_numeral(c: char) -> bool {
-    digit(c).is_some() || multiplier(c).is_some()
+    digit(c).is_some() || multiplier(c).is_some() || matches!(c, '廿' | '卅')
 }
 
 /// The value of a run of numerals: digit by digit (一二八八 → 1288) when it has no multiplier,
@@ -51,6 +51,18 @@ pub fn is_numeral(c: char) -> bool {
 pub fn to_digits(run: &[char]) -> Option<String> {
     if run.is_empty() || !run.iter().all(|&c| is_numeral(c)) {
         return None;
+    }
+    // 廿二组, 一百廿三号: 廿 and 卅 are twenty and thirty, said as one character.
+    if run.iter().any(|&c| matches!(c, '廿' | '卅')) {
+        let spelled: Vec<char> = run
+            .iter()
+            .flat_map(|&c| match c {
+                '廿' => vec!['二', '十'],
+                '卅' => vec!['三', '十'],
+                c => vec![c],
+            })
+            .collect();
+        return to_digits(&spelled);
     }
     if run.iter().all(|&c| digit(c).is_some()) {
         if run.contains(&'两') && run.len() > 1 {
@@ -166,5 +178,9 @@ mod tests {
         assert_eq!(to_digits(&['两', '两']), None);
         assert_eq!(to_digits(&['三', 'a']), None);
         assert_eq!(to_digits(&['十']).as_deref(), Some("10"));
+        assert_eq!(to_digits(&['廿', '二']).as_deref(), Some("22"));
+        assert_eq!(to_digits(&['廿']).as_deref(), Some("20"));
+        assert_eq!(to_digits(&['一', '百', '廿', '三']).as_deref(), Some("123"));
+        assert_eq!(to_digits(&['卅', '一']).as_deref(), Some("31"));
     }
 }

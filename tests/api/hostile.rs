@@ -778,6 +778,11 @@ fn the_data_dir_the_keys_and_the_jobs_are_private() {
         if name.contains("/index/") {
             continue;
         }
+        // The batch job runs on while the tree is walked: a file it has since removed (a
+        // journal, a finished part) has no mode to hold.
+        if !entry.exists() {
+            continue;
+        }
         assert_eq!(mode(&entry) & 0o077, 0, "{name} is {:o}", mode(&entry));
         let parent = entry.parent().unwrap();
         if !parent.to_string_lossy().contains("/index") {

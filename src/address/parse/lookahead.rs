@@ -178,7 +178,7 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('组', Some('团')) => (Level::Subpoi, 2),
         ('组', _) | ('队', _) => (Level::Group, 1),
         // 19小组, 19生产队: the village group by its full or older name.
-        ('小', Some('组')) => (Level::Group, 2),
+        ('小', Some('组' | '队')) => (Level::Group, 2),
         // 13村民小组, 13村民组: its formal title, as registers and committees write it.
         ('村', Some('民')) if rest.get(2..4) == Some(&['小', '组'][..]) => (Level::Group, 4),
         ('村', Some('民')) if rest.get(2) == Some(&'组') => (Level::Group, 3),

@@ -56,8 +56,15 @@ impl Matcher {
             .find(|r| self.roads.contains(r))
             .or(w.road.as_ref());
         if let Some(road) = road {
-            let found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
+            let mut found = self.resolve(road, MatchLevel::Road, f.road, &self.roads);
             if !found.is_empty() {
+                // 兴康路明霞府18号: a compound named on its road with no 弄 stands for the lane;
+                // its doors are asked too, and the rerank prefers the hit that has both names.
+                if w.lane.is_none()
+                    && let Some(poi) = &w.poi
+                {
+                    found.extend(self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois));
+                }
                 return found;
             }
         }
@@ -116,6 +123,28 @@ impl Matcher {
             .unwrap_or_default()
     }
 
+    /// The compounds whose stem is the stem of `name` under another generic end.
+    fn suffix_swapped(&self, name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
+        let mut suffixes = self.parser.compound_suffixes();
+        suffixes.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+        let Some(stem) = suffixes
+            .iter()
+            .find_map(|s| name.strip_suffix(s.as_str()))
+            .filter(|stem| stem.chars().count() >= 2)
+        else {
+            return Vec::new();
+        };
+        table
+            .by_compound_stem(stem)
+            .into_iter()
+            .filter(|n| *n != name)
+            .map(|n| {
+                let why = CorrectionKind::Variant;
+                Anchor::corrected(exact, MatchLevel::Poi, name, n, why, COMPOUND_STEM)
+            })
+            .collect()
+    }
+
     fn resolve(
         &self,
         name: &str,
@@ -149,9 +178,31 @@ impl Matcher {
                 Some(stem) => stem.to_string(),
                 None => format!("{name}小区"),
             }),
+            // 青龙大队: a village by its commune-era name.
+            MatchLevel::Community if name.ends_with("大队") => Some(format!(
+                "{}村",
+                name.trim_end_matches("大队").trim_end_matches("生产")
+            )),
             MatchLevel::Community if !name.ends_with('村') => Some(format!("{name}村")),
             _ => None,
         };
+        // 翠春小学 for 青浦区翠春小学: a public place the library names after its district.
+        if level == MatchLevel::Poi {
+            let found: Vec<Anchor> = self
+                .coverage
+                .districts()
+                .iter()
+                .map(|d| format!("{}{name}", d.name))
+                .filter(|full| table.contains(full))
+                .map(|full| {
+                    let why = CorrectionKind::Variant;
+                    Anchor::corrected(exact, level, name, &full, why, 0.99)
+                })
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
         if let Some(other) = other {
             let found = self.resolve_direct(&other, level, exact, table, false);
             if !found.is_empty() {
@@ -195,6 +246,14 @@ impl Matcher {
                         })
                         .collect(),
                 );
+            }
+        }
+        // 泰长家园 for 泰长花园, 湖胜小区 for 湖胜苑: a compound said by its own name with
+        // another generic end; the stem's compounds before any name one character off.
+        if level == MatchLevel::Poi {
+            let swapped = self.suffix_swapped(name, exact, table);
+            if !swapped.is_empty() {
+                return swapped;
             }
         }
         let roads = level == MatchLevel::Road;

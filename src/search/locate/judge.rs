@@ -81,6 +81,20 @@ pub(super) fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
         Some(t) if *t != hit.town => 0.75,
         _ => 1.0,
     };
+    // Road and compound both said with no 弄 (兰福街翠湖景苑12号): the hit that has only one
+    // of them (兰福街12号, a shop) is less sure than the compound's door on that road.
+    let other_name = |said: &Option<String>, held: &Option<String>| {
+        said.is_some() && held.is_some() && said != held
+    };
+    let pair_factor = if w.lane.is_none()
+        && w.road.is_some()
+        && w.poi.is_some()
+        && (other_name(&w.poi, &hit.poi) || hit.poi.is_none() || other_name(&w.road, &hit.road))
+    {
+        0.9
+    } else {
+        1.0
+    };
     let district_factor = match &w.district_code {
         Some(d) if !hit.town_code.starts_with(d.as_str()) => 0.75,
         _ => 1.0,
@@ -89,7 +103,7 @@ pub(super) fn judge(hit: Hit, anchor: &Anchor, w: &Wanted) -> Judged {
         hit,
         level,
         pinned,
-        score: base * anchor.factor * town_factor * district_factor,
+        score: base * anchor.factor * town_factor * district_factor * pair_factor,
     }
 }
 

@@ -18,7 +18,7 @@ impl Matcher {
             .chain(short_division_before_numbers(p))
         {
             let found = self.normalize_parse(&local)?;
-            if found.level.is_address() {
+            if found.level.is_address() || self.names_a_place_of_ours(&local, &found) {
                 return Ok(found);
             }
         }
@@ -26,6 +26,25 @@ impl Matcher {
         m.address = Some(o.name.clone());
         m.score = 0.95;
         Ok(m)
+    }
+
+    /// 兴宁华庭, 安康公馆 alone: a local reading that finds, with no correction, a road,
+    /// compound or village the library holds by the very name the reading glued (a far county's
+    /// stem opening one of our names). Said with no door, the name is the whole answer.
+    fn names_a_place_of_ours(&self, local: &Parse, found: &Match) -> bool {
+        let named = |level: Level, table: &super::super::names::NameTable| {
+            local
+                .components
+                .iter()
+                .any(|c| c.level == level && table.contains(&c.value))
+        };
+        let held = match found.level {
+            MatchLevel::Road => named(Level::Road, &self.roads),
+            MatchLevel::Poi | MatchLevel::Lane => named(Level::Poi, &self.pois),
+            MatchLevel::Community => named(Level::Community, &self.villages),
+            _ => false,
+        };
+        held && found.corrections.is_empty()
     }
 }
 

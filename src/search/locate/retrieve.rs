@@ -25,10 +25,21 @@ impl Matcher {
         w: &Wanted,
         pinned_only: bool,
     ) -> Result<Vec<Hit>> {
-        if self.index.door_keys
-            && let Some(required) = self.keyed(anchors, w)
-        {
-            return self.retrieve_keyed(searcher, anchors, w, required, pinned_only);
+        if self.index.door_keys {
+            if let Some(required) = self.keyed(anchors, w) {
+                return self.retrieve_keyed(searcher, anchors, w, required, pinned_only);
+            }
+            // 崧宁路, 朱家角镇新昌名邸: nothing asked below the name. A scored union of the name
+            // and the names that sound like it would rank the rarest name first (崧林路, fewer
+            // addresses), so each name's own addresses are read instead, and the rerank puts
+            // the name as said before a sound-alike.
+            if w.lane.is_none() && w.number.is_none() && w.group.is_none() && w.building.is_none() {
+                let nothing = Keyed {
+                    required: Vec::new(),
+                    boost: Vec::new(),
+                };
+                return self.retrieve_keyed(searcher, anchors, w, nothing, pinned_only);
+            }
         }
         self.retrieve_by_levels(searcher, anchors, w)
     }
