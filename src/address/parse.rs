@@ -628,6 +628,7 @@ impl Parser {
             pos = self.name_at(norm, chars, pos, st, masked);
         }
         Self::estates_named_village(st);
+        speech::said_again(chars, st);
     }
 }
 

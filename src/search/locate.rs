@@ -78,6 +78,16 @@ impl Wanted {
                 .collect(),
             ..Wanted::default()
         };
+        // 东星村28组1449号，就是雅晖幼儿园对面, 峰翠小学旁边，太北村25组50号: a place named
+        // right beside the place word is a landmark near the address, not part of it, when the
+        // rest names a door of its own.
+        if let (Some(near), Some(poi)) = (&p.near, p.component(Level::Poi))
+            && (poi.end == near.start || near.end == poi.start)
+            && w.number.is_some()
+            && (w.road.is_some() || (w.community.is_some() && w.group.is_some()))
+        {
+            w.poi = None;
+        }
         // 青龙大队18小队: a village by its commune-era name, known by the group after it (a
         // 交警大队 has none).
         if w.community.is_none()
@@ -196,6 +206,8 @@ pub struct Matcher {
     villages: NameTable,
     /// The covered towns and communities, for names said by sound (华欣镇 for 华新镇).
     admin_names: NameTable,
+    /// The generic ends of compound names (花园, 苑), longest first.
+    compound_ends: Vec<String>,
 }
 
 impl Matcher {
@@ -226,12 +238,14 @@ impl Matcher {
         let f = index.fields;
         let roads = NameTable::read(&searcher, f.road, true)?;
         let parser = Parser::with_coverage(dicts, coverage.clone());
-        let pois = NameTable::read(&searcher, f.poi, false)?
-            .with_compound_stems(&parser.compound_suffixes());
+        let mut compound_ends = parser.compound_suffixes();
+        compound_ends.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+        let pois = NameTable::read(&searcher, f.poi, false)?.with_compound_stems(&compound_ends);
         let villages = NameTable::read(&searcher, f.village, false)?;
         let admin_names = NameTable::from_names(codes.keys().map(String::as_str));
         Ok(Matcher {
             admin_names,
+            compound_ends,
             index,
             parser,
             aliases,
@@ -512,16 +526,18 @@ impl Matcher {
         let mut judged: Vec<Judged> = hits
             .into_iter()
             .filter_map(|hit| {
-                let mut carried = anchors
+                let carried: Vec<&Anchor> = anchors
                     .iter()
                     .filter(|a| hit_value(&hit, a) == Some(a.value.as_str()))
-                    .peekable();
-                if carried.peek().is_none() {
-                    return Some(judge(hit, &anchors[0], wanted));
+                    .collect();
+                match carried.as_slice() {
+                    [] => Some(judge(hit, &anchors[0], wanted)),
+                    [one] => Some(judge(hit, one, wanted)),
+                    several => several
+                        .iter()
+                        .map(|a| judge(hit.clone(), a, wanted))
+                        .min_by(better),
                 }
-                carried
-                    .map(|a| judge(hit.clone(), a, wanted))
-                    .min_by(better)
             })
             .collect();
         judged.sort_by(better);

@@ -5,6 +5,87 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // A take-back after an apology, and one said twice: only the part before it goes.
+    (
+        "金泽镇东星村2组…不好意思说错了，1组543号",
+        &[
+            (Town, "金泽镇"),
+            (Community, "东星村"),
+            (Group, "1"),
+            (Number, "543"),
+        ],
+    ),
+    (
+        "练塘镇星浜村32组，不是不是，22组379号",
+        &[
+            (Town, "练塘镇"),
+            (Community, "星浜村"),
+            (Group, "22"),
+            (Number, "379"),
+        ],
+    ),
+    // The door said again to confirm it is no building; 号房 after a door is the room.
+    (
+        "华腾路1288弄3号，华腾路1288弄3号",
+        &[
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Number, "3"),
+            (Road, "华腾路"),
+            (Lane, "1288"),
+        ],
+    ),
+    (
+        "华腾路1288弄3号201号房",
+        &[
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Number, "3"),
+            (Room, "201"),
+        ],
+    ),
+    // Markers heard by their sound between two numbers.
+    (
+        "白鹤镇青龙村30租21号",
+        &[
+            (Town, "白鹤镇"),
+            (Community, "青龙村"),
+            (Group, "30"),
+            (Number, "21"),
+        ],
+    ),
+    (
+        "华腾路162弄堂30号",
+        &[(Road, "华腾路"), (Lane, "162"), (Number, "30")],
+    ),
+    // The town said last, after a pause; the building said first.
+    (
+        "4组46号，杨家庄村，华新",
+        &[
+            (Group, "4"),
+            (Number, "46"),
+            (Community, "杨家庄村"),
+            (Town, "华新镇"),
+        ],
+    ),
+    (
+        "2幢，华腾路331号，华新",
+        &[
+            (Building, "2"),
+            (Road, "华腾路"),
+            (Number, "331"),
+            (Town, "华新镇"),
+        ],
+    ),
+    // Village groups by their older names; 廿 is twenty.
+    (
+        "沈泾塘村廿二组一千七百六十八号",
+        &[(Community, "沈泾塘村"), (Group, "22"), (Number, "1768")],
+    ),
+    (
+        "青龙村十八小队1964号",
+        &[(Community, "青龙村"), (Group, "18"), (Number, "1964")],
+    ),
     // A known road that opens with a far city's short name (福泉市) is the road.
     (
         "福泉山东路360弄1号",

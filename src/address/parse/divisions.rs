@@ -21,6 +21,17 @@ impl Parser {
                 hits
             };
             let next = &chars[end..];
+            if let Some(hit) = self.town_said_last(hits, chars, pos, st, next) {
+                st.push(Found {
+                    level: Level::Town,
+                    start: pos,
+                    end,
+                    value: hit.name.clone(),
+                    confidence: 0.8,
+                    admin: Some(hit.clone()),
+                });
+                return Some(end);
+            }
             if let Some(hit) = self.choose_admin(hits, st, next) {
                 if self.short_town_ambiguous(hit, hits, chars, pos, end, st) {
                     return Some(end);
@@ -102,6 +113,35 @@ impl Parser {
             }
         }
         None
+    }
+
+    /// `4组46号，杨家庄村，华新`, `2幢，云盈路331号，徐泾`: a covered town said last, after a
+    /// pause and with nothing after it, when no town was said before: the caller adds where it
+    /// is once the rest is out. It must hold what was named before it (a village of its own).
+    fn town_said_last<'h>(
+        &self,
+        hits: &'h [AdminHit],
+        chars: &[char],
+        pos: usize,
+        st: &Reading,
+        next: &[char],
+    ) -> Option<&'h AdminHit> {
+        let after_pause = pos > 0 && is_separator(chars[pos - 1]);
+        if !after_pause
+            || !next.iter().all(|&c| is_separator(c))
+            || st.comps.is_empty()
+            || st.has(Level::Town)
+        {
+            return None;
+        }
+        hits.iter().find(|h| {
+            h.level == Level::Town
+                && self.coverage.contains(&h.code)
+                && st.deepest_admin().is_none_or(|a| {
+                    a.level < Level::Town && h.is_under(a)
+                        || a.level > Level::Town && a.code.get(..9) == h.code.get(..9)
+                })
+        })
     }
 
     /// The length of the longest road name the dictionaries know that `rest` starts with (0 if

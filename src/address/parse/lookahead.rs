@@ -152,7 +152,11 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
         ('号', _) => (Level::Number, 1),
         ('支', Some('弄')) => (Level::Subroad, 2),
+        // 162弄堂30号: 弄 said as 弄堂 between two numbers; a 弄堂 alone is an alley.
+        ('弄', Some('堂')) if rest.get(2).is_some_and(char::is_ascii_digit) => (Level::Lane, 2),
         ('弄', Some('堂')) => return None,
+        // 30租21号, 12祖898号: 组 heard and typed by its sound, between two numbers.
+        ('租' | '祖' | '足', Some(c)) if c.is_ascii_digit() => (Level::Group, 1),
         ('弄', _) => (Level::Lane, 1),
         // 三栋楼, A幢楼: the building said with 楼 after its marker.
         ('幢' | '栋', Some('楼')) if rest.get(2) != Some(&'下') => (Level::Building, 2),

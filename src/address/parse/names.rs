@@ -308,8 +308,10 @@ impl Parser {
         // numbered one inside a market or its zone (商贸城B7区11街).
         let numbered = value.chars().next().is_some_and(|c| c.is_ascii_digit())
             && value.chars().filter(|c| !c.is_ascii_digit()).eq(['街']);
+        // A road the dictionaries know stays a road (2幢，云盈路331号: the building said first).
         let level = if level == Level::Road
-            && (matches!(st.context(), After::Building | After::Inner)
+            && ((matches!(st.context(), After::Building | After::Inner)
+                && !self.road_towns.contains_key(&value))
                 || (numbered && st.context() == After::Poi))
         {
             Level::Unit

@@ -129,6 +129,15 @@ impl Parser {
                         level = Level::Building;
                     }
                 }
+                // 35号201号房: after a door, a number of three or more digits with 号房 is its
+                // room (3号房 alone is a building).
+                if level == Level::Building
+                    && chars.get(tok_end + 1) == Some(&'房')
+                    && st.context() == After::Number
+                    && tok_end - tok_start >= 3
+                {
+                    level = Level::Room;
+                }
                 st.push(Found::num(level, pos, end, value, 0.95));
                 Some(end)
             }

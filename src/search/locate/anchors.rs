@@ -69,7 +69,22 @@ impl Matcher {
             }
         }
         if let Some(poi) = &w.poi {
-            let found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
+            let mut found = self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois);
+            // 金泽海峰36号: when the name as said is not in the library, the compounds of that
+            // stem (海峰苑) stand beside what sound or a suffix found (海丰小区, in another town):
+            // the door and the town decide.
+            // 湖胜小区 for 湖胜新村 likewise, beside 湖盛小区 by sound.
+            if !found.is_empty() && found.iter().all(|a| a.correction.is_some()) {
+                let stems = self.pois.by_compound_stem(poi).into_iter().map(|n| {
+                    let why = CorrectionKind::Variant;
+                    Anchor::corrected(f.poi, MatchLevel::Poi, poi, n, why, COMPOUND_STEM)
+                });
+                for a in stems.chain(self.suffix_swapped(poi, f.poi, &self.pois)) {
+                    if !found.iter().any(|b| b.value == a.value) {
+                        found.push(a);
+                    }
+                }
+            }
             if !found.is_empty() {
                 return found;
             }
@@ -125,17 +140,30 @@ impl Matcher {
 
     /// The compounds whose stem is the stem of `name` under another generic end.
     fn suffix_swapped(&self, name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
-        let mut suffixes = self.parser.compound_suffixes();
-        suffixes.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
-        let Some(stem) = suffixes
+        let Some((stem, end)) = self
+            .compound_ends
             .iter()
-            .find_map(|s| name.strip_suffix(s.as_str()))
-            .filter(|stem| stem.chars().count() >= 2)
+            .find_map(|s| Some((name.strip_suffix(s.as_str())?, s)))
+            .filter(|(stem, _)| stem.chars().count() >= 2)
         else {
             return Vec::new();
         };
-        table
-            .by_compound_stem(stem)
+        // 翠柳景苑: under a one-character end the stem may carry a word of the end (景苑, 雅苑),
+        // as the library's stems are cut (NameTable::with_compound_stems).
+        let mut stems = vec![stem.to_string()];
+        let chars: Vec<char> = stem.chars().collect();
+        if end.chars().count() == 1 && chars.len() >= 3 {
+            stems.push(chars[..chars.len() - 1].iter().collect());
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for st in &stems {
+            for n in table.by_compound_stem(st) {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        names
             .into_iter()
             .filter(|n| *n != name)
             .map(|n| {
