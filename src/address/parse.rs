@@ -589,6 +589,10 @@ impl Parser {
                 pos += len;
                 continue;
             }
+            if let Some(len) = speech::person_at(rest) {
+                pos += len;
+                continue;
+            }
             if st.comps.is_empty()
                 && let Some(len) = self.words.lead_run(rest)
             {
@@ -596,6 +600,10 @@ impl Parser {
                 continue;
             }
             if let Some(len) = self.words.filler_at(rest) {
+                pos += len;
+                continue;
+            }
+            if let Some(len) = speech::date_or_time_at(rest) {
                 pos += len;
                 continue;
             }
@@ -629,6 +637,7 @@ impl Parser {
         }
         Self::estates_named_village(st);
         speech::said_again(chars, st);
+        speech::subject_not_home(chars, st);
     }
 }
 

@@ -47,6 +47,9 @@ struct Wanted {
     district_code: Option<String>,
     /// Roads named after the first (赵巷|湾西路: a town's short name read as a road).
     later_roads: Vec<String>,
+    /// A community and the place right after it as one name (枫鑫社区|文化活动中心: a public
+    /// place named after its community).
+    community_and_poi: Option<String>,
 }
 
 impl Wanted {
@@ -78,15 +81,34 @@ impl Wanted {
                 .collect(),
             ..Wanted::default()
         };
+        // A public place named after its community (枫鑫社区|文化活动中心).
+        let community_then_poi = match (p.component(Level::Community), p.component(Level::Poi)) {
+            (Some(c), Some(poi)) if c.end == poi.start => Some((c, poi)),
+            _ => None,
+        };
+        w.community_and_poi = community_then_poi.map(|(c, poi)| format!("{}{}", c.text, poi.text));
         // 东星村28组1449号，就是雅晖幼儿园对面, 峰翠小学旁边，太北村25组50号: a place named
         // right beside the place word is a landmark near the address, not part of it, when the
-        // rest names a door of its own.
+        // rest names a door of its own (a community named in the landmark's name goes with it:
+        // 宁竹社区文化活动中心旁边，周浜村20组142号).
         if let (Some(near), Some(poi)) = (&p.near, p.component(Level::Poi))
             && (poi.end == near.start || near.end == poi.start)
             && w.number.is_some()
-            && (w.road.is_some() || (w.community.is_some() && w.group.is_some()))
         {
-            w.poi = None;
+            let community = match community_then_poi {
+                Some(_) => p
+                    .components
+                    .iter()
+                    .filter(|c| c.level == Level::Community)
+                    .nth(1)
+                    .map(|c| c.value.clone()),
+                None => w.community.clone(),
+            };
+            if w.road.is_some() || (community.is_some() && w.group.is_some()) {
+                w.poi = None;
+                w.community = community;
+                w.community_and_poi = None;
+            }
         }
         // 青龙大队18小队: a village by its commune-era name, known by the group after it (a
         // 交警大队 has none).
@@ -240,7 +262,9 @@ impl Matcher {
         let parser = Parser::with_coverage(dicts, coverage.clone());
         let mut compound_ends = parser.compound_suffixes();
         compound_ends.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
-        let pois = NameTable::read(&searcher, f.poi, false)?.with_compound_stems(&compound_ends);
+        let pois = NameTable::read(&searcher, f.poi, false)?
+            .with_compound_stems(&compound_ends)
+            .with_firm_stems();
         let villages = NameTable::read(&searcher, f.village, false)?;
         let admin_names = NameTable::from_names(codes.keys().map(String::as_str));
         Ok(Matcher {
@@ -379,15 +403,50 @@ impl Matcher {
             && wanted.number.is_none()
             && wanted.group.is_none()
             && wanted.building.is_none();
-        if best.level == MatchLevel::Poi
+        // The place's own anchor, not its road's (天祥路边上的怡湾幼儿园).
+        let place = anchors.iter().find(|a| {
+            a.level == MatchLevel::Poi && hit_value(&best.hit, a) == Some(a.value.as_str())
+        });
+        if matches!(best.level, MatchLevel::Poi | MatchLevel::Road)
             && !best.pinned
             && nothing_below
             && best.hit.number.is_some()
-            && hit_value(&best.hit, anchor) == Some(anchor.value.as_str())
-            && searcher.doc_freq(&tantivy::Term::from_field_text(anchor.field, &anchor.value))? == 1
+            && let Some(place) = place
+            && searcher.doc_freq(&tantivy::Term::from_field_text(place.field, &place.value))? == 1
         {
             best.pinned = true;
             best.level = MatchLevel::Number;
+        }
+        // 祥平机械厂1幢, 某小学2号楼: a firm or public place named with a building and no door
+        // (its door is a road number the caller does not say): the one address of those names
+        // with that building, in the town said if one was.
+        let building_only = p
+            .component(Level::Building)
+            .filter(|_| p.component(Level::Number).is_none());
+        if best.level == MatchLevel::Poi
+            && !best.pinned
+            && wanted.lane.is_none()
+            && wanted.group.is_none()
+            && let Some(said) = building_only
+        {
+            let b = said.value.clone();
+            let hits: Vec<Hit> = self
+                .with_building(&searcher, &anchors, &b)?
+                .into_iter()
+                .filter(|h| wanted.town.as_ref().is_none_or(|t| *t == h.town))
+                .collect();
+            if let [hit] = hits.as_slice()
+                && let Some(a) = anchors
+                    .iter()
+                    .find(|a| hit_value(hit, a) == Some(a.value.as_str()))
+            {
+                let mut w = wanted.clone();
+                w.number = hit.number.clone();
+                w.building = Some(b);
+                best = judge::judge(hit.clone(), a, &w);
+                // The building said stays a building, not the door it was first taken for.
+                corrections.retain(|c| c.from != said.text);
+            }
         }
         if let Some(c) = &anchor.correction {
             corrections.push(c.clone());

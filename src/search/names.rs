@@ -10,6 +10,41 @@ use tantivy::schema::Field;
 use super::Result;
 use super::keys::{bigrams, road_stem, sound};
 
+/// The company forms a firm's registered name ends with, and what people say instead, longest
+/// first.
+const FIRM_ENDS: [&str; 7] = [
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+    "工厂",
+    "厂",
+];
+
+/// The shortest head of a firm's stem a name not said as a firm finds it by: fewer characters
+/// name too many firms.
+const FIRM_HEAD: usize = 4;
+
+/// Whether a name is said as a firm's (it ends with a company form: 公司, 厂).
+pub(crate) fn said_as_firm(name: &str) -> bool {
+    FIRM_ENDS.iter().any(|e| name.ends_with(e))
+}
+
+/// A firm's name without the city before it and the company form after it (上海祥平机械有限公司
+/// → 祥平机械).
+pub(crate) fn firm_stem(name: &str) -> Option<&str> {
+    let rest = name
+        .strip_prefix("上海市")
+        .or_else(|| name.strip_prefix("上海"))
+        .unwrap_or(name);
+    let rest = FIRM_ENDS
+        .iter()
+        .find_map(|e| rest.strip_suffix(e))
+        .unwrap_or(rest);
+    (rest.chars().count() >= 2).then_some(rest)
+}
+
 /// Names this long (in chars) are keyed for one wrong character: one wrong char leaves a longer
 /// name enough bigrams, a shorter one is no name.
 const SHORT_NAMES: std::ops::RangeInclusive<usize> = 3..=5;
@@ -23,6 +58,10 @@ pub(crate) struct NameTable {
     by_gram: HashMap<String, Vec<u32>>,
     /// Compounds by their name without its generic end (明泰 for 明泰家园, 湖光 for 湖光景苑).
     by_compound_stem: HashMap<String, Vec<u32>>,
+    /// Firms by the name people say (祥平机械 for 上海祥平机械有限公司): the registered name
+    /// without the city before it and the company form after it, under each of its first 4+
+    /// characters (悦瑞包装 for 悦瑞包装制品).
+    by_firm_stem: HashMap<String, Vec<u32>>,
     /// Short names (3–5 chars, where one wrong char leaves too few bigrams) keyed with each char
     /// but the last masked: 星浜村 under ?浜村 and 星?村.
     by_masked: HashMap<String, Vec<u32>>,
@@ -87,6 +126,44 @@ impl NameTable {
             }
         }
         self
+    }
+
+    /// Keys every firm by its [`firm_stem`] and each head of that stem (two characters or more:
+    /// a brand said with 公司 or 厂 is found by two).
+    pub fn with_firm_stems(mut self) -> NameTable {
+        for (i, name) in self.names.iter().enumerate() {
+            let Some(stem) =
+                firm_stem(name).filter(|_| FIRM_ENDS.iter().any(|e| name.ends_with(e)))
+            else {
+                continue;
+            };
+            let chars: Vec<char> = stem.chars().collect();
+            for k in 2..=chars.len() {
+                let list = self
+                    .by_firm_stem
+                    .entry(chars[..k].iter().collect())
+                    .or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        self
+    }
+
+    /// Firms a name as said may stand for (祥平机械厂, 安湖实业公司, 悦瑞包装; 龙鑫公司 by its
+    /// brand when said as a firm; 珠宏物流园 by its head).
+    pub fn by_firm_stem(&self, said: &str) -> Vec<&str> {
+        let Some(stem) = firm_stem(said) else {
+            return Vec::new();
+        };
+        let chars: Vec<char> = stem.chars().collect();
+        let shortest = if said_as_firm(said) { 2 } else { FIRM_HEAD };
+        (shortest..=chars.len())
+            .rev()
+            .map(|k| chars[..k].iter().collect::<String>())
+            .find_map(|head| self.by_firm_stem.get(&head))
+            .map_or_else(Vec::new, |ids| self.resolve_ids(Some(ids)))
     }
 
     /// Compounds whose name without its generic end is `stem` (明泰 → 明泰家园).
@@ -233,6 +310,21 @@ fn masked_keys(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_firm_is_found_by_the_name_people_say() {
+        let t =
+            NameTable::from_names(["上海祥平机械有限公司", "上海悦瑞包装制品有限公司", "祥平苑"])
+                .with_firm_stems();
+        assert_eq!(t.by_firm_stem("祥平机械厂"), ["上海祥平机械有限公司"]);
+        assert_eq!(t.by_firm_stem("祥平机械公司"), ["上海祥平机械有限公司"]);
+        assert_eq!(t.by_firm_stem("悦瑞包装"), ["上海悦瑞包装制品有限公司"]);
+        // Without 公司 or 厂, three characters name too many firms; a compound is no firm.
+        assert!(t.by_firm_stem("祥平机").is_empty());
+        assert_eq!(t.by_firm_stem("祥平厂"), ["上海祥平机械有限公司"]);
+        assert_eq!(t.by_firm_stem("悦瑞包装园"), ["上海悦瑞包装制品有限公司"]);
+        assert!(t.by_firm_stem("祥平苑").is_empty());
+    }
 
     #[test]
     fn a_short_name_one_char_off_is_found_but_not_past_its_suffix() {

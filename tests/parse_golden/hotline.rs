@@ -5,6 +5,57 @@ use dizhi::Level::*;
 use super::Case;
 
 pub const CASES: &[Case] = &[
+    // Work-order text around the address: a date, a time, a ticket number, the caller.
+    (
+        "12月16号晚上10点左右，白鹤镇青龙村2组339号路灯不亮",
+        &[
+            (Town, "白鹤镇"),
+            (Community, "青龙村"),
+            (Group, "2"),
+            (Number, "339"),
+            (Poi, "路灯不亮"),
+        ],
+    ),
+    (
+        "工单202404225823：华腾路1288弄3号",
+        &[(Road, "华腾路"), (Lane, "1288"), (Number, "3")],
+    ),
+    (
+        "来电人王先生13598658242，地址华腾路88号",
+        &[(Road, "华腾路"), (Number, "88")],
+    ),
+    (
+        "华腾路7号门前非机动车乱停",
+        &[(Road, "华腾路"), (Number, "7"), (Poi, "非机动车乱停")],
+    ),
+    // Two addresses in one call: the place the call is about, not the caller's home.
+    (
+        "来电人住华腾路1288弄18号，反映华腾路1288弄6号路灯不亮",
+        &[
+            (Road, "华腾路"),
+            (Lane, "1288"),
+            (Building, "6"),
+            (Poi, "路灯不亮"),
+        ],
+    ),
+    (
+        "我住南崧村29组456号，南崧村23组276号那边占道经营",
+        &[
+            (Community, "南崧村"),
+            (Group, "23"),
+            (Building, "276"),
+            (Poi, "占道经营"),
+        ],
+    ),
+    (
+        "华腾路151弄5号违章搭建，来电人住址：华腾路151弄13号",
+        &[
+            (Road, "华腾路"),
+            (Lane, "151"),
+            (Number, "5"),
+            (Poi, "违章搭建"),
+        ],
+    ),
     // A take-back after an apology, and one said twice: only the part before it goes.
     (
         "金泽镇东星村2组…不好意思说错了，1组543号",

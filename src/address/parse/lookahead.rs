@@ -147,7 +147,9 @@ pub(super) fn number_marker(rest: &[char]) -> Option<(Level, usize)> {
         ('号', Some('楼')) | ('号', Some('房')) | ('号', Some('馆')) => (Level::Building, 2),
         ('号', Some('院')) => (Level::Number, 2),
         // 41号门: a gate of a market or campus, not a door number.
-        ('号', Some('门')) if !matches!(rest.get(2), Some('口' | '面')) => (Level::Subpoi, 2),
+        ('号', Some('门')) if !matches!(rest.get(2), Some('口' | '面' | '前')) => {
+            (Level::Subpoi, 2)
+        }
         ('号', Some('搂')) => (Level::Building, 2),
         ('号', Some('厂')) if rest.get(2) == Some(&'房') => (Level::Building, 3),
         ('号', _) => (Level::Number, 1),
@@ -200,7 +202,8 @@ pub(super) fn road_follows(rest: &[char]) -> bool {
         _ => rest,
     };
     match rest {
-        ['路' | '街', '口', ..] => false,
+        // 路口; 路灯, 路面, 路边 — a complaint about the street after a door (339号路灯不亮).
+        ['路' | '街', '口', ..] | ['路', '灯' | '面' | '边', ..] => false,
         ['路' | '街' | '巷', ..] | ['大' | '公', '道' | '街' | '路', ..] => true,
         _ => false,
     }

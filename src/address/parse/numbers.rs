@@ -31,6 +31,11 @@ impl Parser {
             return None;
         }
         let tok = &chars[tok_start..tok_end];
+        // 工单202404225823: nine digits or more (not a phone or ID number, masked before) are a
+        // ticket or order number, never a door, a door run into its room or a room.
+        if tok.len() >= 9 && tok.iter().all(char::is_ascii_digit) {
+            return Some(tok_end);
+        }
         let has_digit = tok.iter().any(char::is_ascii_digit);
         if road_name_number(chars, tok_end) {
             // 黄河5路, 渤海12路: the number is part of a road name.

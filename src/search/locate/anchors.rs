@@ -2,17 +2,25 @@
 //! resolved against the library's names exactly, by stem, by sound, by a tail, by bigrams, with
 //! a side dropped, without a compound's generic end, and last one character off.
 
+use tantivy::Term;
 use tantivy::schema::Field;
 
 use super::judge::suffix_compatible;
 use super::{Anchor, Matcher, Wanted};
 use crate::address::community_address_name;
 use crate::dictionaries::{ROAD_SIDES, road_stem};
-use crate::search::names::NameTable;
+use crate::search::keys::{Place, door_key};
+use crate::search::names::{NameTable, said_as_firm};
 use crate::search::{Correction, CorrectionKind, MatchLevel};
 
 /// The factor of a compound found by its name without its generic end (明泰 for 明泰家园).
 const COMPOUND_STEM: f64 = 0.88;
+
+/// How much a firm named as people say it (祥平机械厂) lowers the score.
+const FIRM_SAID: f64 = 0.95;
+
+/// At most this many firms sharing the head said are asked (the building and town decide).
+const FIRMS: usize = 8;
 
 /// The factor of a name found one character off the one said (星滨村 for 星浜村).
 const ONE_CHAR_OFF: f64 = 0.85;
@@ -63,8 +71,24 @@ impl Matcher {
                 if w.lane.is_none()
                     && let Some(poi) = &w.poi
                 {
-                    found.extend(self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois));
+                    let whole = w
+                        .community_and_poi
+                        .as_ref()
+                        .map(|n| self.district_named(n, f.poi, true))
+                        .unwrap_or_default();
+                    if whole.is_empty() {
+                        found.extend(self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois));
+                    } else {
+                        found.extend(whole);
+                    }
                 }
+                return found;
+            }
+        }
+        // 枫鑫社区文化活动中心: the community's name is the start of the place's.
+        if let Some(whole) = &w.community_and_poi {
+            let found = self.district_named(whole, f.poi, true);
+            if !found.is_empty() {
                 return found;
             }
         }
@@ -74,7 +98,10 @@ impl Matcher {
             // stem (海峰苑) stand beside what sound or a suffix found (海丰小区, in another town):
             // the door and the town decide.
             // 湖胜小区 for 湖胜新村 likewise, beside 湖盛小区 by sound.
-            if !found.is_empty() && found.iter().all(|a| a.correction.is_some()) {
+            if !found.is_empty()
+                && !said_as_firm(poi)
+                && found.iter().all(|a| a.correction.is_some())
+            {
                 let stems = self.pois.by_compound_stem(poi).into_iter().map(|n| {
                     let why = CorrectionKind::Variant;
                     Anchor::corrected(f.poi, MatchLevel::Poi, poi, n, why, COMPOUND_STEM)
@@ -132,10 +159,30 @@ impl Matcher {
         ];
         said.into_iter()
             .filter_map(|(name, level, field, table)| {
-                Some(self.one_char_off(name?, level, field, table))
+                Some(self.one_char_off(name?, level, field, table, w))
             })
             .find(|found| !found.is_empty())
             .unwrap_or_default()
+    }
+
+    /// The places the library holds as `said` with a covered district's name before it
+    /// (青浦区翠春小学), and with `as_said_too` as said.
+    fn district_named(&self, said: &str, exact: Field, as_said_too: bool) -> Vec<Anchor> {
+        let as_said = as_said_too.then(|| (said.to_string(), 1.0));
+        as_said
+            .into_iter()
+            .chain(
+                self.coverage
+                    .districts()
+                    .iter()
+                    .map(|d| (format!("{}{said}", d.name), 0.99)),
+            )
+            .filter(|(n, _)| self.pois.contains(n))
+            .map(|(n, factor)| {
+                let why = CorrectionKind::Variant;
+                Anchor::corrected(exact, MatchLevel::Poi, said, &n, why, factor)
+            })
+            .collect()
     }
 
     /// The compounds whose stem is the stem of `name` under another generic end.
@@ -173,6 +220,19 @@ impl Matcher {
             .collect()
     }
 
+    /// 祥平机械厂 for 上海祥平机械有限公司: the firms a name may stand for, as people say them.
+    fn firms_said(&self, name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
+        table
+            .by_firm_stem(name)
+            .into_iter()
+            .take(FIRMS)
+            .map(|n| {
+                let why = CorrectionKind::Variant;
+                Anchor::corrected(exact, MatchLevel::Poi, name, n, why, FIRM_SAID)
+            })
+            .collect()
+    }
+
     fn resolve(
         &self,
         name: &str,
@@ -180,6 +240,14 @@ impl Matcher {
         exact: Field,
         table: &NameTable,
     ) -> Vec<Anchor> {
+        // 龙鑫公司, 宁泽厂: a name said as a firm's is looked up as a firm first (not 龙鑫名邸 or
+        // 宁泽城 by sound).
+        if level == MatchLevel::Poi && !table.contains(name) && said_as_firm(name) {
+            let firms = self.firms_said(name, exact, table);
+            if !firms.is_empty() {
+                return firms;
+            }
+        }
         let direct = self.resolve_direct(name, level, exact, table, true);
         // 兴峰路 for 兴峰东路: when the road as said is not in the library, the roads of its
         // stem with a side stand beside whatever else is found, and the door decides.
@@ -216,17 +284,7 @@ impl Matcher {
         };
         // 翠春小学 for 青浦区翠春小学: a public place the library names after its district.
         if level == MatchLevel::Poi {
-            let found: Vec<Anchor> = self
-                .coverage
-                .districts()
-                .iter()
-                .map(|d| format!("{}{name}", d.name))
-                .filter(|full| table.contains(full))
-                .map(|full| {
-                    let why = CorrectionKind::Variant;
-                    Anchor::corrected(exact, level, name, &full, why, 0.99)
-                })
-                .collect();
+            let found = self.district_named(name, exact, false);
             if !found.is_empty() {
                 return found;
             }
@@ -283,6 +341,10 @@ impl Matcher {
             if !swapped.is_empty() {
                 return swapped;
             }
+            let firms = self.firms_said(name, exact, table);
+            if !firms.is_empty() {
+                return firms;
+            }
         }
         let roads = level == MatchLevel::Road;
         let nearest = table
@@ -304,12 +366,35 @@ impl Matcher {
         level: MatchLevel,
         exact: Field,
         table: &NameTable,
+        w: &Wanted,
     ) -> Vec<Anchor> {
         let roads = level == MatchLevel::Road;
         let mut off = table.one_char_off(name);
         if off.len() > MAX_ONE_CHAR_OFF {
-            // 华X路 is one char off too many roads to be anyone's in particular.
-            off.clear();
+            // 华X路 is one char off too many roads to be anyone's in particular — unless the
+            // door said narrows them (长海路137号: few of the 长X路 have a 137号).
+            let place = match level {
+                MatchLevel::Road => Some(Place::Road),
+                MatchLevel::Poi => Some(Place::Poi),
+                MatchLevel::Community => Some(Place::Village),
+                _ => None,
+            };
+            match (place, w.number.as_deref()) {
+                (Some(place), Some(number)) => {
+                    let searcher = self.index.reader.searcher();
+                    let door = self.index.fields.door;
+                    off.retain(|n| {
+                        let key = door_key(place, n, w.lane.as_deref(), w.group.as_deref(), number);
+                        searcher
+                            .doc_freq(&Term::from_field_text(door, &key))
+                            .is_ok_and(|k| k > 0)
+                    });
+                    if off.len() > MAX_ONE_CHAR_OFF {
+                        off.clear();
+                    }
+                }
+                _ => off.clear(),
+            }
         }
         off.into_iter()
             .filter(|n| !roads || suffix_compatible(name, n))

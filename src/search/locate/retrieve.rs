@@ -162,6 +162,37 @@ impl Matcher {
             .collect()
     }
 
+    /// 祥平机械厂1幢: the addresses of the compound or firm anchors with the building said (a
+    /// firm's door is its road number, which the caller does not say).
+    pub(super) fn with_building(
+        &self,
+        searcher: &Searcher,
+        anchors: &[Anchor],
+        building: &str,
+    ) -> Result<Vec<Hit>> {
+        let f = &self.index.fields;
+        let names: Vec<&Anchor> = anchors
+            .iter()
+            .filter(|a| a.level == MatchLevel::Poi)
+            .collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(
+                    names
+                        .iter()
+                        .map(|a| (Occur::Should, term(a.field, &a.value)))
+                        .collect(),
+                )) as Box<dyn Query>,
+            ),
+            (Occur::Must, term(f.building, building)),
+        ]);
+        self.top(searcher, &query)
+    }
+
     /// The best [`CANDIDATES`] of a query, read from the index.
     fn top(&self, searcher: &Searcher, query: &dyn Query) -> Result<Vec<Hit>> {
         top_docs(searcher, query, CANDIDATES)?
