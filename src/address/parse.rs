@@ -369,6 +369,12 @@ impl Parser {
 
     /// The generic ends of compound names (花园, 家园, 苑, 小区; `poi_suffix` in
     /// `dictionaries/parse_words.tsv`): what a caller may leave off a compound's name.
+    /// The spellings of each kind of public place (`place_generic` in
+    /// `dictionaries/parse_words.tsv`), longest first within a kind.
+    pub(crate) fn place_generics(&self) -> &[Vec<String>] {
+        &self.words.place_generics
+    }
+
     pub(crate) fn compound_suffixes(&self) -> Vec<String> {
         self.words
             .poi_suffixes

@@ -6,6 +6,28 @@ use super::matcher;
 
 /// (said, expected level, expected id).
 const SAID: &[(&str, MatchLevel, Option<&str>)] = &[
+    // work-order text around the address: a date, a time, the caller, a description
+    (
+        "12月16号晚上10点左右，淀山湖大道468弄1号路灯不亮",
+        MatchLevel::Number,
+        Some("A00000001"),
+    ),
+    // two addresses in one call: the place the call is about, not the caller's home
+    (
+        "来电人住淀山湖大道468弄1号，反映淀山湖大道468弄2号路灯不亮",
+        MatchLevel::Number,
+        Some("A00000002"),
+    ),
+    (
+        "我住长锦苑1号，长锦苑3号那边油烟扰民",
+        MatchLevel::Number,
+        Some("A00000003"),
+    ),
+    // a firm by its brand and a building; public places as people name them
+    ("平云电子厂2号楼", MatchLevel::Building, Some("A00012402")),
+    ("宁瑞社区医院", MatchLevel::Number, Some("A00014401")),
+    ("梅荷派出所", MatchLevel::Number, Some("A00014402")),
+    ("振鑫文化中心", MatchLevel::Number, Some("A00014409")),
     // a filler glued to the first name
     (
         "在朱家角淀山湖大道468弄1号",

@@ -24,6 +24,9 @@ pub(crate) struct ParseWords {
     pub poi_suffixes: Vec<Vec<char>>,
     /// Words that name a part of a compound or unit (售楼处, 东门, 仓库).
     pub poi_parts: Vec<Vec<char>>,
+    /// Spellings of one kind of public place, one group per row (社区卫生服务中心, 社区医院,
+    /// 卫生院), longest first within a group.
+    pub place_generics: Vec<Vec<String>>,
     /// Common nouns that end like names (农村).
     pub not_name: Vec<Vec<char>>,
     /// Single chars joining two roads (与, 和).
@@ -71,6 +74,11 @@ impl ParseWords {
                     .extend(words.map(|s| (s, NameClass::Level(Level::Road)))),
                 "poi_suffix" => w.poi_suffixes.extend(words),
                 "poi_part" => w.poi_parts.extend(words),
+                "place_generic" => {
+                    let mut group: Vec<String> = words.map(|s| s.into_iter().collect()).collect();
+                    group.sort_by_key(|s: &String| std::cmp::Reverse(s.chars().count()));
+                    w.place_generics.push(group);
+                }
                 "not_name" => w.not_name.extend(words),
                 "connector" => w
                     .connectors

@@ -74,7 +74,7 @@ impl Matcher {
                     let whole = w
                         .community_and_poi
                         .as_ref()
-                        .map(|n| self.district_named(n, f.poi, true))
+                        .map(|n| self.named_place(n, f.poi))
                         .unwrap_or_default();
                     if whole.is_empty() {
                         found.extend(self.resolve(poi, MatchLevel::Poi, f.poi, &self.pois));
@@ -87,7 +87,7 @@ impl Matcher {
         }
         // 枫鑫社区文化活动中心: the community's name is the start of the place's.
         if let Some(whole) = &w.community_and_poi {
-            let found = self.district_named(whole, f.poi, true);
+            let found = self.named_place(whole, f.poi);
             if !found.is_empty() {
                 return found;
             }
@@ -165,12 +165,38 @@ impl Matcher {
             .unwrap_or_default()
     }
 
-    /// The places the library holds as `said` with a covered district's name before it
-    /// (青浦区翠春小学), and with `as_said_too` as said.
-    fn district_named(&self, said: &str, exact: Field, as_said_too: bool) -> Vec<Anchor> {
-        let as_said = as_said_too.then(|| (said.to_string(), 1.0));
-        as_said
-            .into_iter()
+    /// A public place as said, or with a covered district's name before it, or under another
+    /// spelling of its kind (华顺社区医院 for 青浦区华顺社区卫生服务中心).
+    fn named_place(&self, said: &str, exact: Field) -> Vec<Anchor> {
+        let found = self.district_named(said, exact);
+        if !found.is_empty() {
+            return found;
+        }
+        let Some((stem, group)) = self.parser.place_generics().iter().find_map(|group| {
+            group
+                .iter()
+                .find_map(|g| said.strip_suffix(g.as_str()))
+                .map(|stem| (stem, group))
+        }) else {
+            return Vec::new();
+        };
+        group
+            .iter()
+            .flat_map(|g| self.district_named(&format!("{stem}{g}"), exact))
+            .map(|mut a| {
+                a.factor *= 0.95;
+                if let Some(c) = a.correction.as_mut() {
+                    c.from = said.to_string();
+                }
+                a
+            })
+            .collect()
+    }
+
+    /// The places the library holds as `said`, or as `said` with a covered district's name
+    /// before it (青浦区翠春小学).
+    fn district_named(&self, said: &str, exact: Field) -> Vec<Anchor> {
+        std::iter::once((said.to_string(), 1.0))
             .chain(
                 self.coverage
                     .districts()
@@ -284,7 +310,7 @@ impl Matcher {
         };
         // 翠春小学 for 青浦区翠春小学: a public place the library names after its district.
         if level == MatchLevel::Poi {
-            let found = self.district_named(name, exact, false);
+            let found = self.named_place(name, exact);
             if !found.is_empty() {
                 return found;
             }
