@@ -98,17 +98,20 @@ pub(super) fn subject_not_home(chars: &[char], st: &mut Reading) {
 /// road of `我住周浜村29组456号，周浜村23组276号`, whose repeat the walk skips).
 fn keep_from(st: &mut Reading, at: usize) {
     let (before, after): (Vec<Found>, Vec<Found>) = st.comps.drain(..).partition(|c| c.start < at);
-    let above = [
-        Level::Province,
-        Level::City,
-        Level::District,
-        Level::Town,
-        Level::Community,
-        Level::Road,
-    ];
+    // The home's road only when the place names no road, compound or village of its own
+    // (反映长锦苑2号 is not on the home's road).
+    let place_named = after
+        .iter()
+        .any(|c| matches!(c.level, Level::Road | Level::Poi | Level::Community));
+    let above = |level: Level| {
+        matches!(
+            level,
+            Level::Province | Level::City | Level::District | Level::Town | Level::Community
+        ) || (level == Level::Road && !place_named)
+    };
     let mut kept: Vec<Found> = before
         .into_iter()
-        .filter(|c| above.contains(&c.level) && !after.iter().any(|a| a.level == c.level))
+        .filter(|c| above(c.level) && !after.iter().any(|a| a.level == c.level))
         .collect();
     kept.extend(after);
     st.comps = kept;
