@@ -53,6 +53,14 @@ struct Wanted {
 }
 
 impl Wanted {
+    /// Nothing asked below the road, compound or village: no lane, door, group or building.
+    fn nothing_below(&self) -> bool {
+        self.lane.is_none()
+            && self.number.is_none()
+            && self.group.is_none()
+            && self.building.is_none()
+    }
+
     fn from_parse(p: &Parse, corrections: &mut Vec<Correction>) -> Wanted {
         // 华伦智圣服饰|聚成路, 坎山|勇建村: a name the parser cut from before a road or village on
         // length alone is read as written: the name lookup takes the longest tail the library
@@ -399,17 +407,13 @@ impl Matcher {
             .unwrap_or(&anchors[0]);
         // 春泉派出所, 翠春小学: a place named alone that the library holds at one address (a
         // school, a police station) names that address.
-        let nothing_below = wanted.lane.is_none()
-            && wanted.number.is_none()
-            && wanted.group.is_none()
-            && wanted.building.is_none();
         // The place's own anchor, not its road's (天祥路边上的怡湾幼儿园).
         let place = anchors.iter().find(|a| {
             a.level == MatchLevel::Poi && hit_value(&best.hit, a) == Some(a.value.as_str())
         });
         if matches!(best.level, MatchLevel::Poi | MatchLevel::Road)
             && !best.pinned
-            && nothing_below
+            && wanted.nothing_below()
             && best.hit.number.is_some()
             && let Some(place) = place
             && searcher.doc_freq(&tantivy::Term::from_field_text(place.field, &place.value))? == 1

@@ -26,6 +26,25 @@ const FIRM_ENDS: [&str; 7] = [
 /// name too many firms.
 const FIRM_HEAD: usize = 4;
 
+/// A compound's name without its generic end (`ends`, longest first): 明泰家园 → 明泰; under a
+/// one-character end the word before it goes too when two characters stay (湖光景苑 → 湖光景,
+/// 湖光). Empty when no end fits or less than two characters stay.
+pub(crate) fn compound_stems(name: &str, ends: &[&str]) -> Vec<String> {
+    let Some(end) = ends.iter().find(|e| name.ends_with(**e)) else {
+        return Vec::new();
+    };
+    let stem: Vec<char> = name[..name.len() - end.len()].chars().collect();
+    let mut stems = vec![stem.clone()];
+    if end.chars().count() == 1 && stem.len() >= 3 {
+        stems.push(stem[..stem.len() - 1].to_vec());
+    }
+    stems
+        .into_iter()
+        .filter(|st| st.len() >= 2)
+        .map(|st| st.into_iter().collect())
+        .collect()
+}
+
 /// Whether a name is said as a firm's (it ends with a company form: 公司, 厂).
 pub(crate) fn said_as_firm(name: &str) -> bool {
     FIRM_ENDS.iter().any(|e| name.ends_with(e))
@@ -59,8 +78,8 @@ pub(crate) struct NameTable {
     /// Compounds by their name without its generic end (明泰 for 明泰家园, 湖光 for 湖光景苑).
     by_compound_stem: HashMap<String, Vec<u32>>,
     /// Firms by the name people say (祥平机械 for 上海祥平机械有限公司): the registered name
-    /// without the city before it and the company form after it, under each of its first 4+
-    /// characters (悦瑞包装 for 悦瑞包装制品).
+    /// without the city before it and the company form after it, under each of its heads of two
+    /// characters or more (悦瑞包装 for 悦瑞包装制品).
     by_firm_stem: HashMap<String, Vec<u32>>,
     /// Short names (3–5 chars, where one wrong char leaves too few bigrams) keyed with each char
     /// but the last masked: 星浜村 under ?浜村 and 星?村.
@@ -107,19 +126,8 @@ impl NameTable {
         let mut sorted: Vec<&str> = suffixes.iter().map(String::as_str).collect();
         sorted.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
         for (i, name) in self.names.iter().enumerate() {
-            let Some(end) = sorted.iter().find(|s| name.ends_with(*s)) else {
-                continue;
-            };
-            let stem: Vec<char> = name[..name.len() - end.len()].chars().collect();
-            let mut stems = vec![stem.clone()];
-            if end.chars().count() == 1 && stem.len() >= 3 {
-                stems.push(stem[..stem.len() - 1].to_vec());
-            }
-            for st in stems.into_iter().filter(|st| st.len() >= 2) {
-                let list = self
-                    .by_compound_stem
-                    .entry(st.into_iter().collect())
-                    .or_default();
+            for st in compound_stems(name, &sorted) {
+                let list = self.by_compound_stem.entry(st).or_default();
                 if list.last() != Some(&(i as u32)) {
                     list.push(i as u32);
                 }
@@ -132,9 +140,7 @@ impl NameTable {
     /// a brand said with 公司 or 厂 is found by two).
     pub fn with_firm_stems(mut self) -> NameTable {
         for (i, name) in self.names.iter().enumerate() {
-            let Some(stem) =
-                firm_stem(name).filter(|_| FIRM_ENDS.iter().any(|e| name.ends_with(e)))
-            else {
+            let Some(stem) = firm_stem(name).filter(|_| said_as_firm(name)) else {
                 continue;
             };
             let chars: Vec<char> = stem.chars().collect();

@@ -6,11 +6,12 @@ use tantivy::Term;
 use tantivy::schema::Field;
 
 use super::judge::suffix_compatible;
+use super::retrieve::place_of_level;
 use super::{Anchor, Matcher, Wanted};
 use crate::address::community_address_name;
 use crate::dictionaries::{ROAD_SIDES, road_stem};
-use crate::search::keys::{Place, door_key};
-use crate::search::names::{NameTable, said_as_firm};
+use crate::search::keys::door_key;
+use crate::search::names::{NameTable, compound_stems, said_as_firm};
 use crate::search::{Correction, CorrectionKind, MatchLevel};
 
 /// The factor of a compound found by its name without its generic end (明泰 for 明泰家园).
@@ -102,11 +103,11 @@ impl Matcher {
                 && !said_as_firm(poi)
                 && found.iter().all(|a| a.correction.is_some())
             {
-                let stems = self.pois.by_compound_stem(poi).into_iter().map(|n| {
-                    let why = CorrectionKind::Variant;
-                    Anchor::corrected(f.poi, MatchLevel::Poi, poi, n, why, COMPOUND_STEM)
-                });
-                for a in stems.chain(self.suffix_swapped(poi, f.poi, &self.pois)) {
+                let stems = self.compound_stem_anchors(poi, f.poi);
+                for a in stems
+                    .into_iter()
+                    .chain(self.suffix_swapped(poi, f.poi, &self.pois))
+                {
                     if !found.iter().any(|b| b.value == a.value) {
                         found.push(a);
                     }
@@ -118,15 +119,7 @@ impl Matcher {
             // A compound said without its generic end (明泰8号 for 明泰家园8号), and a name the
             // parser could not class (育天达道 for 育天大道: no suffix it knows) that may be a
             // road's, by its stem or sound: all kept, the door and the town decide.
-            let mut found: Vec<Anchor> = self
-                .pois
-                .by_compound_stem(poi)
-                .into_iter()
-                .map(|n| {
-                    let why = CorrectionKind::Variant;
-                    Anchor::corrected(f.poi, MatchLevel::Poi, poi, n, why, COMPOUND_STEM)
-                })
-                .collect();
+            let mut found = self.compound_stem_anchors(poi, f.poi);
             if w.road.is_none() {
                 found.extend(self.resolve(poi, MatchLevel::Road, f.road, &self.roads));
             }
@@ -211,26 +204,25 @@ impl Matcher {
             .collect()
     }
 
-    /// The compounds whose stem is the stem of `name` under another generic end.
+    /// The compounds whose name without its generic end is `stem` (明泰 for 明泰家园).
+    fn compound_stem_anchors(&self, stem: &str, exact: Field) -> Vec<Anchor> {
+        self.pois
+            .by_compound_stem(stem)
+            .into_iter()
+            .map(|n| {
+                let why = CorrectionKind::Variant;
+                Anchor::corrected(exact, MatchLevel::Poi, stem, n, why, COMPOUND_STEM)
+            })
+            .collect()
+    }
+
+    /// The compounds whose stem is the stem of `name` under another generic end (翠柳景苑:
+    /// 翠柳景 and 翠柳, as the library's stems are cut).
     fn suffix_swapped(&self, name: &str, exact: Field, table: &NameTable) -> Vec<Anchor> {
-        let Some((stem, end)) = self
-            .compound_ends
-            .iter()
-            .find_map(|s| Some((name.strip_suffix(s.as_str())?, s)))
-            .filter(|(stem, _)| stem.chars().count() >= 2)
-        else {
-            return Vec::new();
-        };
-        // 翠柳景苑: under a one-character end the stem may carry a word of the end (景苑, 雅苑),
-        // as the library's stems are cut (NameTable::with_compound_stems).
-        let mut stems = vec![stem.to_string()];
-        let chars: Vec<char> = stem.chars().collect();
-        if end.chars().count() == 1 && chars.len() >= 3 {
-            stems.push(chars[..chars.len() - 1].iter().collect());
-        }
+        let ends: Vec<&str> = self.compound_ends.iter().map(String::as_str).collect();
         let mut names: Vec<&str> = Vec::new();
-        for st in &stems {
-            for n in table.by_compound_stem(st) {
+        for st in compound_stems(name, &ends) {
+            for n in table.by_compound_stem(&st) {
                 if !names.contains(&n) {
                     names.push(n);
                 }
@@ -367,9 +359,12 @@ impl Matcher {
             if !swapped.is_empty() {
                 return swapped;
             }
-            let firms = self.firms_said(name, exact, table);
-            if !firms.is_empty() {
-                return firms;
+            // 珠宏物流园: a firm by the head of its name (one said as a firm was asked first).
+            if !said_as_firm(name) {
+                let firms = self.firms_said(name, exact, table);
+                if !firms.is_empty() {
+                    return firms;
+                }
             }
         }
         let roads = level == MatchLevel::Road;
@@ -399,13 +394,7 @@ impl Matcher {
         if off.len() > MAX_ONE_CHAR_OFF {
             // 华X路 is one char off too many roads to be anyone's in particular — unless the
             // door said narrows them (长海路137号: few of the 长X路 have a 137号).
-            let place = match level {
-                MatchLevel::Road => Some(Place::Road),
-                MatchLevel::Poi => Some(Place::Poi),
-                MatchLevel::Community => Some(Place::Village),
-                _ => None,
-            };
-            match (place, w.number.as_deref()) {
+            match (place_of_level(level), w.number.as_deref()) {
                 (Some(place), Some(number)) => {
                     let searcher = self.index.reader.searcher();
                     let door = self.index.fields.door;

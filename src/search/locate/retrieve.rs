@@ -33,12 +33,8 @@ impl Matcher {
             // and the names that sound like it would rank the rarest name first (崧林路, fewer
             // addresses), so each name's own addresses are read instead, and the rerank puts
             // the name as said before a sound-alike.
-            if w.lane.is_none() && w.number.is_none() && w.group.is_none() && w.building.is_none() {
-                let nothing = Keyed {
-                    required: Vec::new(),
-                    boost: Vec::new(),
-                };
-                return self.retrieve_keyed(searcher, anchors, w, nothing, pinned_only);
+            if w.nothing_below() {
+                return self.retrieve_keyed(searcher, anchors, w, Keyed::default(), pinned_only);
             }
         }
         self.retrieve_by_levels(searcher, anchors, w)
@@ -171,23 +167,16 @@ impl Matcher {
         building: &str,
     ) -> Result<Vec<Hit>> {
         let f = &self.index.fields;
-        let names: Vec<&Anchor> = anchors
+        let names: Vec<Anchor> = anchors
             .iter()
             .filter(|a| a.level == MatchLevel::Poi)
+            .cloned()
             .collect();
         if names.is_empty() {
             return Ok(Vec::new());
         }
         let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(BooleanQuery::new(
-                    names
-                        .iter()
-                        .map(|a| (Occur::Should, term(a.field, &a.value)))
-                        .collect(),
-                )) as Box<dyn Query>,
-            ),
+            (Occur::Must, anchor_query(&names)),
             (Occur::Must, term(f.building, building)),
         ]);
         self.top(searcher, &query)
@@ -323,7 +312,12 @@ fn lane_and_group_keys(places: &[(Place, &str)], w: &Wanted) -> Vec<String> {
 
 /// The place a door key hangs on for an anchor: its road, compound or village.
 fn place_of(a: &Anchor) -> Option<Place> {
-    match a.level {
+    place_of_level(a.level)
+}
+
+/// The place a door key hangs on for a name of this level: a road, compound or village.
+pub(super) fn place_of_level(level: MatchLevel) -> Option<Place> {
+    match level {
         MatchLevel::Road => Some(Place::Road),
         MatchLevel::Poi => Some(Place::Poi),
         MatchLevel::Community => Some(Place::Village),
@@ -332,6 +326,7 @@ fn place_of(a: &Anchor) -> Option<Place> {
 }
 
 /// The door keys a search requires, and those it prefers (the 幢 said).
+#[derive(Default)]
 struct Keyed {
     required: Vec<String>,
     boost: Vec<String>,
